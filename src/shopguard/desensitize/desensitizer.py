@@ -1,0 +1,204 @@
+"""Turn a decoded event into facts (pseudonyms + derived, non-PII values) and display masks.
+
+Per-field policy, in one place:
+- pseudonymize: account, device, ip (+ its /24), phone, email, card, address, id number,
+  referrer, user agent (a fingerprinting vector), shipping address;
+- mask for display: phone, email, card, ip, address, id number, name;
+- derive before hashing: phone country / segment / virtual flag, e-mail domain and
+  disposable flag, card BIN, IP version, user-agent bot hints;
+- drop: name, age, gender, home address, ID photos (never stored in any form but a mask).
+Business ids (campaign, coupon, sku, cabinet, merchant, order...) stay in clear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from shopguard.desensitize.email import parse_email
+from shopguard.desensitize.keys import KeyRing
+from shopguard.desensitize.network import parse_ip, parse_user_agent
+from shopguard.desensitize.phone import parse_phone
+from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, Item
+
+Facts = dict[str, Any]
+Display = dict[str, str]
+
+# Fields of BaseEvent that this module handles by hand (everything PII lives here).
+_HANDLED = frozenset(
+    {
+        "event_id",
+        "time",
+        "tenant",
+        "merchant",
+        "channel",
+        "account",
+        "device",
+        "ip",
+        "phone",
+        "email",
+        "card",
+        "address",
+        "user_agent",
+        "profile",
+        "referrer",
+    }
+)
+# Scalar fields copied as they are; a list field becomes a count and a value sum.
+_SCALARS = (str, int, float, bool)
+
+
+def _copy_plan(cls: type[BaseEvent]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    scalars: list[str] = []
+    lists: list[str] = []
+    for field in msgspec.structs.fields(cls):
+        if field.name in _HANDLED:
+            continue
+        if field.name in ("billed", "items", "shelves", "rfid_missing"):
+            lists.append(field.name)
+        else:
+            scalars.append(field.name)
+    return tuple(scalars), tuple(lists)
+
+
+_PLANS = {cls: _copy_plan(cls) for cls in EVENT_CLASSES}
+
+
+def _items_value(items: list[Item]) -> float:
+    return round(sum(item.price * item.quantity for item in items), 2)
+
+
+class Desensitizer:
+    """Callable: ``facts, display = desensitize(event)``."""
+
+    def __init__(self, keys: KeyRing, default_region: str = "CN", utc_offset_s: int = 0) -> None:
+        self.keys = keys
+        self.default_region = default_region
+        self.utc_offset_s = utc_offset_s
+
+    def entity(self, tenant: str, kind: str, raw: str) -> str:
+        """The pseudonym of one raw entity value (lists and lookups use this too)."""
+        pseudo = self.keys.pseudonym
+        if kind == "phone":
+            return pseudo(tenant, "phone", parse_phone(raw, self.default_region).identity)
+        if kind == "email":
+            return pseudo(tenant, "email", parse_email(raw).identity)
+        if kind in ("ip", "ip24"):
+            ip = parse_ip(raw)
+            return pseudo(tenant, kind, ip.identity if kind == "ip" else ip.prefix)
+        if kind in ("address", "card", "id_number"):
+            return pseudo(tenant, kind, _normalize(kind, raw))
+        return pseudo(tenant, kind, raw)
+
+    def __call__(self, event: BaseEvent) -> tuple[Facts, Display]:
+        tenant = event.tenant
+        pseudo = self.keys.pseudonym
+        ts = event.time.timestamp()
+        facts: Facts = {
+            "event_id": event.event_id,
+            "type": type(event).__struct_config__.tag,
+            "time": ts,
+            "hour": int((ts + self.utc_offset_s) % 86400 // 3600),
+            "tenant": tenant,
+            "merchant": event.merchant,
+            "channel": event.channel,
+        }
+        display: Display = {}
+        if event.account is not None:
+            facts["account"] = pseudo(tenant, "account", event.account)
+        device = event.device
+        if device is not None:
+            facts["device"] = pseudo(tenant, "device", device.id)
+            facts["device_emulator"] = device.emulator
+            facts["device_rooted"] = device.rooted
+            facts["device_hooked"] = device.hooked
+            facts["device_proxy"] = device.proxy
+            facts["device_os"] = device.os
+        if event.ip is not None:
+            ip = parse_ip(event.ip)
+            facts["ip"] = pseudo(tenant, "ip", ip.identity)
+            facts["ip24"] = pseudo(tenant, "ip24", ip.prefix)
+            facts["ip_version"] = ip.version
+            display["ip"] = ip.mask
+        if event.phone is not None:
+            phone = parse_phone(event.phone, self.default_region)
+            facts["phone"] = pseudo(tenant, "phone", phone.identity)
+            facts["phone_country"] = phone.country
+            facts["phone_segment"] = phone.segment
+            facts["phone_virtual"] = phone.virtual
+            facts["phone_hashed"] = phone.hashed
+            display["phone"] = phone.mask
+        if event.email is not None:
+            email = parse_email(event.email)
+            facts["email"] = pseudo(tenant, "email", email.identity)
+            facts["email_domain"] = email.domain
+            facts["email_disposable"] = email.disposable
+            display["email"] = email.mask
+        if event.card is not None:
+            digits = _normalize("card", event.card)
+            facts["card"] = pseudo(tenant, "card", digits)
+            if digits.isdigit() and 12 <= len(digits) <= 19:
+                facts["card_bin"] = digits[:6]
+                display["card"] = f"{digits[:6]}******{digits[-4:]}"
+            else:
+                display["card"] = "(hashed)"
+        if event.address is not None:
+            facts["address"] = pseudo(tenant, "address", _normalize("address", event.address))
+            display["address"] = _mask_text(event.address)
+        if event.user_agent is not None:
+            ua = parse_user_agent(event.user_agent)
+            facts["user_agent"] = pseudo(tenant, "ua", event.user_agent)
+            facts["ua_bot"] = ua.bot
+            facts["ua_headless"] = ua.headless
+        profile = event.profile
+        if profile is not None:
+            # age, gender, home address and ID photos are dropped: never stored, not even masked.
+            if profile.id_number is not None:
+                facts["id_number"] = pseudo(
+                    tenant, "id_number", _normalize("id_number", profile.id_number)
+                )
+                display["id_number"] = _mask_text(profile.id_number, keep_tail=2)
+            if profile.name is not None:
+                display["name"] = profile.name[:1] + "*" * min(len(profile.name) - 1, 3)
+        referrer = getattr(event, "referrer", None)
+        if referrer is not None:
+            facts["referrer"] = pseudo(tenant, "account", referrer)
+        scalars, lists = _PLANS[type(event)]
+        for name in scalars:
+            facts[name] = getattr(event, name)
+        for name in lists:
+            self._lists(facts, name, getattr(event, name))
+        if "path" in facts:
+            # Query strings carry tokens, phones and e-mails: only the path itself is kept.
+            facts["path"] = facts["path"].split("?", 1)[0][:256]
+        return facts, display
+
+    @staticmethod
+    def _lists(facts: Facts, name: str, values: list[Any]) -> None:
+        if name in ("items", "billed"):
+            facts[f"{name}_count"] = sum(item.quantity for item in values)
+            facts[f"{name}_value"] = _items_value(values)
+        elif name == "shelves":
+            facts["weight_removed_g"] = round(sum(s.weight_delta_g for s in values), 1)
+        elif name == "rfid_missing":
+            facts["rfid_missing_count"] = len(values)
+
+
+def _normalize(kind: str, raw: str) -> str:
+    if kind == "card":
+        text = raw.strip().lower()
+        if text.isdigit() or _is_hex(text):
+            return text
+        return "".join(ch for ch in text if ch.isdigit())
+    return " ".join(raw.lower().split())
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) in (32, 64) and all(ch in "0123456789abcdef" for ch in text)
+
+
+def _mask_text(raw: str, keep_tail: int = 0) -> str:
+    text = raw.strip()
+    tail = text[-keep_tail:] if keep_tail else ""
+    return f"{text[:2]}***{tail}"

@@ -1,0 +1,61 @@
+"""Phone numbers: normalize to E.164 digits, derive country and number segment, mask.
+
+Virtual-operator (MVNO) segments are where wool parties buy throwaway numbers; the set is
+configurable, these are mainland China's 170/171/162/165/167 ranges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import NamedTuple
+
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+VIRTUAL_SEGMENTS_CN = frozenset({"170", "171", "162", "165", "167"})
+_CALLING_CODES = {str(code): regions[0] for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()}
+_REGION_CODES = {regions[0]: str(code) for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()}
+_HEX = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+_STRIP = str.maketrans("", "", " -().\t/")
+
+
+class Phone(NamedTuple):
+    identity: str  # what is pseudonymized: "sha256:<hex of E.164 digits>" or "md5:<hex>"
+    country: str | None
+    segment: str | None
+    virtual: bool
+    hashed: bool
+    mask: str
+
+
+def parse_phone(raw: str, default_region: str = "CN") -> Phone:
+    """Normalize a raw or pre-hashed phone. Pre-hashed SHA-256 must be of the E.164 digits."""
+    text = raw.strip().lower()
+    if _HEX.fullmatch(text):
+        kind = "md5" if len(text) == 32 else "sha256"
+        return Phone(f"{kind}:{text}", None, None, False, True, "(hashed)")
+    digits = text.translate(_STRIP)
+    if digits.startswith("+"):
+        digits = digits[1:]
+        international = True
+    elif digits.startswith("00"):
+        digits = digits[2:]
+        international = True
+    else:
+        international = False
+    if not digits.isdigit():
+        digits = "".join(ch for ch in digits if ch.isdigit())
+    if international:
+        code = next((digits[:n] for n in (1, 2, 3) if digits[:n] in _CALLING_CODES), "")
+        region = _CALLING_CODES.get(code)
+        national = digits[len(code) :]
+    else:
+        region = default_region
+        code = _REGION_CODES.get(default_region, "")
+        national = digits.lstrip("0") if default_region != "CN" else digits
+    segment = national[:3] if len(national) >= 7 else None
+    virtual = region == "CN" and segment in VIRTUAL_SEGMENTS_CN
+    e164 = code + national
+    identity = "sha256:" + hashlib.sha256(e164.encode()).hexdigest()
+    mask = national[:3] + "****" + national[-4:] if len(national) >= 8 else "****"
+    return Phone(identity, region, segment, virtual, False, mask)

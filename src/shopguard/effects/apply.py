@@ -1,0 +1,93 @@
+"""Apply a decided event: journal first (record, list ops, alert), then state and lists.
+
+Journal-first means a failed write leaves memory untouched; the state changes that follow
+cannot fail. On restart the journal's facts are folded again through the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from shopguard.decision import Decision, decision_encoder
+from shopguard.features.plan import Touched, TypePlan
+from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
+from shopguard.outcome import Outcome
+from shopguard.rules.ruleset import RuleHit
+from shopguard.state.protocol import DecisionLog, LogRecord, StateStore
+
+_facts_encoder = msgspec.msgpack.Encoder()
+
+
+class Effects:
+    def __init__(self, store: StateStore, log: DecisionLog, lists: ListStore) -> None:
+        self.store = store
+        self.log = log
+        self.lists = lists
+
+    def list_ops(self, facts: dict[str, Any], hits: list[RuleHit]) -> list[AddEntry]:
+        """List entries the fired rules ask for, with escalating TTLs for repeat offenders."""
+        ops: list[AddEntry] = []
+        now = facts["time"]
+        for hit in hits:
+            effect = hit.rule.list_effect
+            if effect is None:
+                continue
+            value = facts.get(effect.entity)
+            if value is None or self.lists.get(effect.add, effect.entity, value, now):
+                continue
+            strikes = self.lists.strikes(effect.add, effect.entity, value)
+            entry = ListEntry(
+                effect.add,
+                effect.entity,
+                value,
+                now + effect.ttl_for(strikes),
+                hit.reason,
+                hit.rule.id,
+                now,
+            )
+            ops.append(AddEntry(entry))
+        return ops
+
+    def apply(
+        self,
+        seq: int,
+        facts: dict[str, Any],
+        decision: Decision,
+        plan: TypePlan,
+        touched: Touched,
+        ops: list[AddEntry],
+        alert: bool,
+    ) -> None:
+        encoded_ops = [ops_encoder.encode(op) for op in ops]
+        payload = None
+        if alert:
+            payload = msgspec.json.encode(
+                {
+                    "event_id": decision.event_id,
+                    "tenant": decision.tenant,
+                    "merchant": facts.get("merchant"),
+                    "type": decision.type,
+                    "time": decision.time,
+                    "outcome": decision.outcome,
+                    "codes": [r.code for r in decision.reasons],
+                }
+            )
+        self.log.append(
+            LogRecord(
+                seq,
+                decision.tenant,
+                decision.event_id,
+                decision.time,
+                decision.type,
+                int(Outcome[decision.outcome.upper()]),
+                _facts_encoder.encode(facts),
+                decision_encoder.encode(decision),
+                encoded_ops,
+                payload,
+            )
+        )
+        self.store.save(plan.apply(facts, touched))
+        for op in ops:
+            self.lists.apply(op)

@@ -1,0 +1,344 @@
+"""The engine: ``decide(event)`` runs the pipeline top to bottom.
+
+decode -> desensitize -> lists -> features -> rules -> model -> policy -> effects.
+Live serving, replay and backtests all call this; only the source and the clock differ.
+Event time drives every window; the injected clock is used only for latency and for
+list changes made outside events.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from shopguard.config import Pack, load_pack
+from shopguard.decision import Decision, Reason, decision_decoder
+from shopguard.desensitize import Desensitizer, KeyRing
+from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
+from shopguard.effects import Effects
+from shopguard.events import decode_event
+from shopguard.events.catalog import BaseEvent
+from shopguard.features.plan import FeaturePlan
+from shopguard.features.spec import parse_duration
+from shopguard.lists.store import AddEntry, ListEntry, ListStore, RemoveEntry, ops_decoder
+from shopguard.lists.store import ops_encoder as list_ops_encoder
+from shopguard.model import NoScorer, Scorer
+from shopguard.outcome import Action, Outcome
+from shopguard.rules.ruleset import RuleHit
+from shopguard.settings import Settings, load_settings
+from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
+
+ENGINE_VERSION = "0.1.0"
+_LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
+_NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
+_facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
+RawEvent = bytes | str | dict[str, Any] | BaseEvent
+
+
+def _reason(hit: RuleHit) -> Reason:
+    rule = hit.rule
+    return Reason(rule.id, rule.code, str(rule.action), rule.score, hit.reason, list(rule.tags))
+
+
+class Engine:
+    def __init__(
+        self,
+        pack: Pack,
+        settings: Settings,
+        *,
+        store: StateStore | None = None,
+        log: DecisionLog | None = None,
+        scorer: Scorer | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.pack = pack
+        self.settings = settings
+        self.clock = clock
+        keys, active = settings.resolved_keys()
+        self.desensitize = Desensitizer(
+            KeyRing.from_settings(keys, active),
+            settings.default_region,
+            int(settings.utc_offset_hours * 3600),
+        )
+        self.lists = ListStore()
+        self.list_kinds = tuple(sorted(ENTITY_KINDS))
+        self.features = FeaturePlan(
+            pack.features, settings.max_events_per_key, settings.distinct_exact_bound
+        )
+        self.rules = pack.rules
+        self.scorer = scorer or NoScorer()
+        needed = self.rules.names_by_type()
+        if settings.explain:
+            needed = {t: set(self.features.specs) for t in needed}
+        for names in needed.values():
+            names.update(self.scorer.features)
+            names.intersection_update(self.features.specs)
+        self.plans = self.features.compile(needed)
+        self.policy = pack.policy
+        self.store = store or make_state_store(settings.state_store)
+        if log is None:
+            options = {}
+            if settings.decision_log == "sqlite":
+                options = {
+                    "path": Path(settings.data_dir) / "decisions.db",
+                    "synchronous": settings.durability.upper(),
+                }
+            log = make_decision_log(settings.decision_log, **options)
+        self.log = log
+        self.effects = Effects(self.store, self.log, self.lists)
+        self.dedupe_window = parse_duration(settings.dedupe_window)
+        self._seen: dict[str, int] = {}
+        self._seen_order: deque[tuple[float, str]] = deque()
+        self._since_snapshot = 0
+        self._fingerprint = msgspec.json.encode(pack.features).hex()[:4096]
+        self._recover()
+
+    @classmethod
+    def from_config(
+        cls,
+        pack: str | Path | Pack | None = None,
+        settings: Settings | str | Path | None = None,
+        **overrides: Any,
+    ) -> Engine:
+        """Build an engine from a pack (name or directory) and settings (file or object)."""
+        options = {
+            k: overrides.pop(k) for k in ("store", "log", "scorer", "clock") if k in overrides
+        }
+        if not isinstance(settings, Settings):
+            settings = load_settings(settings, overrides)
+        elif overrides:
+            settings = msgspec.structs.replace(settings, **overrides)
+        if not isinstance(pack, Pack):
+            pack = load_pack(pack or settings.pack)
+        return cls(pack, settings, **options)
+
+    # -- the pipeline -------------------------------------------------------------------
+    def decide(self, event: RawEvent) -> Decision:
+        """Decide one event; returns once the decision is durable (acknowledged)."""
+        decision = self._decide(decode_event(event))
+        self.log.commit()
+        return decision
+
+    def decide_many(self, events: Iterable[RawEvent]) -> list[Decision]:
+        """Decide a batch in order with one durable commit. A bad event rejects the whole
+        batch before anything is applied; the error path starts with its index."""
+        decoded = []
+        for i, raw in enumerate(events):
+            try:
+                decoded.append(decode_event(raw))
+            except Exception as exc:
+                from shopguard.errors import InvalidEvent
+
+                if isinstance(exc, InvalidEvent):
+                    raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
+                raise
+        decisions = [self._decide(event) for event in decoded]
+        self.log.commit()
+        return decisions
+
+    def _decide(self, event: BaseEvent) -> Decision:
+        started = time.perf_counter_ns()
+        dedupe_key = f"{event.tenant}\x1f{event.event_id}"
+        seq = self._seen.get(dedupe_key)
+        if seq is not None:
+            previous = self.log.decision(seq)
+            if previous is not None:
+                return decision_decoder.decode(previous)
+        facts, display = self.desensitize(event)
+        event_type = facts["type"]
+        plan = self.plans[event_type]
+        listed = self.lists.check(facts, self.list_kinds)
+        values, touched = plan.read(facts, self.store.load)
+        hits: list[RuleHit] = []
+        shadow: list[RuleHit] = []
+        trace: list[str] = []
+        model_score = None
+        decisive = listed[0] if listed and listed[0].list != "watch" else None
+        if decisive is not None:  # an allow or deny entry short-circuits rules and model
+            action = _LIST_ACTION[decisive.list]
+            total = 0.0
+            reasons = [
+                Reason(
+                    f"list:{decisive.list}",
+                    f"LIST_{decisive.list.upper()}",
+                    decisive.list,
+                    0.0,
+                    f"{decisive.kind} on {decisive.list} list: {decisive.reason}",
+                )
+            ]
+            values = values if self.settings.explain else {}
+        else:
+            scope = {**facts, **values}
+            if listed:
+                scope["_listed"] = {(e.list, e.kind) for e in listed}
+            if self.scorer.features:
+                try:
+                    model_score = self.scorer.score(scope)
+                except Exception as exc:  # a failing model is traced, never fatal
+                    trace.append(f"model {self.scorer.name}: {type(exc).__name__}: {exc}")
+                scope["score"] = model_score
+            hits, shadow, errors = self.rules.evaluate(event_type, scope)
+            trace.extend(f"rule {rid}: {msg}" for rid, msg in errors)
+            total = sum(h.rule.score for h in hits)
+            if model_score is not None:
+                total += self.policy.model.weight * model_score
+            action = self.policy.decide([h.rule.action for h in hits], total, model_score)
+            reasons = [_reason(h) for h in hits]
+            values = self._shown(scope, hits, shadow, values)
+        outcome = action.outcome
+        simulated = None
+        if self.policy.mode == "simulate" and outcome is not Outcome.ALLOW:
+            simulated, action = str(action), Action(Outcome.ALLOW)
+        seq = self.log.last_seq() + 1
+        decision = Decision(
+            event.event_id,
+            event.tenant,
+            event_type,
+            facts["time"],
+            str(action.outcome),
+            round(total, 4),
+            reasons,
+            self.rules.version,
+            ENGINE_VERSION,
+            (time.perf_counter_ns() - started) // 1000,
+            action.challenge,
+            [_reason(h) for h in shadow],
+            simulated,
+            values,
+            display,
+            model_score,
+            trace,
+        )
+        ops = self.effects.list_ops(facts, hits) if decisive is None else []
+        self.effects.apply(seq, facts, decision, plan, touched, ops, self.policy.alerts(outcome))
+        self._remember(dedupe_key, seq, facts["time"])
+        return decision
+
+    def _shown(
+        self,
+        scope: dict[str, Any],
+        hits: list[RuleHit],
+        shadow: list[RuleHit],
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        if self.settings.explain:
+            return values
+        names: set[str] = set()
+        for hit in (*hits, *shadow):
+            names |= hit.rule.when.names
+        return {n: scope.get(n) for n in sorted(names - _NOT_SHOWN)}
+
+    # -- dedupe, lists, snapshots, recovery ----------------------------------------------
+    def _remember(self, key: str, seq: int, when: float) -> None:
+        self._seen[key] = seq
+        order = self._seen_order
+        order.append((when, key))
+        horizon = when - self.dedupe_window
+        while order and order[0][0] < horizon:
+            _, old = order.popleft()
+            old_seq = self._seen.pop(old, None)
+            forget = getattr(self.log, "forget", None)
+            if forget is not None and old_seq is not None:
+                forget(old_seq)
+        self._since_snapshot += 1
+        every = self.settings.snapshot_every
+        if every and self._since_snapshot >= every and self.log.durable:
+            self.checkpoint()
+
+    def list_add(
+        self,
+        list_name: str,
+        kind: str,
+        value: str,
+        *,
+        tenant: str | None = None,
+        ttl: str | None = None,
+        reason: str = "",
+        source: str = "api",
+    ) -> ListEntry:
+        """Add an entry; a raw PII value is pseudonymized first when ``tenant`` is given."""
+        if kind not in ENTITY_KINDS:
+            from shopguard.errors import ConfigError
+
+            raise ConfigError(f"unknown entity kind {kind!r}")
+        if tenant is not None and kind in PSEUDONYMIZED:
+            value = self.desensitize.entity(
+                tenant, "account" if kind == "referrer" else kind, value
+            )
+        now = self.clock()
+        expires = now + parse_duration(ttl) if ttl else None
+        entry = ListEntry(list_name, kind, value, expires, reason, source, now)  # type: ignore[arg-type]
+        self._list_op(AddEntry(entry))
+        return entry
+
+    def list_remove(self, list_name: str, kind: str, value: str) -> None:
+        self._list_op(RemoveEntry(list_name, kind, value))  # type: ignore[arg-type]
+
+    def _list_op(self, op: AddEntry | RemoveEntry) -> None:
+        self.log.append_list_op(list_ops_encoder.encode(op))
+        self.log.commit()
+        self.lists.apply(op)
+
+    def checkpoint(self) -> None:
+        """Snapshot feature state so a restart replays only the journal after it."""
+        blob = pickle.dumps(
+            {
+                "fingerprint": self._fingerprint,
+                "state": self.store.snapshot(),
+                "seen": self._seen,
+                "order": self._seen_order,
+            },
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        self.log.save_snapshot(self.log.last_seq(), blob)
+        self._since_snapshot = 0
+
+    def _recover(self) -> None:
+        for raw in self.log.list_ops():
+            self.lists.apply(ops_decoder.decode(raw))
+        for item in self.pack.lists:
+            self._config_list_entry(item)
+        after = 0
+        snap = self.log.load_snapshot()
+        if snap is not None:
+            blob = pickle.loads(snap[1])
+            if blob["fingerprint"] == self._fingerprint:  # else the features changed: refold
+                self.store.restore(blob["state"])
+                self._seen, self._seen_order = blob["seen"], blob["order"]
+                after = snap[0]
+        for record in self.log.records_after(after):
+            facts = _facts_decoder.decode(record.facts)
+            plan = self.plans[record.type]
+            _, touched = plan.read(facts, self.store.load)
+            self.store.save(plan.apply(facts, touched))
+            self._seen[f"{record.tenant}\x1f{record.event_id}"] = record.seq
+            self._seen_order.append((record.time, f"{record.tenant}\x1f{record.event_id}"))
+
+    def _config_list_entry(self, item: dict[str, Any]) -> None:
+        entry = ListEntry(
+            item["list"],
+            item["kind"],
+            str(item["value"]),
+            None,
+            str(item.get("reason", "")),
+            "config",
+            0.0,
+        )
+        self.lists.apply(AddEntry(entry))
+
+    def close(self) -> None:
+        if self.log.durable and self._since_snapshot:
+            self.checkpoint()
+        self.log.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,23 @@
+"""The errors ShopGuard raises: each names what was wrong and where."""
+
+from __future__ import annotations
+
+
+class ShopGuardError(Exception):
+    """Base class of every error ShopGuard raises on purpose."""
+
+
+class InvalidEvent(ShopGuardError):
+    """An event was rejected at the edge; ``path`` names the offending field ($.a.b)."""
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ConfigError(ShopGuardError):
+    """A feature, rule, list or policy file is wrong; ``where`` names the item (e.g. a rule id)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where

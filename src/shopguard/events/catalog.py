@@ -1,0 +1,208 @@
+"""Typed structs for every business event ShopGuard scores (a tagged union on ``type``).
+
+Fields holding personal data (phone, email, card, address, ip, names, ID numbers, profile)
+are only ever read by :mod:`shopguard.desensitize`. Bounds reject absurd values at decode.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+Text = Annotated[str, Meta(max_length=512)]
+Money = Annotated[float, Meta(ge=0, le=100_000_000)]
+Count = Annotated[int, Meta(ge=0, le=1_000_000)]
+Grams = Annotated[float, Meta(ge=-1_000_000, le=1_000_000)]
+
+
+class Device(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A device fingerprint and what the client SDK observed about it."""
+
+    id: Id
+    emulator: bool = False
+    rooted: bool = False
+    hooked: bool = False  # Xposed / Frida style instrumentation
+    proxy: bool = False  # VPN or proxy detected on device
+    os: Annotated[str, Meta(max_length=32)] | None = None
+
+
+class Profile(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Personal attributes a caller may send; most are dropped at desensitize, never stored."""
+
+    name: Text | None = None
+    id_number: Annotated[str, Meta(max_length=64)] | None = None
+    age: Annotated[int, Meta(ge=0, le=150)] | None = None
+    gender: Annotated[str, Meta(max_length=16)] | None = None
+    home_address: Text | None = None
+    id_photo: Annotated[str, Meta(max_length=4096)] | None = None
+
+
+class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    sku: Id
+    quantity: Annotated[int, Meta(ge=1, le=10_000)] = 1
+    price: Money = 0.0
+
+
+class ShelfReading(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A smart cabinet's load cell: grams removed (positive) or put back (negative)."""
+
+    shelf: Annotated[int, Meta(ge=0, le=1_000)]
+    weight_delta_g: Grams
+
+
+class BaseEvent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """Fields every event carries; entity fields are optional and absent when unknown."""
+
+    event_id: Id
+    time: datetime
+    tenant: Id
+    merchant: Id | None = None
+    channel: Literal["app", "web", "mini_program", "pos", "cabinet", "api"] | None = None
+    account: Id | None = None
+    device: Device | None = None
+    ip: Annotated[str, Meta(max_length=64)] | None = None
+    phone: Annotated[str, Meta(max_length=64)] | None = None
+    email: Annotated[str, Meta(max_length=254)] | None = None
+    card: Annotated[str, Meta(max_length=64)] | None = None
+    address: Text | None = None
+    user_agent: Annotated[str, Meta(max_length=1024)] | None = None
+    profile: Profile | None = None
+
+
+class AccountRegister(BaseEvent, tag="account.register"):
+    invite_code: Id | None = None
+    referrer: Id | None = None
+
+
+class AccountLogin(BaseEvent, tag="account.login"):
+    success: bool = True
+    method: Literal["password", "sms", "oauth", "qr", "face"] | None = None
+
+
+class SmsSend(BaseEvent, tag="sms.send"):
+    """A request for an SMS verification code."""
+
+    purpose: Literal["register", "login", "reset", "payment", "other"] = "other"
+
+
+class PromoClaim(BaseEvent, tag="promo.claim"):
+    """A coupon or new-user gift claimed."""
+
+    campaign: Id
+    coupon: Id | None = None
+    value: Money = 0.0
+
+
+class PromoRedeem(BaseEvent, tag="promo.redeem"):
+    campaign: Id
+    coupon: Id | None = None
+    order_id: Id | None = None
+    amount: Money = 0.0
+    discount: Money = 0.0
+
+
+class LotteryDraw(BaseEvent, tag="lottery.draw"):
+    campaign: Id
+
+
+class FlashsaleOrder(BaseEvent, tag="flashsale.order"):
+    campaign: Id
+    sku: Id
+    quantity: Annotated[int, Meta(ge=1, le=10_000)] = 1
+    amount: Money = 0.0
+
+
+class OrderCreate(BaseEvent, tag="order.create"):
+    order_id: Id
+    amount: Money
+    items: Annotated[list[Item], Meta(max_length=500)] = []
+    coupon: Id | None = None
+
+
+class Payment(BaseEvent, tag="payment"):
+    amount: Money
+    order_id: Id | None = None
+    currency: Annotated[str, Meta(min_length=3, max_length=3)] = "CNY"
+    method: Literal["card", "wallet", "bank", "cash", "credit", "other"] = "card"
+    success: bool = True
+    terminal: Id | None = None
+
+
+class Refund(BaseEvent, tag="refund"):
+    order_id: Id
+    amount: Money
+    reason: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class CabinetUnlock(BaseEvent, tag="cabinet.unlock"):
+    """Scan to open a smart vending cabinet's door."""
+
+    cabinet: Id
+
+
+class CabinetSession(BaseEvent, tag="cabinet.session"):
+    """Door closed: what was billed and what the sensors measured."""
+
+    cabinet: Id
+    session_id: Id
+    billed: Annotated[list[Item], Meta(max_length=200)] = []
+    shelves: Annotated[list[ShelfReading], Meta(max_length=200)] = []
+    rfid_missing: Annotated[list[Id], Meta(max_length=500)] = []
+    paid: bool = True
+    amount: Money = 0.0
+    duration_s: Annotated[float, Meta(ge=0, le=86_400)] | None = None
+
+
+class ProductVerify(BaseEvent, tag="product.verify"):
+    """A product's unique anti-counterfeit code scanned."""
+
+    product_code: Id
+    sku: Id | None = None
+    region: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class HttpRequest(BaseEvent, tag="http.request"):
+    path: Annotated[str, Meta(max_length=2048)]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
+    status: Annotated[int, Meta(ge=100, le=599)] | None = None
+    is_static: bool = False
+
+
+Event = (
+    AccountRegister
+    | AccountLogin
+    | SmsSend
+    | PromoClaim
+    | PromoRedeem
+    | LotteryDraw
+    | FlashsaleOrder
+    | OrderCreate
+    | Payment
+    | Refund
+    | CabinetUnlock
+    | CabinetSession
+    | ProductVerify
+    | HttpRequest
+)
+
+EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
+    AccountRegister,
+    AccountLogin,
+    SmsSend,
+    PromoClaim,
+    PromoRedeem,
+    LotteryDraw,
+    FlashsaleOrder,
+    OrderCreate,
+    Payment,
+    Refund,
+    CabinetUnlock,
+    CabinetSession,
+    ProductVerify,
+    HttpRequest,
+)
+EVENT_TYPES: frozenset[str] = frozenset(str(cls.__struct_config__.tag) for cls in EVENT_CLASSES)

@@ -1,0 +1,287 @@
+"""Compile feature specs into a per-event-type plan the engine runs on every event.
+
+A *stream* is the state one group of features shares: same kind of state, key, event
+types and filter (e.g. every count/sum/mean of payment amounts per account). For each
+event type the plan lists the streams to read (only those behind features some rule on
+that type uses) and the streams the event updates. Reading happens before the decision,
+updating after it, both from one state lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
+from shopguard.errors import ConfigError
+from shopguard.features.distinct import DistinctSeries
+from shopguard.features.sequence import PendingSeries
+from shopguard.features.series import EventSeries
+from shopguard.features.spec import FeatureSpec
+from shopguard.rules.language import compile_expression
+
+State = Any
+Reader = Callable[[Any, float], Any]
+Facts = dict[str, Any]
+
+
+@dataclass(eq=False)
+class Stream:
+    sid: int
+    kind: str  # "events" | "distinct" | "pending"
+    key: tuple[str, ...]
+    on: frozenset[str]
+    where: Callable[[Mapping[str, Any]], Any] | None
+    field: str | None = None  # events: the value summed / maxed; distinct: the value counted
+    then: frozenset[str] = frozenset()  # pending: the event types that settle it
+    retention: float = 0.0
+    with_sum: bool = False
+    with_max: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.sid}|"
+
+    def new(self) -> State:
+        if self.kind == "events":
+            return EventSeries(self.retention, self.with_sum, self.with_max)
+        if self.kind == "distinct":
+            return DistinctSeries()
+        return PendingSeries()
+
+
+@dataclass
+class Use:
+    """One stream's role for one event type: which features it feeds, whether to update."""
+
+    stream: Stream
+    readers: list[tuple[str, Reader, Any]] = field(default_factory=list)  # name, fn, if empty
+    apply: bool = False
+
+
+def _reader(spec: FeatureSpec) -> tuple[Reader, Any]:
+    w, n = spec.window_s, spec.within_s
+    kind = spec.kind
+    if kind == "count":
+        return (lambda s, t: s.count(t - w)), 0
+    if kind == "sum":
+        return (lambda s, t: s.total(t - w)), 0.0
+    if kind == "mean":
+        return (lambda s, t: s.mean(t - w)), None
+    if kind == "max":
+        return (lambda s, t: s.maximum(t - w)), None
+    if kind == "distinct":
+        return (lambda s, t: s.count(t - w)), 0
+    if kind == "first_seen":
+        return (lambda s, t: t - s.first), None
+    if kind == "since_last":
+        return (lambda s, t: t - s.last), None
+    if kind == "followed_by":
+        return (lambda s, t: t - s.last <= n), False
+    if kind == "not_followed_by":
+        return (lambda s, t: s.timed_out(t, n, w)), 0
+    raise AssertionError(kind)
+
+
+class FeaturePlan:
+    def __init__(
+        self,
+        specs: Iterable[FeatureSpec],
+        max_events: int = 10_000,
+        distinct_bound: int = 1_000,
+    ) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.max_events = max_events
+        self.distinct_bound = distinct_bound
+        self.streams: dict[tuple[Any, ...], Stream] = {}
+        self.feature_stream: dict[str, Stream] = {}
+        self.ratios: dict[str, tuple[str, str]] = {}
+        for spec in self.specs.values():
+            self._add(spec)
+        self.types = self._types()
+
+    def _types(self) -> dict[str, str]:
+        types = {}
+        for name, spec in self.specs.items():
+            types[name] = BOOL if spec.kind == "followed_by" else NUM
+        return types
+
+    def _add(self, spec: FeatureSpec) -> None:
+        where = f"feature {spec.name}"
+        if spec.kind == "ratio":
+            for part in (spec.num, spec.den):
+                if part not in self.specs or self.specs[part].kind == "followed_by":
+                    raise ConfigError(f"ratio part {part!r} is not a numeric feature", where)
+            self.ratios[spec.name] = (spec.num or "", spec.den or "")
+            return
+        for entity in spec.key:
+            if entity not in ENTITY_KINDS:
+                raise ConfigError(f"unknown key entity {entity!r}", where)
+        filt = None
+        if spec.where:
+            filt = compile_expression(spec.where, FACT_TYPES, where).fn
+        key = tuple(spec.key)
+        if spec.kind in ("count", "sum", "mean", "max", "first_seen", "since_last"):
+            value = spec.field if spec.kind in ("sum", "mean", "max") else None
+            if value is not None and FACT_TYPES.get(value) != NUM:
+                raise ConfigError(f"field {value!r} is not a numeric fact", where)
+            stream = self._stream("events", key, frozenset(spec.on), spec.where, filt, value)
+            if spec.kind in ("count", "sum", "mean", "max"):
+                stream.retention = max(stream.retention, spec.window_s)
+            stream.with_sum |= spec.kind in ("sum", "mean")
+            stream.with_max |= spec.kind == "max"
+        elif spec.kind == "distinct":
+            if spec.of not in FACT_TYPES:
+                raise ConfigError(f"unknown fact {spec.of!r} to count", where)
+            stream = self._stream("distinct", key, frozenset(spec.on), spec.where, filt, spec.of)
+            stream.retention = max(stream.retention, spec.window_s)
+        elif spec.kind == "followed_by":
+            stream = self._stream("events", key, frozenset({spec.first or ""}), spec.where, filt)
+        else:  # not_followed_by
+            stream = self._stream(
+                "pending", key, frozenset({spec.first or ""}), spec.where, filt, spec.then
+            )
+            stream.then = frozenset({spec.then or ""})
+            stream.retention = max(stream.retention, spec.window_s)
+        self.feature_stream[spec.name] = stream
+
+    def _stream(
+        self,
+        kind: str,
+        key: tuple[str, ...],
+        on: frozenset[str],
+        where_text: str | None,
+        where: Any,
+        value: str | None = None,
+    ) -> Stream:
+        ident = (kind, key, on, where_text, value)
+        stream = self.streams.get(ident)
+        if stream is None:
+            stream = Stream(len(self.streams), kind, key, on, where, value)
+            self.streams[ident] = stream
+        return stream
+
+    def compile(self, needed: Mapping[str, Iterable[str]]) -> dict[str, TypePlan]:
+        """Per event type: read the ``needed`` features, update every stream on that type."""
+        from shopguard.events.catalog import EVENT_TYPES
+
+        plans: dict[str, TypePlan] = {}
+        for event_type in sorted(EVENT_TYPES):
+            names = set(needed.get(event_type, ()))
+            ratios = [(n, *self.ratios[n]) for n in sorted(names) if n in self.ratios]
+            for _, num, den in ratios:
+                names.update((num, den))
+            uses: dict[int, Use] = {}
+            for name in sorted(names - set(self.ratios)):
+                spec = self.specs.get(name)
+                if spec is None:
+                    raise ConfigError(f"unknown feature {name!r}")
+                stream = self.feature_stream[name]
+                reader, empty = _reader(spec)
+                uses.setdefault(stream.sid, Use(stream)).readers.append((name, reader, empty))
+            for stream in self.streams.values():
+                if event_type in stream.on or event_type in stream.then:
+                    uses.setdefault(stream.sid, Use(stream)).apply = True
+            plans[event_type] = TypePlan(
+                event_type, list(uses.values()), ratios, self.max_events, self.distinct_bound
+            )
+        return plans
+
+
+Touched = list[tuple[str, Any, Stream]]
+
+
+class TypePlan:
+    """The feature work for one event type: read before the decision, apply after it."""
+
+    def __init__(
+        self,
+        event_type: str,
+        uses: list[Use],
+        ratios: list[tuple[str, str, str]],
+        max_events: int,
+        distinct_bound: int,
+    ) -> None:
+        self.event_type = event_type
+        self.uses = uses
+        self.ratios = ratios
+        self.max_events = max_events
+        self.distinct_bound = distinct_bound
+        self.keys = [use.stream.key for use in uses]
+
+    def key_of(self, use: Use, facts: Facts) -> str | None:
+        key = use.stream.key
+        first = facts.get(key[0])
+        if first is None:
+            return None
+        if len(key) == 1:
+            return f"{use.stream.sid}|{first}"
+        second = facts.get(key[1])
+        return None if second is None else f"{use.stream.sid}|{first}|{second}"
+
+    def read(self, facts: Facts, load: Callable[[list[str]], list[Any]]) -> tuple[Facts, Touched]:
+        """Feature values as of before this event, and the states this event will update."""
+        t = facts["time"]
+        values: Facts = {}
+        keys = [self.key_of(use, facts) for use in self.uses]
+        states = load([k for k in keys if k is not None])
+        touched: Touched = []
+        i = 0
+        for use, key in zip(self.uses, keys, strict=True):
+            if key is None:
+                for name, _, _ in use.readers:
+                    values[name] = None
+                continue
+            state = states[i]
+            i += 1
+            if state is None:
+                for name, _, empty in use.readers:
+                    values[name] = empty
+            else:
+                for name, reader, _ in use.readers:
+                    values[name] = reader(state, t)
+            if use.apply:
+                touched.append((key, state, use.stream))
+        for name, num, den in self.ratios:
+            a, b = values.get(num), values.get(den)
+            values[name] = None if a is None or not b else a / b
+        return values, touched
+
+    def apply(self, facts: Facts, touched: Touched) -> list[tuple[str, Any]]:
+        """Fold the event into the states it touches; returns the (key, state) pairs to save."""
+        t = facts["time"]
+        event_type = self.event_type
+        saved = []
+        for key, state, stream in touched:
+            kind = stream.kind
+            if kind == "pending" and event_type in stream.then:
+                if state is not None:
+                    state.settle(t)
+                    saved.append((key, state))
+                continue
+            if stream.where is not None and not stream.where(facts):
+                continue
+            value: Any
+            if kind == "events":
+                value = 0.0
+                if stream.field is not None:
+                    value = facts.get(stream.field)
+                    if value is None:
+                        continue
+                if state is None:
+                    state = stream.new()
+                state.add(t, value, stream.retention, self.max_events)
+            elif kind == "distinct":
+                value = facts.get(stream.field or "")
+                if value is None:
+                    continue
+                if state is None:
+                    state = stream.new()
+                state.add(value, t, stream.retention, self.distinct_bound)
+            else:
+                if state is None:
+                    state = stream.new()
+                state.first_seen(t, stream.retention, self.max_events)
+            saved.append((key, state))
+        return saved

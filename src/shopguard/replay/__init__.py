@@ -1,0 +1,9 @@
+"""Replay: event sources (JSONL, CSV through a column mapping) for the same engine.
+
+Replays, backtests and training-set builds read history through these sources and call
+``Engine.decide_many``: there is no second pipeline.
+"""
+
+from shopguard.replay.sources import Mapping, iter_events, load_mapping
+
+__all__ = ["Mapping", "iter_events", "load_mapping"]

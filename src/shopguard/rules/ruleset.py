@@ -1,0 +1,199 @@
+"""Rules as declared in YAML, compiled and indexed by event type, and their evaluation."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+
+from shopguard.desensitize.schema import ENTITY_KINDS
+from shopguard.errors import ConfigError
+from shopguard.events.catalog import EVENT_TYPES
+from shopguard.features.spec import parse_duration
+from shopguard.outcome import Action
+from shopguard.rules.language import Compiled, compile_expression
+
+_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
+    """Put an entity of the event on a list when the rule fires (active mode only)."""
+
+    add: Literal["deny", "watch", "allow"]
+    entity: str
+    ttl: str = "24h"
+    escalate: list[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
+
+    def ttl_for(self, strikes: int) -> float:
+        """Seconds to list for; ``strikes`` is how many times it was listed before."""
+        steps = [self.ttl, *self.escalate]
+        return parse_duration(steps[min(strikes, len(steps) - 1)])
+
+
+class RuleSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    id: str
+    on: list[str]
+    when: str
+    action: str
+    reason: str
+    score: float = 0.0
+    code: str | None = None
+    tags: list[str] = []
+    mode: Literal["active", "shadow"] = "active"
+    effect: ListEffect | None = msgspec.field(default=None, name="list")
+    description: str = ""
+
+
+@dataclass(eq=False)
+class Rule:
+    id: str
+    code: str
+    on: frozenset[str]
+    when: Compiled
+    action: Action
+    score: float
+    reason: str
+    reason_names: tuple[str, ...]
+    tags: tuple[str, ...]
+    shadow: bool
+    list_effect: ListEffect | None
+
+    def explain(self, values: Mapping[str, Any]) -> str:
+        try:
+            return self.reason.format_map(_Display(values))
+        except (ValueError, TypeError):
+            return self.reason
+
+
+class _Display(dict[str, Any]):
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._source = values
+
+    def __missing__(self, key: str) -> Any:
+        value = self._source.get(key)
+        if value is None:
+            return "n/a"
+        return round(value, 2) if isinstance(value, float) else value
+
+
+@dataclass
+class RuleHit:
+    rule: Rule
+    reason: str
+
+
+def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
+    where = f"rule {spec.id}"
+    if not _ID.fullmatch(spec.id):
+        raise ConfigError("id must be lower_snake_case", where)
+    code = spec.code or spec.id.upper()
+    if not _CODE.fullmatch(code):
+        raise ConfigError(f"reason code {code!r} must be UPPER_SNAKE_CASE", where)
+    for event_type in spec.on:
+        if event_type not in EVENT_TYPES:
+            raise ConfigError(f"unknown event type {event_type!r}", where)
+    if not spec.on:
+        raise ConfigError("`on` must name at least one event type", where)
+    try:
+        action = Action.parse(spec.action)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), where) from None
+    when = compile_expression(spec.when, schema, where, ENTITY_KINDS)
+    names = []
+    for _, field, _, _ in string.Formatter().parse(spec.reason):
+        if field is None:
+            continue
+        if field not in schema:
+            raise ConfigError(f"reason names unknown value {{{field}}}", where)
+        names.append(field)
+    effect = spec.effect
+    if effect is not None:
+        if effect.entity not in ENTITY_KINDS:
+            raise ConfigError(f"list effect on unknown entity {effect.entity!r}", where)
+        for ttl in [effect.ttl, *effect.escalate]:
+            try:
+                parse_duration(ttl)
+            except ConfigError as exc:
+                raise ConfigError(str(exc), where) from None
+    return Rule(
+        spec.id,
+        code,
+        frozenset(spec.on),
+        when,
+        action,
+        spec.score,
+        spec.reason,
+        tuple(names),
+        tuple(spec.tags),
+        spec.mode == "shadow",
+        effect,
+    )
+
+
+class RuleSet:
+    """Compiled rules indexed by event type: a coupon rule costs nothing on a login."""
+
+    def __init__(self, rules: Iterable[Rule], version: str) -> None:
+        self.rules = list(rules)
+        self.version = version
+        self.by_type: dict[str, tuple[Rule, ...]] = {
+            t: tuple(r for r in self.rules if t in r.on) for t in EVENT_TYPES
+        }
+
+    def names_by_type(self) -> dict[str, set[str]]:
+        """Every name each event type's rules read (features among them get computed)."""
+        out: dict[str, set[str]] = {}
+        for event_type, rules in self.by_type.items():
+            names: set[str] = set()
+            for rule in rules:
+                names |= rule.when.names
+                names.update(rule.reason_names)
+            out[event_type] = names
+        return out
+
+    def evaluate(
+        self, event_type: str, values: Mapping[str, Any]
+    ) -> tuple[list[RuleHit], list[RuleHit], list[tuple[str, str]]]:
+        """(active hits, shadow hits, errors as (rule id, message)); errors never raise."""
+        hits: list[RuleHit] = []
+        shadow: list[RuleHit] = []
+        errors: list[tuple[str, str]] = []
+        for rule in self.by_type[event_type]:
+            try:
+                fired = rule.when.fn(values)
+            except Exception as exc:  # a faulty rule is skipped and traced, never fatal
+                errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
+                continue
+            if fired:
+                hit = RuleHit(rule, rule.explain(values))
+                (shadow if rule.shadow else hits).append(hit)
+        return hits, shadow, errors
+
+
+def load_rules(doc: Any, schema: Mapping[str, str], source: str = "rules") -> RuleSet:
+    items = doc.get("rules", []) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise ConfigError("expected a top-level `rules:` list", source)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        try:
+            spec = msgspec.convert(item, RuleSpec)
+        except msgspec.ValidationError as exc:
+            rid = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
+            raise ConfigError(str(exc), f"{source}: rule {rid}") from None
+        if spec.id in seen:
+            raise ConfigError("defined twice", f"rule {spec.id}")
+        seen.add(spec.id)
+        rules.append(_compile(spec, schema))
+    codes = [r.code for r in rules]
+    dupes = {c for c in codes if codes.count(c) > 1}
+    if dupes:
+        raise ConfigError(f"reason codes used by more than one rule: {sorted(dupes)}", source)
+    return RuleSet(rules, str(doc.get("version", "0")))

@@ -1,0 +1,96 @@
+"""Settings, read in one place: environment, then a file, then the shipped defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from shopguard.errors import ConfigError
+
+ENV_PREFIX = "SHOPGUARD_"
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True):
+    pack: str = "starter"
+    data_dir: str = "./shopguard-data"
+    state_store: str = "memory"
+    decision_log: str = "sqlite"
+    durability: str = "normal"
+    keys: dict[str, str] = {}
+    active_key: str = ""
+    default_region: str = "CN"
+    utc_offset_hours: float = 0
+    dedupe_window: str = "7d"
+    snapshot_every: int = 500_000
+    max_events_per_key: int = 10_000
+    distinct_exact_bound: int = 1_000
+    explain: bool = False
+
+    def resolved_keys(self) -> tuple[dict[str, str], str]:
+        """The key ring; generates and keeps a random key on first use of a data_dir."""
+        if self.keys:
+            return self.keys, self.active_key or next(iter(self.keys))
+        if self.decision_log == "memory":
+            return {"k1": secrets.token_urlsafe(32)}, "k1"
+        path = Path(self.data_dir) / "keys.yaml"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                yaml.safe_dump({"active_key": "k1", "keys": {"k1": secrets.token_urlsafe(32)}}, out)
+        doc = yaml.safe_load(path.read_text())
+        return dict(doc["keys"]), str(doc["active_key"])
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("shopguard").joinpath("defaults/settings.yaml").read_text()
+    return dict(yaml.safe_load(text))
+
+
+def _from_env(env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        raw = env.get(ENV_PREFIX + field.name.upper())
+        if raw is None:
+            continue
+        if field.name == "keys":
+            pairs = [p.split(":", 1) for p in raw.split(",") if p.strip()]
+            if any(len(p) != 2 for p in pairs):
+                raise ConfigError(f"{ENV_PREFIX}KEYS must look like 'k2:secret,k1:old'")
+            out["keys"] = {k.strip(): v.strip() for k, v in pairs}
+            out.setdefault("active_key", pairs[0][0].strip())
+        else:
+            out[field.name] = yaml.safe_load(raw)  # "8" -> 8, "true" -> True
+    return out
+
+
+def load_settings(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Settings:
+    """Defaults, overlaid by the file (``path`` or $SHOPGUARD_CONFIG), then the environment,
+    then ``overrides`` (what a caller passes in code)."""
+    env = dict(os.environ) if env is None else env
+    merged = _defaults()
+    path = path or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        try:
+            doc = yaml.safe_load(Path(path).read_text()) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ConfigError("settings file must be a mapping", str(path))
+        merged.update(doc)
+    merged.update(_from_env(env))
+    merged.update(overrides or {})
+    try:
+        return msgspec.convert(merged, Settings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"settings: {exc}") from None

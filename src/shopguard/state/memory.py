@@ -1,0 +1,88 @@
+"""In-memory backends: the state store every embedded engine uses, and a log for tests."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord
+
+
+class MemoryStateStore:
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    def load(self, keys: list[str]) -> list[Any]:
+        get = self._data.get
+        return [get(k) for k in keys]
+
+    def save(self, items: list[tuple[str, Any]]) -> None:
+        data = self._data
+        for key, state in items:
+            data[key] = state
+
+    def snapshot(self) -> bytes:
+        return pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, blob: bytes) -> None:
+        # Only our own snapshot, read back from our own log file.
+        self._data = pickle.loads(blob)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class MemoryDecisionLog:
+    """Keeps decisions in memory; nothing survives the process (tests, backtests)."""
+
+    durable = False
+
+    def __init__(self, keep_records: bool = False) -> None:
+        self._decisions: dict[int, bytes] = {}
+        self._records: list[LogRecord] = []
+        self._ops: list[bytes] = []
+        self._keep = keep_records
+        self._seq = 0
+        self._snapshot: tuple[int, bytes] | None = None
+
+    def append(self, record: LogRecord) -> None:
+        self._seq = record.seq
+        self._decisions[record.seq] = record.decision
+        self._ops.extend(record.list_ops)
+        if self._keep:
+            self._records.append(record)
+
+    def commit(self) -> None:
+        return None
+
+    def append_list_op(self, op: bytes) -> None:
+        self._ops.append(op)
+
+    def last_seq(self) -> int:
+        return self._seq
+
+    def decision(self, seq: int) -> bytes | None:
+        return self._decisions.get(seq)
+
+    def forget(self, seq: int) -> None:
+        self._decisions.pop(seq, None)
+
+    def records_after(self, seq: int) -> Iterator[LogRecord]:
+        return iter([r for r in self._records if r.seq > seq])
+
+    def list_ops(self) -> Iterator[bytes]:
+        return iter(list(self._ops))
+
+    def save_snapshot(self, seq: int, blob: bytes) -> None:
+        self._snapshot = (seq, blob)
+
+    def load_snapshot(self) -> tuple[int, bytes] | None:
+        return self._snapshot
+
+    def close(self) -> None:
+        return None
+
+
+STATE_STORES["memory"] = MemoryStateStore
+DECISION_LOGS["memory"] = MemoryDecisionLog

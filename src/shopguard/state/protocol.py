@@ -1,0 +1,90 @@
+"""The two storage protocols and their registries.
+
+The state-store protocol is batch-shaped on purpose: the engine asks for every key an
+event needs in one ``load`` and writes every changed state in one ``save``, so a network
+backend (Redis) serves an event in one round trip each way, pipelined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import msgspec
+
+
+class StateStore(Protocol):
+    def load(self, keys: list[str]) -> list[Any]:
+        """The states under ``keys`` (None where absent), in order."""
+
+    def save(self, items: list[tuple[str, Any]]) -> None:
+        """Store changed states (for the memory backend they are already in place)."""
+
+    def snapshot(self) -> bytes: ...
+
+    def restore(self, blob: bytes) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class LogRecord(msgspec.Struct, array_like=True):
+    """One decided event, as journaled: everything needed to serve and to rebuild state."""
+
+    seq: int
+    tenant: str
+    event_id: str
+    time: float
+    type: str
+    outcome: int
+    facts: bytes  # msgpack of the desensitized facts
+    decision: bytes  # JSON of the Decision
+    list_ops: list[bytes] = []
+    alert: bytes | None = None
+
+
+class DecisionLog(Protocol):
+    durable: bool
+
+    def append(self, record: LogRecord) -> None:
+        """Stage a record; it is acknowledged (durable) once ``commit`` returns."""
+
+    def commit(self) -> None: ...
+
+    def append_list_op(self, op: bytes) -> None:
+        """A list change made outside any event (API, config); durable on ``commit``."""
+
+    def last_seq(self) -> int: ...
+
+    def decision(self, seq: int) -> bytes | None: ...
+
+    def records_after(self, seq: int) -> Iterator[LogRecord]: ...
+
+    def list_ops(self) -> Iterator[bytes]: ...
+
+    def save_snapshot(self, seq: int, blob: bytes) -> None: ...
+
+    def load_snapshot(self) -> tuple[int, bytes] | None: ...
+
+    def close(self) -> None: ...
+
+
+STATE_STORES: dict[str, Callable[..., StateStore]] = {}
+DECISION_LOGS: dict[str, Callable[..., DecisionLog]] = {}
+
+
+def make_state_store(name: str, **options: Any) -> StateStore:
+    from shopguard.errors import ConfigError
+    from shopguard.state import memory  # noqa: F401  (registers itself)
+
+    if name not in STATE_STORES:
+        raise ConfigError(f"unknown state store {name!r}; registered: {sorted(STATE_STORES)}")
+    return STATE_STORES[name](**options)
+
+
+def make_decision_log(name: str, **options: Any) -> DecisionLog:
+    from shopguard.errors import ConfigError
+    from shopguard.state import memory, sqlite  # noqa: F401  (register themselves)
+
+    if name not in DECISION_LOGS:
+        raise ConfigError(f"unknown decision log {name!r}; registered: {sorted(DECISION_LOGS)}")
+    return DECISION_LOGS[name](**options)

@@ -1,0 +1,117 @@
+"""The SQLite decision log (WAL): the embedded engine's durable journal.
+
+One transaction per ``commit``: every record staged since the last commit lands
+together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch) both
+acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
+process (the OS has the pages); ``durability: full`` also survives power loss.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from shopguard.state.protocol import DECISION_LOGS, LogRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions(
+  seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, time REAL NOT NULL,
+  type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
+  payload BLOB NOT NULL, delivered_at REAL);
+CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL, state BLOB NOT NULL);
+"""
+
+
+class SqliteDecisionLog:
+    durable = True
+
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
+        self._db.executescript(_SCHEMA)
+        self._rows: list[tuple[object, ...]] = []
+        self._ops: list[tuple[int | None, bytes]] = []
+        self._alerts: list[tuple[int, bytes]] = []
+        row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
+        self._seq = int(row[0])
+
+    def append(self, r: LogRecord) -> None:
+        self._rows.append(
+            (r.seq, r.tenant, r.event_id, r.time, r.type, r.outcome, r.facts, r.decision)
+        )
+        for op in r.list_ops:
+            self._ops.append((r.seq, op))
+        if r.alert is not None:
+            self._alerts.append((r.seq, r.alert))
+        self._seq = r.seq
+
+    def append_list_op(self, op: bytes) -> None:
+        self._ops.append((None, op))
+
+    def commit(self) -> None:
+        if not (self._rows or self._ops or self._alerts):
+            return
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany("INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)", self._rows)
+            if self._ops:
+                db.executemany("INSERT INTO list_ops(seq, op) VALUES (?,?)", self._ops)
+            if self._alerts:
+                db.executemany("INSERT INTO outbox(seq, payload) VALUES (?,?)", self._alerts)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            self._rows, self._ops, self._alerts = [], [], []
+
+    def last_seq(self) -> int:
+        return self._seq
+
+    def decision(self, seq: int) -> bytes | None:
+        for row in self._rows:  # staged in this batch, not yet committed
+            if row[0] == seq:
+                return row[7]  # type: ignore[return-value]
+        found = self._db.execute("SELECT decision FROM decisions WHERE seq = ?", (seq,))
+        result = found.fetchone()
+        return None if result is None else bytes(result[0])
+
+    def records_after(self, seq: int) -> Iterator[LogRecord]:
+        cursor = self._db.execute(
+            "SELECT seq, tenant, event_id, time, type, outcome, facts, decision "
+            "FROM decisions WHERE seq > ? ORDER BY seq",
+            (seq,),
+        )
+        for row in cursor:
+            yield LogRecord(*row)
+
+    def list_ops(self) -> Iterator[bytes]:
+        for (op,) in self._db.execute("SELECT op FROM list_ops ORDER BY id"):
+            yield bytes(op)
+
+    def outbox(self) -> list[bytes]:
+        rows = self._db.execute("SELECT payload FROM outbox WHERE delivered_at IS NULL")
+        return [bytes(r[0]) for r in rows]
+
+    def save_snapshot(self, seq: int, blob: bytes) -> None:
+        self.commit()
+        self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (seq, blob))
+
+    def load_snapshot(self) -> tuple[int, bytes] | None:
+        row = self._db.execute("SELECT seq, state FROM snapshot WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()
+
+
+DECISION_LOGS["sqlite"] = SqliteDecisionLog

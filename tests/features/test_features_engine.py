@@ -1,0 +1,67 @@
+"""Features through the engine: as-of-before semantics, live equals replay, YAML checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopguard.config import load_pack
+from shopguard.errors import ConfigError
+from tests.conftest import event, make_engine
+
+
+def test_an_event_sees_the_state_before_itself() -> None:
+    engine = make_engine(explain=True)
+    first = engine.decide(event("account.register", "r1", 0, account="a1", device={"id": "d"}))
+    second = engine.decide(event("account.register", "r2", 5, account="a2", device={"id": "d"}))
+    assert first.features["device_accounts_24h"] == 0
+    assert second.features["device_accounts_24h"] == 1
+
+
+def test_live_and_replay_give_identical_features() -> None:
+    events = [
+        event(
+            "payment",
+            f"p{i}",
+            i * 37.0,
+            account=f"a{i % 7}",
+            amount=float(i % 50),
+            card=f"62220000{i % 11:08d}",
+            device={"id": f"d{i % 5}"},
+            success=i % 9 != 0,
+        )
+        for i in range(400)
+    ]
+    live = make_engine(explain=True)
+    one_by_one = [live.decide(e) for e in events]
+    batch = make_engine(explain=True).decide_many(events)
+    assert [d.features for d in one_by_one] == [d.features for d in batch]
+    assert [d.outcome for d in one_by_one] == [d.outcome for d in batch]
+
+
+def test_unknown_key_entity_fails_at_load(tmp_path: pytest.TempPathFactory) -> None:
+    texts = {
+        "features.yaml": "features:\n  - {name: x, kind: count, key: [wallet], "
+        "on: [payment], window: 1h}\n",
+        "rules.yaml": "rules: []\n",
+    }
+    with pytest.raises(ConfigError, match="feature x: unknown key entity 'wallet'"):
+        load_pack("inline", texts)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{name: x, kind: count, key: [account], on: [payment], window: 100d}", "between 1s"),
+        ("{name: x, kind: sum, key: [account], on: [payment], window: 1h}", "needs `field`"),
+        (
+            "{name: x, kind: count, key: [account], on: [payment], window: 1h, where: 'amount +'}",
+            "syntax error",
+        ),
+        ("{name: x, kind: count, key: [account], on: [teleport], window: 1h}", "teleport"),
+        ("{name: X, kind: count, key: [account], on: [payment], window: 1h}", "lower_snake"),
+    ],
+)
+def test_bad_feature_declarations_name_the_feature(body: str, message: str) -> None:
+    texts = {"features.yaml": f"features:\n  - {body}\n", "rules.yaml": "rules: []\n"}
+    with pytest.raises(ConfigError, match=message):
+        load_pack("inline", texts)

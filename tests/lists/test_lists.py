@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from shopguard.lists.store import AddEntry, ListEntry, ListStore, RemoveEntry
+from tests.conftest import event, make_engine
+
+
+def _entry(list_name: str, value: str, expires: float | None, source: str = "rule") -> AddEntry:
+    return AddEntry(ListEntry(list_name, "device", value, expires, "why", source, 0.0))  # type: ignore[arg-type]
+
+
+def test_entries_expire_by_event_time_and_can_be_removed() -> None:
+    store = ListStore()
+    store.apply(_entry("deny", "d1", expires=100.0))
+    assert [e.value for e in store.check({"time": 99.0, "device": "d1"}, ["device"])] == ["d1"]
+    assert store.check({"time": 100.0, "device": "d1"}, ["device"]) == []
+    store.apply(_entry("watch", "d2", expires=None))
+    store.apply(RemoveEntry("watch", "device", "d2"))
+    assert len(store) == 1
+
+
+def test_allow_sorts_before_deny_and_watch() -> None:
+    store = ListStore()
+    for name in ("watch", "deny", "allow"):
+        store.apply(_entry(name, "d", None))
+    assert [e.list for e in store.check({"time": 0.0, "device": "d"}, ["device"])] == [
+        "allow",
+        "deny",
+        "watch",
+    ]
+
+
+def test_allow_entry_short_circuits_to_allow() -> None:
+    engine = make_engine()
+    engine.list_add("allow", "account", "vip", tenant="shop", reason="staff test account")
+    decision = engine.decide(
+        event("account.register", "r1", account="vip", user_agent="python-requests/2")
+    )
+    assert decision.outcome == "allow"
+    assert [r.code for r in decision.reasons] == ["LIST_ALLOW"]
+
+
+def test_deny_entry_added_through_api_by_raw_value() -> None:
+    engine = make_engine()
+    engine.list_add("deny", "phone", "13812345678", tenant="shop", reason="chargebacks")
+    decision = engine.decide(event("sms.send", "s1", phone="+86 138 1234 5678"))
+    assert decision.outcome == "deny" and decision.reasons[0].code == "LIST_DENY"
+
+
+def test_rule_list_effect_escalates_for_repeat_offenders() -> None:
+    engine = make_engine()
+    day = 86400
+    for round_, start in enumerate((0, 2 * day, 20 * day)):
+        for i in range(4):
+            engine.decide(
+                event(
+                    "account.register",
+                    f"r{round_}-{i}",
+                    start + i,
+                    account=f"a{round_}-{i}",
+                    device={"id": "farm"},
+                )
+            )
+    entries = sorted(engine.lists.entries(), key=lambda e: e.added)
+    durations = [round((e.expires or 0) - e.added) for e in entries if e.kind == "device"]
+    # One entry per (list, entity): each re-listing replaces it with a longer TTL.
+    assert durations == [30 * day]
+    device = entries[0].value
+    assert engine.lists.strikes("deny", "device", device) == 3

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+
+from shopguard.errors import InvalidEvent
+from tests.conftest import event, make_engine
+
+
+def test_a_resent_event_is_counted_once_and_answered_the_same() -> None:
+    engine = make_engine(explain=True)
+    first = engine.decide(event("account.register", "r1", account="a1", device={"id": "d"}))
+    again = engine.decide(event("account.register", "r1", account="a1", device={"id": "d"}))
+    assert again == first
+    later = engine.decide(event("account.register", "r2", 5, account="a2", device={"id": "d"}))
+    assert later.features["device_accounts_24h"] == 1  # not 2: the resend was not applied
+
+
+def test_a_bad_event_in_a_batch_applies_nothing() -> None:
+    engine = make_engine(explain=True)
+    good = event("account.register", "r1", account="a1", device={"id": "d"})
+    bad = event("payment", "p1", amount="lots")
+    with pytest.raises(InvalidEvent) as caught:
+        engine.decide_many([good, bad])
+    assert caught.value.path == "$[1].amount"
+    later = engine.decide(event("account.register", "r2", 5, account="a2", device={"id": "d"}))
+    assert later.features["device_accounts_24h"] == 0
+
+
+def test_decision_carries_reasons_versions_latency_and_masks() -> None:
+    engine = make_engine()
+    decision = engine.decide(
+        event(
+            "account.register",
+            "r1",
+            account="a1",
+            phone="17012345678",
+            device={"id": "e", "emulator": True},
+        )
+    )
+    assert decision.outcome == "challenge" and decision.challenge == "captcha"
+    assert {r.code for r in decision.reasons} == {"REG_TAMPERED_DEVICE", "REG_VIRTUAL_PHONE"}
+    assert decision.score == 70
+    assert decision.ruleset_version.startswith("starter-1+")
+    assert decision.engine_version and decision.latency_us >= 0
+    assert decision.display["phone"] == "170****5678"
+    assert decision.features == {
+        "device_emulator": True,
+        "device_hooked": False,
+        "device_rooted": False,
+        "phone_virtual": True,
+    }
+
+
+def test_shadow_rules_are_recorded_but_never_enforced() -> None:
+    engine = make_engine()
+    for i in range(6):
+        decision = engine.decide(
+            event("sms.send", f"s{i}", i * 700.0, ip="9.9.9.9", phone=f"1380000000{i}")
+        )
+    assert decision.outcome == "allow"
+    assert [r.code for r in decision.shadow] == ["SMS_CODES_NEVER_USED"]
+
+
+def test_simulation_mode_allows_and_records_what_would_happen(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from shopguard.config import PACK_FILES
+    from shopguard.engine import Engine
+
+    root = Path(str(tmp_path))
+    starter = Engine.from_config(decision_log="memory").pack  # noqa: F841
+    import importlib.resources as res
+
+    for name in PACK_FILES:
+        (root / name).write_text(
+            res.files("shopguard")
+            .joinpath(f"packs/starter/{name}")
+            .read_text()
+            .replace("mode: enforce", "mode: simulate")
+        )
+    engine = make_engine(pack=str(root))
+    decision = engine.decide(event("account.register", "r1", account="b", user_agent="curl/8"))
+    assert decision.outcome == "allow" and decision.simulated_outcome == "deny"
+    assert decision.reasons[0].code == "BOT_USER_AGENT"
+
+
+def test_score_thresholds_combine_weak_signals() -> None:
+    engine = make_engine()
+    decision = engine.decide(
+        event(
+            "account.register",
+            "r1",
+            account="x",
+            phone="17012345678",
+            email="x@mailinator.com",
+            device={"id": "e", "rooted": True},
+        )
+    )
+    # 30 + 40 + 40 = 110 >= challenge threshold 90; the strongest rule action is challenge.
+    assert decision.score == 110 and decision.outcome == "challenge"
+
+
+def test_alerts_go_to_the_outbox_with_the_decision(tmp_path: object) -> None:
+    from shopguard import Engine
+    from tests.conftest import TEST_KEYS
+
+    engine = Engine.from_config(data_dir=str(tmp_path), keys=TEST_KEYS)
+    engine.decide(event("account.register", "r1", account="bot", user_agent="curl/8"))
+    engine.decide(event("account.register", "r2", account="human"))
+    outbox = engine.log.outbox()  # type: ignore[attr-defined]
+    engine.close()
+    assert len(outbox) == 1 and b'"BOT_USER_AGENT"' in outbox[0]
