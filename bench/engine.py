@@ -1,0 +1,202 @@
+"""Benchmark: the engine's decide() with the starter pack, against a hand-written twin.
+
+    python bench/engine.py                 # 1M events, then memory and FDH replay
+    python bench/engine.py --events 200000 --skip-fdh
+
+Prints a table on stderr and JSON on stdout. Figures quoted in README come from here.
+Everything runs in one process on one core (no threads), as a worker would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from handwritten import HandWritten  # noqa: E402
+from stream import generate, shoppers  # noqa: E402
+
+from shopguard import Engine  # noqa: E402
+from shopguard.outcome import Outcome  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FDH = ROOT.parent / "shared" / "data" / "fdh" / "transactions.csv.gz"
+KEYS = {"k1": "bench-secret-key-0123456789abcdef"}
+
+
+def _percentiles(samples: array[int]) -> dict[str, float]:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000  # noqa: E731
+    return {"p50_us": pick(0.50), "p99_us": pick(0.99), "p999_us": pick(0.999)}
+
+
+def run_engine(events: list[bytes], **settings: Any) -> tuple[dict[str, Any], bytearray]:
+    engine = Engine.from_config(keys=KEYS, decision_log="memory", **settings)
+    decide = engine.decide
+    lat = array("q")
+    outcomes = bytearray()
+    clock = time.perf_counter_ns
+    started = time.perf_counter()
+    for raw in events:
+        t0 = clock()
+        decision = decide(raw)
+        lat.append(clock() - t0)
+        outcomes.append(Outcome[decision.outcome.upper()])
+    elapsed = time.perf_counter() - started
+    return {"events": len(events), "seconds": round(elapsed, 2),
+            "per_s": round(len(events) / elapsed), **_percentiles(lat)}, outcomes
+
+
+def run_handwritten(events: list[bytes]) -> tuple[dict[str, Any], bytearray]:
+    engine = Engine.from_config(keys=KEYS, decision_log="memory")
+    twin = HandWritten(engine.desensitize)
+    lat = array("q")
+    outcomes = bytearray()
+    clock = time.perf_counter_ns
+    started = time.perf_counter()
+    for raw in events:
+        t0 = clock()
+        outcome, _ = twin.decide(raw)
+        lat.append(clock() - t0)
+        outcomes.append(outcome)
+    elapsed = time.perf_counter() - started
+    return {"events": len(events), "seconds": round(elapsed, 2),
+            "per_s": round(len(events) / elapsed), **_percentiles(lat)}, outcomes
+
+
+def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
+    """The embedded default: SQLite WAL journal; ``batch`` events per durable commit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine.from_config(keys=KEYS, data_dir=tmp, snapshot_every=0)
+        started = time.perf_counter()
+        if batch == 1:
+            for raw in events:
+                engine.decide(raw)
+        else:
+            for i in range(0, len(events), batch):
+                engine.decide_many(events[i:i + batch])
+        elapsed = time.perf_counter() - started
+        engine.log.close()
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+    return {"events": len(events), "batch": batch, "per_s": round(len(events) / elapsed),
+            "journal_bytes_per_event": round(size / len(events))}
+
+
+def run_memory(shopper_count: int) -> dict[str, Any]:
+    """RSS growth per active entity (account, device, phone, card; IPs are shared)."""
+    events = list(shoppers(shopper_count))
+    gc.collect()
+    engine = Engine.from_config(keys=KEYS, decision_log="memory", dedupe_window="1s")
+    process = psutil.Process()
+    before = process.memory_info().rss
+    for i in range(0, len(events), 1000):
+        engine.decide_many(events[i:i + 1000])
+    gc.collect()
+    after = process.memory_info().rss
+    entities = shopper_count * 4 + min(shopper_count, 62_500)
+    return {"entities": entities, "state_keys": len(engine.store),
+            "rss_bytes_per_entity": round((after - before) / entities)}
+
+
+def run_fdh() -> dict[str, Any] | None:
+    if not FDH.exists():
+        print(f"skipping FDH replay: {FDH} not found", file=sys.stderr)
+        return None
+    out = Path(tempfile.mkdtemp()) / "fdh-decisions.jsonl"
+    cli = shutil.which("shopguard") or "shopguard"
+    started = time.perf_counter()
+    subprocess.run([cli, "replay", str(FDH), "--mapping", "fdh", "--out", str(out)],
+                   check=True, stderr=subprocess.DEVNULL, env={**os.environ,
+                                                                "SHOPGUARD_KEYS": "k1:" + KEYS["k1"]})
+    elapsed = time.perf_counter() - started
+    lines = sum(1 for _ in out.open("rb"))
+    shutil.rmtree(out.parent)
+    return {"events": lines, "seconds": round(elapsed, 1), "per_s": round(lines / elapsed)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--shoppers", type=int, default=250_000,
+                        help="active shoppers for the memory figure (4 entities each)")
+    parser.add_argument("--skip-fdh", action="store_true")
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    with console.status("generating events"):
+        events = list(generate(args.events))
+    gc.collect()
+    gc.freeze()  # the pre-generated stream is benchmark input, not engine state
+    result: dict[str, Any] = {"python": sys.version.split()[0], "cpu": _cpu()}
+    with console.status("engine"):
+        result["engine"], engine_out = run_engine(events)
+    with console.status("hand-written"):
+        result["handwritten"], twin_out = run_handwritten(events)
+    agree = sum(a == b for a, b in zip(engine_out, twin_out, strict=True))
+    result["agreement"] = round(agree / len(events), 6)
+    result["ratio_vs_handwritten"] = round(
+        result["engine"]["per_s"] / result["handwritten"]["per_s"], 3)
+    result["outcomes"] = {str(Outcome(o)): engine_out.count(o) for o in range(4)}
+    durable_n = min(len(events), 200_000)
+    with console.status("durable journal"):
+        result["durable_batch256"] = run_durable(events[:durable_n], 256)
+        result["durable_per_event"] = run_durable(events[:min(durable_n, 30_000)], 1)
+    gc.unfreeze()
+    del events, engine_out, twin_out
+    with console.status("memory per entity"):
+        result["memory"] = run_memory(args.shoppers)
+    if not args.skip_fdh:
+        with console.status("FDH replay through the CLI"):
+            result["fdh_replay"] = run_fdh()
+    _table(console, result)
+    print(json.dumps(result, indent=2))
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _table(console: Console, r: dict[str, Any]) -> None:
+    table = Table(title="ShopGuard engine benchmark (one core, starter pack)")
+    for col in ("run", "events", "decisions/s", "p50 µs", "p99 µs", "note"):
+        table.add_column(col, justify="right" if col != "run" else "left")
+    e, h = r["engine"], r["handwritten"]
+    table.add_row("engine decide()", f"{e['events']:,}", f"{e['per_s']:,}", str(e["p50_us"]),
+                  str(e["p99_us"]), f"ratio {r['ratio_vs_handwritten']}x hand-written")
+    table.add_row("hand-written", f"{h['events']:,}", f"{h['per_s']:,}", str(h["p50_us"]),
+                  str(h["p99_us"]), f"agreement {r['agreement']:.4%}")
+    for key in ("durable_batch256", "durable_per_event"):
+        d = r[key]
+        table.add_row(f"durable, {d['batch']}/commit", f"{d['events']:,}", f"{d['per_s']:,}",
+                      "", "", f"{d['journal_bytes_per_event']} B/event journal")
+    m = r["memory"]
+    table.add_row("memory", f"{m['entities']:,} entities", "", "", "",
+                  f"{m['rss_bytes_per_entity']} B RSS/entity")
+    if r.get("fdh_replay"):
+        f = r["fdh_replay"]
+        table.add_row("FDH replay (CLI)", f"{f['events']:,}", f"{f['per_s']:,}", "", "",
+                      f"{f['seconds']} s end to end")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
