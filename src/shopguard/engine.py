@@ -8,6 +8,7 @@ list changes made outside events.
 
 from __future__ import annotations
 
+import gc
 import pickle
 import time
 from collections import deque
@@ -18,7 +19,7 @@ from typing import Any
 import msgspec
 
 from shopguard.config import Pack, load_pack
-from shopguard.decision import Decision, Reason, decision_decoder
+from shopguard.decision import Decision, Reason
 from shopguard.desensitize import Desensitizer, KeyRing
 from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.effects import Effects
@@ -37,7 +38,6 @@ from shopguard.state import DecisionLog, StateStore, make_decision_log, make_sta
 ENGINE_VERSION = "0.1.0"
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
-_facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 RawEvent = bytes | str | dict[str, Any] | BaseEvent
 
 
@@ -67,7 +67,6 @@ class Engine:
             int(settings.utc_offset_hours * 3600),
         )
         self.lists = ListStore()
-        self.list_kinds = tuple(sorted(ENTITY_KINDS))
         self.features = FeaturePlan(
             pack.features, settings.max_events_per_key, settings.distinct_exact_bound
         )
@@ -149,11 +148,11 @@ class Engine:
         if seq is not None:
             previous = self.log.decision(seq)
             if previous is not None:
-                return decision_decoder.decode(previous)
+                return previous
         facts, display = self.desensitize(event)
         event_type = facts["type"]
         plan = self.plans[event_type]
-        listed = self.lists.check(facts, self.list_kinds)
+        listed = self.lists.check(facts)
         values, touched = plan.read(facts, self.store.load)
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
@@ -216,7 +215,9 @@ class Engine:
             trace,
         )
         ops = self.effects.list_ops(facts, hits) if decisive is None else []
-        self.effects.apply(seq, facts, decision, plan, touched, ops, self.policy.alerts(outcome))
+        self.effects.apply(
+            seq, facts, decision, plan, touched, ops, action.outcome, self.policy.alerts(outcome)
+        )
         self._remember(dedupe_key, seq, facts["time"])
         return decision
 
@@ -247,6 +248,9 @@ class Engine:
             if forget is not None and old_seq is not None:
                 forget(old_seq)
         self._since_snapshot += 1
+        freeze = self.settings.gc_freeze_every
+        if freeze and seq % freeze == 0:
+            gc.freeze()
         every = self.settings.snapshot_every
         if every and self._since_snapshot >= every and self.log.durable:
             self.checkpoint()
@@ -313,7 +317,7 @@ class Engine:
                 self._seen, self._seen_order = blob["seen"], blob["order"]
                 after = snap[0]
         for record in self.log.records_after(after):
-            facts = _facts_decoder.decode(record.facts)
+            facts = record.facts
             plan = self.plans[record.type]
             _, touched = plan.read(facts, self.store.load)
             self.store.save(plan.apply(facts, touched))

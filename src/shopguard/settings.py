@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     snapshot_every: int = 500_000
     max_events_per_key: int = 10_000
     distinct_exact_bound: int = 1_000
+    gc_freeze_every: int = 10_000
     explain: bool = False
 
     def resolved_keys(self) -> tuple[dict[str, str], str]:

@@ -31,10 +31,10 @@ class Phone(NamedTuple):
 def parse_phone(raw: str, default_region: str = "CN") -> Phone:
     """Normalize a raw or pre-hashed phone. Pre-hashed SHA-256 must be of the E.164 digits."""
     text = raw.strip().lower()
-    if _HEX.fullmatch(text):
+    if len(text) in (32, 64) and _HEX.fullmatch(text):
         kind = "md5" if len(text) == 32 else "sha256"
         return Phone(f"{kind}:{text}", None, None, False, True, "(hashed)")
-    digits = text.translate(_STRIP)
+    digits = text if text.isdigit() else text.translate(_STRIP)
     if digits.startswith("+"):
         digits = digits[1:]
         international = True

@@ -10,14 +10,12 @@ from typing import Any
 
 import msgspec
 
-from shopguard.decision import Decision, decision_encoder
+from shopguard.decision import Decision
 from shopguard.features.plan import Touched, TypePlan
 from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
 from shopguard.outcome import Outcome
 from shopguard.rules.ruleset import RuleHit
 from shopguard.state.protocol import DecisionLog, LogRecord, StateStore
-
-_facts_encoder = msgspec.msgpack.Encoder()
 
 
 class Effects:
@@ -58,6 +56,7 @@ class Effects:
         plan: TypePlan,
         touched: Touched,
         ops: list[AddEntry],
+        outcome: Outcome,
         alert: bool,
     ) -> None:
         encoded_ops = [ops_encoder.encode(op) for op in ops]
@@ -81,9 +80,9 @@ class Effects:
                 decision.event_id,
                 decision.time,
                 decision.type,
-                int(Outcome[decision.outcome.upper()]),
-                _facts_encoder.encode(facts),
-                decision_encoder.encode(decision),
+                outcome,
+                facts,
+                decision,
                 encoded_ops,
                 payload,
             )

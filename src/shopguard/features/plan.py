@@ -208,23 +208,36 @@ class TypePlan:
         self.ratios = ratios
         self.max_events = max_events
         self.distinct_bound = distinct_bound
-        self.keys = [use.stream.key for use in uses]
+        # Per stream: key prefix and the one or two entity facts that make its key.
+        self._keyspec = [
+            (
+                f"{u.stream.sid}|",
+                u.stream.key[0],
+                u.stream.key[1] if len(u.stream.key) > 1 else None,
+            )
+            for u in uses
+        ]
 
-    def key_of(self, use: Use, facts: Facts) -> str | None:
-        key = use.stream.key
-        first = facts.get(key[0])
-        if first is None:
-            return None
-        if len(key) == 1:
-            return f"{use.stream.sid}|{first}"
-        second = facts.get(key[1])
-        return None if second is None else f"{use.stream.sid}|{first}|{second}"
+    def keys(self, facts: Facts) -> list[str | None]:
+        """The state key of each stream for this event (None: an entity is missing)."""
+        keys: list[str | None] = []
+        get = facts.get
+        for prefix, first_kind, second_kind in self._keyspec:
+            first = get(first_kind)
+            if first is None:
+                keys.append(None)
+            elif second_kind is None:
+                keys.append(prefix + first)
+            else:
+                second = get(second_kind)
+                keys.append(None if second is None else f"{prefix}{first}|{second}")
+        return keys
 
     def read(self, facts: Facts, load: Callable[[list[str]], list[Any]]) -> tuple[Facts, Touched]:
         """Feature values as of before this event, and the states this event will update."""
         t = facts["time"]
         values: Facts = {}
-        keys = [self.key_of(use, facts) for use in self.uses]
+        keys = self.keys(facts)
         states = load([k for k in keys if k is not None])
         touched: Touched = []
         i = 0

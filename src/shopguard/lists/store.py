@@ -7,7 +7,7 @@ expires 24 h of *event time* later, so replay and live behave the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import msgspec
@@ -49,33 +49,45 @@ class ListStore:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], dict[str, ListEntry]] = {}
         self._strikes: dict[tuple[str, str, str], int] = {}
+        self._kinds: dict[str, int] = {}  # entity kind -> entries of that kind (check only those)
 
     def apply(self, op: AnyOp) -> None:
         if isinstance(op, AddEntry):
             entry = op.entry
             slot = self._entries.setdefault((entry.kind, entry.value), {})
+            if entry.list not in slot:
+                self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
             slot[entry.list] = entry
             if entry.source not in ("api", "config"):
                 strike = (entry.list, entry.kind, entry.value)
                 self._strikes[strike] = self._strikes.get(strike, 0) + 1
         else:
-            slot = self._entries.get((op.kind, op.value), {})
-            slot.pop(op.list, None)
-            if not slot:
-                self._entries.pop((op.kind, op.value), None)
+            self._drop(op.list, op.kind, op.value)
+
+    def _drop(self, list_name: str, kind: str, value: str) -> None:
+        slot = self._entries.get((kind, value))
+        if slot is None or slot.pop(list_name, None) is None:
+            return
+        if not slot:
+            del self._entries[(kind, value)]
+        self._kinds[kind] -= 1
+        if not self._kinds[kind]:
+            del self._kinds[kind]
 
     def strikes(self, list_name: str, kind: str, value: str) -> int:
         """How many times a rule has put this entity on this list before."""
         return self._strikes.get((list_name, kind, value), 0)
 
-    def check(self, facts: dict[str, Any], kinds: Iterable[str]) -> list[ListEntry]:
-        """The live entries matching any entity of the event, allow first then deny, watch."""
-        entries = self._entries
-        if not entries:
+    def check(self, facts: dict[str, Any]) -> list[ListEntry]:
+        """The live entries matching any entity of the event, allow first then deny, watch.
+        Expired entries met on the way are dropped (their strikes are kept)."""
+        if not self._kinds:
             return []
+        entries = self._entries
         now = facts["time"]
         found: list[ListEntry] = []
-        for kind in kinds:
+        expired: list[ListEntry] = []
+        for kind in self._kinds:
             value = facts.get(kind)
             if value is None:
                 continue
@@ -84,7 +96,12 @@ class ListStore:
                 for entry in slot.values():
                     if entry.expires is None or entry.expires > now:
                         found.append(entry)
-        found.sort(key=lambda e: LIST_ORDER.index(e.list))
+                    else:
+                        expired.append(entry)
+        for entry in expired:
+            self._drop(entry.list, entry.kind, entry.value)
+        if len(found) > 1:
+            found.sort(key=lambda e: LIST_ORDER.index(e.list))
         return found
 
     def get(self, list_name: str, kind: str, value: str, now: float) -> ListEntry | None:

@@ -61,10 +61,21 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True):
 
     def decide(self, rule_actions: list[Action], total: float, model_score: float | None) -> Action:
         """The outcome: the strongest of what the rules asked for and what the scores say."""
+        if not rule_actions and model_score is None and total < self.thresholds.review:
+            return ALLOW  # the common case, kept cheap
         return combine([*rule_actions, self.by_score(total, model_score)])
 
     def alerts(self, outcome: Outcome) -> bool:
-        return self.alert_at != "never" and outcome >= Outcome[self.alert_at.upper()]
+        floor = _ALERT_FLOOR[self.alert_at]
+        return floor is not None and outcome >= floor
+
+
+_ALERT_FLOOR = {
+    "review": Outcome.REVIEW,
+    "challenge": Outcome.CHALLENGE,
+    "deny": Outcome.DENY,
+    "never": None,
+}
 
 
 def load_policy(doc: Any, source: str = "policy") -> Policy:

@@ -6,6 +6,7 @@ import pickle
 from collections.abc import Iterator
 from typing import Any
 
+from shopguard.decision import Decision
 from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord
 
 
@@ -39,7 +40,7 @@ class MemoryDecisionLog:
     durable = False
 
     def __init__(self, keep_records: bool = False) -> None:
-        self._decisions: dict[int, bytes] = {}
+        self._decisions: dict[int, Decision] = {}
         self._records: list[LogRecord] = []
         self._ops: list[bytes] = []
         self._keep = keep_records
@@ -48,7 +49,8 @@ class MemoryDecisionLog:
 
     def append(self, record: LogRecord) -> None:
         self._seq = record.seq
-        self._decisions[record.seq] = record.decision
+        if record.decision is not None:
+            self._decisions[record.seq] = record.decision
         self._ops.extend(record.list_ops)
         if self._keep:
             self._records.append(record)
@@ -62,7 +64,7 @@ class MemoryDecisionLog:
     def last_seq(self) -> int:
         return self._seq
 
-    def decision(self, seq: int) -> bytes | None:
+    def decision(self, seq: int) -> Decision | None:
         return self._decisions.get(seq)
 
     def forget(self, seq: int) -> None:

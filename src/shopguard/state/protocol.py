@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from shopguard.decision import Decision
+
 
 class StateStore(Protocol):
     def load(self, keys: list[str]) -> list[Any]:
@@ -27,8 +29,12 @@ class StateStore(Protocol):
     def __len__(self) -> int: ...
 
 
-class LogRecord(msgspec.Struct, array_like=True):
-    """One decided event, as journaled: everything needed to serve and to rebuild state."""
+class LogRecord(msgspec.Struct):
+    """One decided event, as journaled: everything needed to serve and to rebuild state.
+
+    Backends encode it as they see fit (SQLite: facts as msgpack, the decision as JSON);
+    records read back for recovery carry the facts and may leave ``decision`` unset.
+    """
 
     seq: int
     tenant: str
@@ -36,8 +42,8 @@ class LogRecord(msgspec.Struct, array_like=True):
     time: float
     type: str
     outcome: int
-    facts: bytes  # msgpack of the desensitized facts
-    decision: bytes  # JSON of the Decision
+    facts: dict[str, Any]  # desensitized: pseudonyms and derived values only
+    decision: Decision | None
     list_ops: list[bytes] = []
     alert: bytes | None = None
 
@@ -55,7 +61,7 @@ class DecisionLog(Protocol):
 
     def last_seq(self) -> int: ...
 
-    def decision(self, seq: int) -> bytes | None: ...
+    def decision(self, seq: int) -> Decision | None: ...
 
     def records_after(self, seq: int) -> Iterator[LogRecord]: ...
 

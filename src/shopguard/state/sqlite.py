@@ -11,8 +11,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import msgspec
+
+from shopguard.decision import Decision, decision_decoder, decision_encoder
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
+
+_facts_encoder = msgspec.msgpack.Encoder()
+_facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions(
@@ -44,7 +51,16 @@ class SqliteDecisionLog:
 
     def append(self, r: LogRecord) -> None:
         self._rows.append(
-            (r.seq, r.tenant, r.event_id, r.time, r.type, r.outcome, r.facts, r.decision)
+            (
+                r.seq,
+                r.tenant,
+                r.event_id,
+                r.time,
+                r.type,
+                r.outcome,
+                _facts_encoder.encode(r.facts),
+                decision_encoder.encode(r.decision),
+            )
         )
         for op in r.list_ops:
             self._ops.append((r.seq, op))
@@ -76,13 +92,16 @@ class SqliteDecisionLog:
     def last_seq(self) -> int:
         return self._seq
 
-    def decision(self, seq: int) -> bytes | None:
+    def decision(self, seq: int) -> Decision | None:
+        raw: Any = None
         for row in self._rows:  # staged in this batch, not yet committed
             if row[0] == seq:
-                return row[7]  # type: ignore[return-value]
-        found = self._db.execute("SELECT decision FROM decisions WHERE seq = ?", (seq,))
-        result = found.fetchone()
-        return None if result is None else bytes(result[0])
+                raw = row[7]
+        if raw is None:
+            found = self._db.execute("SELECT decision FROM decisions WHERE seq = ?", (seq,))
+            result = found.fetchone()
+            raw = None if result is None else result[0]
+        return None if raw is None else decision_decoder.decode(raw)
 
     def records_after(self, seq: int) -> Iterator[LogRecord]:
         cursor = self._db.execute(
@@ -90,8 +109,10 @@ class SqliteDecisionLog:
             "FROM decisions WHERE seq > ? ORDER BY seq",
             (seq,),
         )
-        for row in cursor:
-            yield LogRecord(*row)
+        for seq_, tenant, event_id, time, type_, outcome, facts, _ in cursor:
+            yield LogRecord(
+                seq_, tenant, event_id, time, type_, outcome, _facts_decoder.decode(facts), None
+            )
 
     def list_ops(self) -> Iterator[bytes]:
         for (op,) in self._db.execute("SELECT op FROM list_ops ORDER BY id"):
