@@ -100,6 +100,8 @@ class DistinctSeries:
             return self.sketch.estimate(cutoff)
         seen = self.seen
         assert seen is not None
+        if not seen or next(iter(seen.values())) > cutoff:
+            return len(seen)  # the whole set is in the window: the usual case, O(1)
         n = 0
         for when in reversed(seen.values()):
             if when <= cutoff:

@@ -20,6 +20,7 @@ from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 from shopguard.features.spec import FeatureSpec
 from shopguard.rules.language import compile_expression
+from shopguard.state.protocol import StateKey
 
 State = Any
 Reader = Callable[[Any, float], Any]
@@ -189,7 +190,7 @@ class FeaturePlan:
         return plans
 
 
-Touched = list[tuple[str, Any, Stream]]
+Touched = list[tuple[StateKey, Any, Stream]]
 
 
 class TypePlan:
@@ -208,32 +209,34 @@ class TypePlan:
         self.ratios = ratios
         self.max_events = max_events
         self.distinct_bound = distinct_bound
-        # Per stream: key prefix and the one or two entity facts that make its key.
+        # Per stream: its id and the one or two entity facts that make its key.
         self._keyspec = [
             (
-                f"{u.stream.sid}|",
+                u.stream.sid,
                 u.stream.key[0],
                 u.stream.key[1] if len(u.stream.key) > 1 else None,
             )
             for u in uses
         ]
 
-    def keys(self, facts: Facts) -> list[str | None]:
+    def keys(self, facts: Facts) -> list[StateKey | None]:
         """The state key of each stream for this event (None: an entity is missing)."""
-        keys: list[str | None] = []
+        keys: list[StateKey | None] = []
         get = facts.get
-        for prefix, first_kind, second_kind in self._keyspec:
+        for sid, first_kind, second_kind in self._keyspec:
             first = get(first_kind)
             if first is None:
                 keys.append(None)
             elif second_kind is None:
-                keys.append(prefix + first)
+                keys.append((sid, first))
             else:
                 second = get(second_kind)
-                keys.append(None if second is None else f"{prefix}{first}|{second}")
+                keys.append(None if second is None else (sid, f"{first}|{second}"))
         return keys
 
-    def read(self, facts: Facts, load: Callable[[list[str]], list[Any]]) -> tuple[Facts, Touched]:
+    def read(
+        self, facts: Facts, load: Callable[[list[StateKey]], list[Any]]
+    ) -> tuple[Facts, Touched]:
         """Feature values as of before this event, and the states this event will update."""
         t = facts["time"]
         values: Facts = {}
@@ -261,7 +264,7 @@ class TypePlan:
             values[name] = None if a is None or not b else a / b
         return values, touched
 
-    def apply(self, facts: Facts, touched: Touched) -> list[tuple[str, Any]]:
+    def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, Any]]:
         """Fold the event into the states it touches; returns the (key, state) pairs to save."""
         t = facts["time"]
         event_type = self.event_type

@@ -6,22 +6,32 @@ import pickle
 from collections.abc import Iterator
 from typing import Any
 
-from shopguard.decision import Decision
-from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord
+from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord, StateKey
 
 
 class MemoryStateStore:
+    """One dict per stream, keyed by the entity's pseudonym: the key strings are the very
+    objects the facts hold, so a million entities cost no extra key copies."""
+
     def __init__(self) -> None:
-        self._data: dict[str, Any] = {}
+        self._data: dict[int, dict[str, Any]] = {}
 
-    def load(self, keys: list[str]) -> list[Any]:
-        get = self._data.get
-        return [get(k) for k in keys]
-
-    def save(self, items: list[tuple[str, Any]]) -> None:
+    def load(self, keys: list[StateKey]) -> list[Any]:
         data = self._data
-        for key, state in items:
-            data[key] = state
+        out = []
+        for stream, entity in keys:
+            table = data.get(stream)
+            out.append(None if table is None else table.get(entity))
+        return out
+
+    def save(self, items: list[tuple[StateKey, Any]]) -> None:
+        data = self._data
+        for (stream, entity), state in items:
+            table = data.get(stream)
+            if table is None:
+                table = data[stream] = {}
+            table[entity] = state
 
     def snapshot(self) -> bytes:
         return pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL)
@@ -31,7 +41,7 @@ class MemoryStateStore:
         self._data = pickle.loads(blob)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return sum(len(table) for table in self._data.values())
 
 
 class MemoryDecisionLog:
@@ -40,7 +50,7 @@ class MemoryDecisionLog:
     durable = False
 
     def __init__(self, keep_records: bool = False) -> None:
-        self._decisions: dict[int, Decision] = {}
+        self._decisions: dict[int, bytes] = {}  # encoded: bytes are invisible to the GC
         self._records: list[LogRecord] = []
         self._ops: list[bytes] = []
         self._keep = keep_records
@@ -50,7 +60,7 @@ class MemoryDecisionLog:
     def append(self, record: LogRecord) -> None:
         self._seq = record.seq
         if record.decision is not None:
-            self._decisions[record.seq] = record.decision
+            self._decisions[record.seq] = decision_encoder.encode(record.decision)
         self._ops.extend(record.list_ops)
         if self._keep:
             self._records.append(record)
@@ -65,7 +75,8 @@ class MemoryDecisionLog:
         return self._seq
 
     def decision(self, seq: int) -> Decision | None:
-        return self._decisions.get(seq)
+        raw = self._decisions.get(seq)
+        return None if raw is None else decision_decoder.decode(raw)
 
     def forget(self, seq: int) -> None:
         self._decisions.pop(seq, None)

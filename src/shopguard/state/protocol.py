@@ -14,12 +14,14 @@ import msgspec
 
 from shopguard.decision import Decision
 
+StateKey = tuple[int, str]  # (stream id, entity key); a network backend joins them: "7|k1.ab.."
+
 
 class StateStore(Protocol):
-    def load(self, keys: list[str]) -> list[Any]:
+    def load(self, keys: list[StateKey]) -> list[Any]:
         """The states under ``keys`` (None where absent), in order."""
 
-    def save(self, items: list[tuple[str, Any]]) -> None:
+    def save(self, items: list[tuple[StateKey, Any]]) -> None:
         """Store changed states (for the memory backend they are already in place)."""
 
     def snapshot(self) -> bytes: ...
