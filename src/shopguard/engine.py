@@ -31,12 +31,14 @@ from shopguard.lists.store import AddEntry, ListEntry, ListStore, RemoveEntry, o
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.model import NoScorer, Scorer
 from shopguard.outcome import Action, Outcome
+from shopguard.policy.policy import ALERT_FLOOR
 from shopguard.rules.ruleset import RuleHit
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
 
 ENGINE_VERSION = "0.1.0"
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
+_OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
 RawEvent = bytes | str | dict[str, Any] | BaseEvent
 
@@ -80,6 +82,8 @@ class Engine:
             names.intersection_update(self.features.specs)
         self.plans = self.features.compile(needed)
         self.policy = pack.policy
+        self._simulate = self.policy.mode == "simulate"
+        self._alert_floor = ALERT_FLOOR[self.policy.alert_at]
         self.store = store or make_state_store(settings.state_store)
         if log is None:
             options = {}
@@ -183,16 +187,20 @@ class Engine:
                     trace.append(f"model {self.scorer.name}: {type(exc).__name__}: {exc}")
                 scope["score"] = model_score
             hits, shadow, errors = self.rules.evaluate(event_type, scope)
-            trace.extend(f"rule {rid}: {msg}" for rid, msg in errors)
-            total = sum(h.rule.score for h in hits)
+            if errors:
+                trace.extend(f"rule {rid}: {msg}" for rid, msg in errors)
+            total = sum(h.rule.score for h in hits) if hits else 0.0
             if model_score is not None:
                 total += self.policy.model.weight * model_score
             action = self.policy.decide([h.rule.action for h in hits], total, model_score)
             reasons = [_reason(h) for h in hits]
-            values = self._shown(scope, hits, shadow, values)
+            if hits or shadow or self.settings.explain:
+                values = self._shown(scope, hits, shadow, values)
+            else:
+                values = {}
         outcome = action.outcome
         simulated = None
-        if self.policy.mode == "simulate" and outcome is not Outcome.ALLOW:
+        if self._simulate and outcome is not Outcome.ALLOW:
             simulated, action = str(action), Action(Outcome.ALLOW)
         seq = self.log.last_seq() + 1
         decision = Decision(
@@ -200,24 +208,23 @@ class Engine:
             event.tenant,
             event_type,
             facts["time"],
-            str(action.outcome),
+            _OUTCOME_NAMES[action.outcome],
             round(total, 4),
             reasons,
             self.rules.version,
             ENGINE_VERSION,
             (time.perf_counter_ns() - started) // 1000,
             action.challenge,
-            [_reason(h) for h in shadow],
+            [_reason(h) for h in shadow] if shadow else [],
             simulated,
             values,
             display,
             model_score,
             trace,
         )
-        ops = self.effects.list_ops(facts, hits) if decisive is None else []
-        self.effects.apply(
-            seq, facts, decision, plan, touched, ops, action.outcome, self.policy.alerts(outcome)
-        )
+        ops = self.effects.list_ops(facts, hits) if hits else []
+        alert = self._alert_floor is not None and outcome >= self._alert_floor
+        self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(dedupe_key, seq, facts["time"])
         return decision
 

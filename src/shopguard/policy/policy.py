@@ -66,11 +66,11 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True):
         return combine([*rule_actions, self.by_score(total, model_score)])
 
     def alerts(self, outcome: Outcome) -> bool:
-        floor = _ALERT_FLOOR[self.alert_at]
+        floor = ALERT_FLOOR[self.alert_at]
         return floor is not None and outcome >= floor
 
 
-_ALERT_FLOOR = {
+ALERT_FLOOR: dict[str, Outcome | None] = {
     "review": Outcome.REVIEW,
     "challenge": Outcome.CHALLENGE,
     "deny": Outcome.DENY,

@@ -151,7 +151,10 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
 
     def produce() -> Iterator[Labelled]:
         with _open(path) as handle:
-            for row in csv.DictReader(handle):
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            for values in rows:
+                row = dict(zip(header, values, strict=False))
                 tags = {name: row.get(name, "") for name in labels}
                 for build in builders:
                     yield build(row), tags
