@@ -56,16 +56,27 @@ def main() -> None:
     for n in (3, 30, 300, 1_000, 5_000, 50_000):
         exact_us, _ = cost(n, bound=10**9, reps=2_000 if n >= 5_000 else 20_000)
         sketch_us, sketch_err = cost(n, bound=0, reps=2_000)
-        rows.append({"cardinality": n, "exact_us": round(exact_us, 2),
-                     "sketch_us": round(sketch_us, 2), "sketch_error": round(sketch_err, 4),
-                     "datasketch_us": datasketch_cost(n)})
+        rows.append(
+            {
+                "cardinality": n,
+                "exact_us": round(exact_us, 2),
+                "sketch_us": round(sketch_us, 2),
+                "sketch_error": round(sketch_err, 4),
+                "datasketch_us": datasketch_cost(n),
+            }
+        )
     table = Table(title="distinct: one add + one windowed count per event")
     for col in ("values per key", "exact µs", "sliding HLL µs", "HLL error", "datasketch µs"):
         table.add_column(col, justify="right")
     for r in rows:
         ds = r["datasketch_us"]
-        table.add_row(f"{r['cardinality']:,}", str(r["exact_us"]), str(r["sketch_us"]),
-                      f"{r['sketch_error']:.1%}", "-" if ds is None else f"{ds:.1f}")
+        table.add_row(
+            f"{r['cardinality']:,}",
+            str(r["exact_us"]),
+            str(r["sketch_us"]),
+            f"{r['sketch_error']:.1%}",
+            "-" if ds is None else f"{ds:.1f}",
+        )
     Console(stderr=True).print(table)
     print(json.dumps(rows, indent=2))
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from array import array
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -44,38 +45,35 @@ def _percentiles(samples: array[int]) -> dict[str, float]:
     return {"p50_us": pick(0.50), "p99_us": pick(0.99), "p999_us": pick(0.999)}
 
 
-def run_engine(events: list[bytes], **settings: Any) -> tuple[dict[str, Any], bytearray]:
-    engine = Engine.from_config(keys=KEYS, decision_log="memory", **settings)
-    decide = engine.decide
+def _timed(decide: Callable[[bytes], int], events: list[bytes]) -> tuple[dict[str, Any], bytearray]:
+    """Run ``decide`` over the events one at a time: throughput, latency, outcomes."""
     lat = array("q")
     outcomes = bytearray()
     clock = time.perf_counter_ns
     started = time.perf_counter()
     for raw in events:
         t0 = clock()
-        decision = decide(raw)
-        lat.append(clock() - t0)
-        outcomes.append(Outcome[decision.outcome.upper()])
-    elapsed = time.perf_counter() - started
-    return {"events": len(events), "seconds": round(elapsed, 2),
-            "per_s": round(len(events) / elapsed), **_percentiles(lat)}, outcomes
-
-
-def run_handwritten(events: list[bytes]) -> tuple[dict[str, Any], bytearray]:
-    engine = Engine.from_config(keys=KEYS, decision_log="memory")
-    twin = HandWritten(engine.desensitize)
-    lat = array("q")
-    outcomes = bytearray()
-    clock = time.perf_counter_ns
-    started = time.perf_counter()
-    for raw in events:
-        t0 = clock()
-        outcome, _ = twin.decide(raw)
+        outcome = decide(raw)
         lat.append(clock() - t0)
         outcomes.append(outcome)
     elapsed = time.perf_counter() - started
-    return {"events": len(events), "seconds": round(elapsed, 2),
-            "per_s": round(len(events) / elapsed), **_percentiles(lat)}, outcomes
+    return {
+        "events": len(events),
+        "seconds": round(elapsed, 2),
+        "per_s": round(len(events) / elapsed),
+        **_percentiles(lat),
+    }, outcomes
+
+
+def run_engine(events: list[bytes]) -> tuple[dict[str, Any], bytearray]:
+    engine = Engine.from_config(keys=KEYS, decision_log="memory")
+    index = {str(o): int(o) for o in Outcome}
+    return _timed(lambda raw: index[engine.decide(raw).outcome], events)
+
+
+def run_handwritten(events: list[bytes]) -> tuple[dict[str, Any], bytearray]:
+    twin = HandWritten(Engine.from_config(keys=KEYS, decision_log="memory").desensitize)
+    return _timed(lambda raw: twin.decide(raw)[0], events)
 
 
 def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
@@ -88,12 +86,16 @@ def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
                 engine.decide(raw)
         else:
             for i in range(0, len(events), batch):
-                engine.decide_many(events[i:i + batch])
+                engine.decide_many(events[i : i + batch])
         elapsed = time.perf_counter() - started
         engine.log.close()
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-    return {"events": len(events), "batch": batch, "per_s": round(len(events) / elapsed),
-            "journal_bytes_per_event": round(size / len(events))}
+    return {
+        "events": len(events),
+        "batch": batch,
+        "per_s": round(len(events) / elapsed),
+        "journal_bytes_per_event": round(size / len(events)),
+    }
 
 
 def run_memory(shopper_count: int) -> dict[str, Any]:
@@ -104,12 +106,15 @@ def run_memory(shopper_count: int) -> dict[str, Any]:
     process = psutil.Process()
     before = process.memory_info().rss
     for i in range(0, len(events), 1000):
-        engine.decide_many(events[i:i + 1000])
+        engine.decide_many(events[i : i + 1000])
     gc.collect()
     after = process.memory_info().rss
     entities = shopper_count * 4 + min(shopper_count, 62_500)
-    return {"entities": entities, "state_keys": len(engine.store),
-            "rss_bytes_per_entity": round((after - before) / entities)}
+    return {
+        "entities": entities,
+        "state_keys": len(engine.store),
+        "rss_bytes_per_entity": round((after - before) / entities),
+    }
 
 
 def run_fdh() -> dict[str, Any] | None:
@@ -119,9 +124,12 @@ def run_fdh() -> dict[str, Any] | None:
     out = Path(tempfile.mkdtemp()) / "fdh-decisions.jsonl"
     cli = shutil.which("shopguard") or "shopguard"
     started = time.perf_counter()
-    subprocess.run([cli, "replay", str(FDH), "--mapping", "fdh", "--out", str(out)],
-                   check=True, stderr=subprocess.DEVNULL, env={**os.environ,
-                                                                "SHOPGUARD_KEYS": "k1:" + KEYS["k1"]})
+    subprocess.run(
+        [cli, "replay", str(FDH), "--mapping", "fdh", "--out", str(out)],
+        check=True,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "SHOPGUARD_KEYS": "k1:" + KEYS["k1"]},
+    )
     elapsed = time.perf_counter() - started
     lines = sum(1 for _ in out.open("rb"))
     shutil.rmtree(out.parent)
@@ -131,8 +139,12 @@ def run_fdh() -> dict[str, Any] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--shoppers", type=int, default=250_000,
-                        help="active shoppers for the memory figure (4 entities each)")
+    parser.add_argument(
+        "--shoppers",
+        type=int,
+        default=250_000,
+        help="active shoppers for the memory figure (4 entities each)",
+    )
     parser.add_argument("--skip-fdh", action="store_true")
     args = parser.parse_args()
     console = Console(stderr=True)
@@ -148,12 +160,13 @@ def main() -> None:
     agree = sum(a == b for a, b in zip(engine_out, twin_out, strict=True))
     result["agreement"] = round(agree / len(events), 6)
     result["ratio_vs_handwritten"] = round(
-        result["engine"]["per_s"] / result["handwritten"]["per_s"], 3)
+        result["engine"]["per_s"] / result["handwritten"]["per_s"], 3
+    )
     result["outcomes"] = {str(Outcome(o)): engine_out.count(o) for o in range(4)}
     durable_n = min(len(events), 200_000)
     with console.status("durable journal"):
         result["durable_batch256"] = run_durable(events[:durable_n], 256)
-        result["durable_per_event"] = run_durable(events[:min(durable_n, 30_000)], 1)
+        result["durable_per_event"] = run_durable(events[: min(durable_n, 30_000)], 1)
     gc.unfreeze()
     del events, engine_out, twin_out
     with console.status("memory per entity"):
@@ -180,21 +193,51 @@ def _table(console: Console, r: dict[str, Any]) -> None:
     for col in ("run", "events", "decisions/s", "p50 µs", "p99 µs", "note"):
         table.add_column(col, justify="right" if col != "run" else "left")
     e, h = r["engine"], r["handwritten"]
-    table.add_row("engine decide()", f"{e['events']:,}", f"{e['per_s']:,}", str(e["p50_us"]),
-                  str(e["p99_us"]), f"ratio {r['ratio_vs_handwritten']}x hand-written")
-    table.add_row("hand-written", f"{h['events']:,}", f"{h['per_s']:,}", str(h["p50_us"]),
-                  str(h["p99_us"]), f"agreement {r['agreement']:.4%}")
+    table.add_row(
+        "engine decide()",
+        f"{e['events']:,}",
+        f"{e['per_s']:,}",
+        str(e["p50_us"]),
+        str(e["p99_us"]),
+        f"ratio {r['ratio_vs_handwritten']}x hand-written",
+    )
+    table.add_row(
+        "hand-written",
+        f"{h['events']:,}",
+        f"{h['per_s']:,}",
+        str(h["p50_us"]),
+        str(h["p99_us"]),
+        f"agreement {r['agreement']:.4%}",
+    )
     for key in ("durable_batch256", "durable_per_event"):
         d = r[key]
-        table.add_row(f"durable, {d['batch']}/commit", f"{d['events']:,}", f"{d['per_s']:,}",
-                      "", "", f"{d['journal_bytes_per_event']} B/event journal")
+        table.add_row(
+            f"durable, {d['batch']}/commit",
+            f"{d['events']:,}",
+            f"{d['per_s']:,}",
+            "",
+            "",
+            f"{d['journal_bytes_per_event']} B/event journal",
+        )
     m = r["memory"]
-    table.add_row("memory", f"{m['entities']:,} entities", "", "", "",
-                  f"{m['rss_bytes_per_entity']} B RSS/entity")
+    table.add_row(
+        "memory",
+        f"{m['entities']:,} entities",
+        "",
+        "",
+        "",
+        f"{m['rss_bytes_per_entity']} B RSS/entity",
+    )
     if r.get("fdh_replay"):
         f = r["fdh_replay"]
-        table.add_row("FDH replay (CLI)", f"{f['events']:,}", f"{f['per_s']:,}", "", "",
-                      f"{f['seconds']} s end to end")
+        table.add_row(
+            "FDH replay (CLI)",
+            f"{f['events']:,}",
+            f"{f['per_s']:,}",
+            "",
+            "",
+            f"{f['seconds']} s end to end",
+        )
     console.print(table)
 
 

@@ -16,9 +16,28 @@ from shopguard.events import decode_event
 
 H, D = 3600.0, 86400.0
 DENY, CHALLENGE, REVIEW, ALLOW = 3, 2, 1, 0
-KINDS = ("account", "address", "cabinet", "campaign", "card", "coupon", "device", "email",
-         "id_number", "ip", "ip24", "merchant", "order_id", "phone", "product_code",
-         "referrer", "session_id", "sku", "terminal", "user_agent")
+KINDS = (
+    "account",
+    "address",
+    "cabinet",
+    "campaign",
+    "card",
+    "coupon",
+    "device",
+    "email",
+    "id_number",
+    "ip",
+    "ip24",
+    "merchant",
+    "order_id",
+    "phone",
+    "product_code",
+    "referrer",
+    "session_id",
+    "sku",
+    "terminal",
+    "user_agent",
+)
 
 
 class Times:
@@ -51,8 +70,9 @@ def _count(table: dict[Any, Times], key: Any, t: float, window: float) -> int | 
     return s.count(t, window) if s else 0
 
 
-def _add(table: dict[Any, Times], key: Any, t: float, retention: float,
-         amount: float | None = None) -> None:
+def _add(
+    table: dict[Any, Times], key: Any, t: float, retention: float, amount: float | None = None
+) -> None:
     if key is not None:
         s = table.get(key)
         if s is None:
@@ -67,8 +87,9 @@ def _distinct(table: dict[Any, dict[Any, float]], key: Any, t: float, window: fl
     return sum(1 for when in seen.values() if when > t - window) if seen else 0
 
 
-def _add_distinct(table: dict[Any, dict[Any, float]], key: Any, value: Any, t: float,
-                  retention: float) -> None:
+def _add_distinct(
+    table: dict[Any, dict[Any, float]], key: Any, value: Any, t: float, retention: float
+) -> None:
     if key is None or value is None:
         return
     seen = table.setdefault(key, {})
@@ -149,13 +170,31 @@ class HandWritten:
             return (ALLOW if any(x[0] == "allow" for x in decisive) else DENY), []
         score = sum(h[2] for h in hits)
         outcome = max([h[1] for h in hits], default=ALLOW)
-        outcome = max(outcome, DENY if score >= 150 else CHALLENGE if score >= 90
-                      else REVIEW if score >= 60 else ALLOW)
+        outcome = max(
+            outcome,
+            DENY
+            if score >= 150
+            else CHALLENGE
+            if score >= 90
+            else REVIEW
+            if score >= 60
+            else ALLOW,
+        )
         return outcome, [h[0] for h in hits]
 
-    def _rules(self, f: dict[str, Any], kind: str, t: float, acc: Any, dev: Any, ip: Any,
-               ip24: Any, phone: Any, listed: set[tuple[str, str]], bot: bool,
-               ) -> list[tuple[str, int, float]]:
+    def _rules(
+        self,
+        f: dict[str, Any],
+        kind: str,
+        t: float,
+        acc: Any,
+        dev: Any,
+        ip: Any,
+        ip24: Any,
+        phone: Any,
+        listed: set[tuple[str, str]],
+        bot: bool,
+    ) -> list[tuple[str, int, float]]:
         hits = []
         if kind == "account.register":
             n = _distinct(self.reg_device, dev, t, D)
@@ -207,8 +246,9 @@ class HandWritten:
         elif kind == "promo.claim":
             reg = self.registered.get(acc) if acc is not None else None
             quick = reg is not None and t - reg <= 60  # followed_by reads the last register
-            if quick and (f.get("phone_virtual") or f.get("device_emulator")
-                          or f.get("device_rooted")):
+            if quick and (
+                f.get("phone_virtual") or f.get("device_emulator") or f.get("device_rooted")
+            ):
                 hits.append(("PROMO_INSTANT_CLAIM_RISKY", DENY, 100))
             if _ge(_distinct(self.claim_device, dev, t, D), 3):
                 hits.append(("PROMO_DEVICE_MULTI_ACCOUNT", DENY, 100))
@@ -263,8 +303,17 @@ class HandWritten:
     def first_seen(self, acc: Any) -> float | None:
         return self.registered_first.get(acc) if acc is not None else None
 
-    def _apply(self, f: dict[str, Any], kind: str, t: float, acc: Any, dev: Any, ip: Any,
-               ip24: Any, phone: Any) -> None:
+    def _apply(
+        self,
+        f: dict[str, Any],
+        kind: str,
+        t: float,
+        acc: Any,
+        dev: Any,
+        ip: Any,
+        ip24: Any,
+        phone: Any,
+    ) -> None:
         if kind == "account.register":
             _add_distinct(self.reg_device, dev, acc, t, D)
             _add_distinct(self.reg_ip, ip, acc, t, H)

@@ -14,12 +14,19 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
-TYPES = (["account.login"] * 30 + ["payment"] * 22 + ["account.register"] * 10
-         + ["sms.send"] * 12 + ["promo.claim"] * 14 + ["cabinet.unlock"] * 12)
+TYPES = (
+    ["account.login"] * 30
+    + ["payment"] * 22
+    + ["account.register"] * 10
+    + ["sms.send"] * 12
+    + ["promo.claim"] * 14
+    + ["cabinet.unlock"] * 12
+)
 
 
-def generate(n: int, accounts: int = 120_000, seed: int = 42,
-             span_days: float = 14) -> Iterator[bytes]:
+def generate(
+    n: int, accounts: int = 120_000, seed: int = 42, span_days: float = 14
+) -> Iterator[bytes]:
     rng = random.Random(seed)
     encode = msgspec.json.encode
     step = span_days * 86400 / n
@@ -28,8 +35,12 @@ def generate(n: int, accounts: int = 120_000, seed: int = 42,
         kind = TYPES[rng.randrange(len(TYPES))]
         a = rng.randrange(accounts)
         event: dict[str, object] = {
-            "type": kind, "event_id": f"b{i}", "tenant": "bench", "time": when,
-            "account": f"acct{a}", "device": {"id": f"dev{a % (accounts - 9_000)}"},
+            "type": kind,
+            "event_id": f"b{i}",
+            "tenant": "bench",
+            "time": when,
+            "account": f"acct{a}",
+            "device": {"id": f"dev{a % (accounts - 9_000)}"},
             "ip": f"10.{a % 200}.{(a // 200) % 200}.{a % 7}",
             "phone": f"13{a % 10}{a:08d}",
         }
@@ -63,12 +74,19 @@ def shoppers(n: int) -> Iterator[bytes]:
     encode = msgspec.json.encode
     clock = 0.0
     for i in range(n):
-        base = {"tenant": "bench", "account": f"acct{i}", "device": {"id": f"dev{i}"},
-                "phone": f"138{i:08d}", "ip": f"10.{i % 250}.{(i // 250) % 250}.1"}
-        for kind, extra in (("account.register", {}), ("sms.send", {}),
-                            ("account.login", {}),
-                            ("payment", {"amount": 42.0, "card": f"6222{i:012d}"})):
+        base = {
+            "tenant": "bench",
+            "account": f"acct{i}",
+            "device": {"id": f"dev{i}"},
+            "phone": f"138{i:08d}",
+            "ip": f"10.{i % 250}.{(i // 250) % 250}.1",
+        }
+        for kind, extra in (
+            ("account.register", {}),
+            ("sms.send", {}),
+            ("account.login", {}),
+            ("payment", {"amount": 42.0, "card": f"6222{i:012d}"}),
+        ):
             clock += 0.25
             when = (START + timedelta(seconds=clock)).isoformat()
-            yield encode({"type": kind, "event_id": f"s{i}-{kind}", "time": when, **base,
-                          **extra})
+            yield encode({"type": kind, "event_id": f"s{i}-{kind}", "time": when, **base, **extra})

@@ -6,9 +6,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 import yaml
+
+from shopguard.errors import ConfigError
+
+T = TypeVar("T")
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -30,3 +35,26 @@ Loader.add_implicit_resolver(
 
 def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=Loader)
+
+
+def convert_items(
+    doc: Any, section: str, cls: type[T], label: str, key: str, source: str
+) -> list[T]:
+    """The ``section:`` list of a YAML document as structs, each checked by msgspec;
+    errors name the item (``rules.yaml: rule farm: ...``) and duplicates are refused."""
+    items = doc.get(section, []) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise ConfigError(f"expected a top-level `{section}:` list", source)
+    out: list[T] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        name = item.get(key, f"#{i}") if isinstance(item, dict) else f"#{i}"
+        try:
+            converted = msgspec.convert(item, cls)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(str(exc), f"{source}: {label} {name}") from None
+        if name in seen:
+            raise ConfigError("defined twice", f"{label} {name}")
+        seen.add(name)
+        out.append(converted)
+    return out

@@ -9,6 +9,7 @@ import msgspec
 
 from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_TYPES
+from shopguard.yamlio import convert_items
 
 KINDS = frozenset(
     {
@@ -103,20 +104,7 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
 
 def load_feature_specs(doc: Any, source: str = "features") -> list[FeatureSpec]:
     """Validate the ``features:`` list of a YAML document."""
-    items = doc.get("features", []) if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise ConfigError("expected a top-level `features:` list", source)
-    specs: list[FeatureSpec] = []
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        try:
-            spec = msgspec.convert(item, FeatureSpec)
-        except msgspec.ValidationError as exc:
-            name = item.get("name", f"#{i}") if isinstance(item, dict) else f"#{i}"
-            raise ConfigError(str(exc), f"{source}: feature {name}") from None
+    specs = convert_items(doc, "features", FeatureSpec, "feature", "name", source)
+    for spec in specs:
         spec.validate()
-        if spec.name in seen:
-            raise ConfigError("defined twice", f"feature {spec.name}")
-        seen.add(spec.name)
-        specs.append(spec)
     return specs

@@ -16,6 +16,7 @@ from shopguard.events.catalog import EVENT_TYPES
 from shopguard.features.spec import parse_duration
 from shopguard.outcome import Action
 from shopguard.rules.language import Compiled, compile_expression
+from shopguard.yamlio import convert_items
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -177,21 +178,8 @@ class RuleSet:
 
 
 def load_rules(doc: Any, schema: Mapping[str, str], source: str = "rules") -> RuleSet:
-    items = doc.get("rules", []) if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise ConfigError("expected a top-level `rules:` list", source)
-    rules: list[Rule] = []
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        try:
-            spec = msgspec.convert(item, RuleSpec)
-        except msgspec.ValidationError as exc:
-            rid = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
-            raise ConfigError(str(exc), f"{source}: rule {rid}") from None
-        if spec.id in seen:
-            raise ConfigError("defined twice", f"rule {spec.id}")
-        seen.add(spec.id)
-        rules.append(_compile(spec, schema))
+    specs = convert_items(doc, "rules", RuleSpec, "rule", "id", source)
+    rules = [_compile(spec, schema) for spec in specs]
     codes = [r.code for r in rules]
     dupes = {c for c in codes if codes.count(c) > 1}
     if dupes:
