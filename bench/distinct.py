@@ -12,15 +12,12 @@ If `datasketch` is installed its HyperLogLog is timed too, for comparison.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from shopguard.features.distinct import DistinctSeries  # noqa: E402
+from shopguard.features.distinct import DistinctSeries
 
 
 def cost(cardinality: int, bound: int, reps: int = 20_000) -> tuple[float, float]:

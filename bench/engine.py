@@ -19,20 +19,18 @@ import sys
 import tempfile
 import time
 from array import array
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psutil
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from handwritten import HandWritten  # noqa: E402
-from stream import generate, shoppers  # noqa: E402
-
-from shopguard import Engine  # noqa: E402
-from shopguard.outcome import Outcome  # noqa: E402
+from handwritten import HandWritten
+from shopguard import Engine
+from shopguard.outcome import Outcome
+from stream import generate, shoppers
 
 ROOT = Path(__file__).resolve().parents[1]
 FDH = ROOT.parent / "shared" / "data" / "fdh" / "transactions.csv.gz"
