@@ -127,6 +127,12 @@ def replay(
     out: Annotated[Path | None, typer.Option(help="Write decisions here as JSON lines.")] = None,
     limit: Annotated[int | None, typer.Option(help="Stop after this many events.")] = None,
     batch: Annotated[int, typer.Option(help="Events per decide_many call.")] = 512,
+    no_reader: Annotated[
+        bool,
+        typer.Option(
+            "--no-reader", help="Parse CSV in this process (default: a second process reads)."
+        ),
+    ] = False,
     durable: Annotated[
         bool, typer.Option(help="Journal into --data-dir (default: a backtest in memory).")
     ] = False,
@@ -140,6 +146,7 @@ def replay(
     --out fdh-decisions.jsonl
     """
     from shopguard.replay import iter_events, load_mapping
+    from shopguard.replay.background import iter_events_in_background
 
     def run() -> None:
         engine = _engine(config, pack, data_dir, **({} if durable else {"decision_log": "memory"}))
@@ -159,7 +166,10 @@ def replay(
         try:
             with progress:
                 task = progress.add_task("replay", total=limit)
-                stream = iter_events(source, spec)
+                if spec is not None and not no_reader:
+                    stream = iter_events_in_background(source, spec)
+                else:
+                    stream = iter_events(source, spec)
                 if limit is not None:
                     stream = islice(stream, limit)
                 for chunk in _chunks(stream, batch):

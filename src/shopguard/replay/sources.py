@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import string
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
@@ -92,34 +93,62 @@ def _time_parser(fmt: str) -> Callable[[str], datetime]:
     return parse
 
 
-def _builder(template: EventTemplate, tenant: str) -> Callable[[dict[str, str]], dict[str, Any]]:
+Row = list[str]
+
+
+def _column(header: list[str], name: str, where: str) -> int:
+    try:
+        return header.index(name)
+    except ValueError:
+        raise ConfigError(f"{where}: no column {name!r} in the CSV header") from None
+
+
+def _builder(
+    template: EventTemplate, tenant: str, header: list[str]
+) -> Callable[[Row], dict[str, Any]]:
+    """A row -> event function with every column resolved to its index up front."""
     parse_time = _time_parser(template.time_format)
-    setters: list[tuple[tuple[str, ...], FieldSpec]] = []
+    time_at = _column(header, template.time, f"{template.type} time")
+    names = [n for _, n, _, _ in string.Formatter().parse(template.event_id) if n]
+    id_at = [_column(header, n, f"{template.type} event_id") for n in names]
+    id_format = template.event_id
+    for k, name in enumerate(names):
+        id_format = id_format.replace("{" + name + "}", "{" + str(k) + "}")
+    flat: list[tuple[str, int, Callable[[str], Any]]] = []
+    nested: list[tuple[tuple[str, ...], int, Callable[[str], Any]]] = []
+    consts: dict[str, Any] = {}
     for path, spec in template.fields.items():
         field = FieldSpec(column=spec) if isinstance(spec, str) else spec
         if field.type not in _CASTS:
             raise ConfigError(f"field {path}: unknown type {field.type!r}")
-        setters.append((tuple(path.split(".")), field))
+        if field.column is None:
+            consts[path] = field.const
+            continue
+        at = _column(header, field.column, f"field {path}")
+        if "." in path:
+            nested.append((tuple(path.split(".")), at, _CASTS[field.type]))
+        else:
+            flat.append((path, at, _CASTS[field.type]))
 
-    def build(row: dict[str, str]) -> dict[str, Any]:
+    def build(row: Row) -> dict[str, Any]:
         event: dict[str, Any] = {
             "type": template.type,
             "tenant": tenant,
-            "event_id": template.event_id.format_map(row),
-            "time": parse_time(row[template.time]),
+            "event_id": id_format.format(*[row[i] for i in id_at]),
+            "time": parse_time(row[time_at]),
+            **consts,
         }
-        for path, field in setters:
-            if field.column is None:
-                value = field.const
-            else:
-                raw = row.get(field.column)
-                if raw is None or raw == "":
-                    continue
-                value = _CASTS[field.type](raw)
-            target = event
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = value
+        for name, at, cast in flat:
+            raw = row[at]
+            if raw:
+                event[name] = cast(raw)
+        for path, at, cast in nested:
+            raw = row[at]
+            if raw:
+                target = event
+                for part in path[:-1]:
+                    target = target.setdefault(part, {})
+                target[path[-1]] = cast(raw)
         return event
 
     return build
@@ -146,16 +175,17 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
                 if line.strip():
                     yield line, {}
         return
-    builders = [_builder(t, mapping.tenant) for t in mapping.events]
-    labels = mapping.labels
 
     def produce() -> Iterator[Labelled]:
         with _open(path) as handle:
             rows = csv.reader(handle)
             header = next(rows, [])
-            for values in rows:
-                row = dict(zip(header, values, strict=False))
-                tags = {name: row.get(name, "") for name in labels}
+            builders = [_builder(t, mapping.tenant, header) for t in mapping.events]
+            labels = [(name, _column(header, name, "label")) for name in mapping.labels]
+            for row in rows:
+                if len(row) < len(header):
+                    continue  # a blank or truncated line
+                tags = {name: row[at] for name, at in labels}
                 for build in builders:
                     yield build(row), tags
 
