@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from itertools import islice
+from pathlib import Path
 
 from shopguard.events import decode_event
 from shopguard.replay import iter_events, load_mapping
@@ -26,3 +27,38 @@ def test_ecommerce_rows_become_signup_then_purchase_in_time_order() -> None:
     first = pairs[0][0]
     assert "sex" not in first and "age" not in first
     assert first["ip"].count(".") == 3  # type: ignore[index, union-attr]
+
+
+def test_background_reader_matches_in_process(tmp_path: Path) -> None:
+    from shopguard.replay.background import iter_events_in_background
+
+    source = tmp_path / "pay.csv"
+    source.write_text(
+        "id,t,who,amt,bad\n1,2025-01-01 00:00:01,a,5.5,0\n2,2025-01-01 00:00:02,b,7,1\n"
+    )
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "tenant: t\nlabels: [bad]\nevents:\n  - type: payment\n    event_id: 'p-{id}'\n"
+        "    time: t\n    fields: {account: who, amount: {column: amt, type: float}}\n"
+    )
+    spec = load_mapping(str(mapping))
+    local = [(decode_event(e), tags) for e, tags in iter_events(source, spec)]  # type: ignore[arg-type]
+    remote = [(decode_event(e), tags) for e, tags in iter_events_in_background(source, spec)]
+    assert local == remote and len(local) == 2 and remote[1][1] == {"bad": "1"}
+
+
+def test_a_missing_column_is_one_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shopguard.cli import app
+
+    source = tmp_path / "pay.csv"
+    source.write_text("id,t\n1,2025-01-01 00:00:01\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "tenant: t\nevents:\n  - {type: payment, event_id: 'p-{id}', time: t, "
+        "fields: {amount: {column: amt, type: float}}}\n"
+    )
+    result = CliRunner().invoke(app, ["replay", str(source), "--mapping", str(mapping)])
+    assert result.exit_code == 2
+    assert "field amount: no column 'amt' in the CSV header" in result.stderr
