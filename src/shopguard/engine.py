@@ -9,12 +9,10 @@ list changes made outside events.
 from __future__ import annotations
 
 import gc
-import pickle
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -23,11 +21,14 @@ from shopguard.decision import Decision, Reason
 from shopguard.desensitize import Desensitizer, KeyRing
 from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.effects import Effects
+from shopguard.effects.dedupe import Dedupe
+from shopguard.effects.journal import checkpoint, recover
+from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
 from shopguard.features.plan import FeaturePlan
 from shopguard.features.spec import parse_duration
-from shopguard.lists.store import AddEntry, ListEntry, ListStore, RemoveEntry, ops_decoder
+from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.model import NoScorer, Scorer
 from shopguard.outcome import Action, Outcome
@@ -95,12 +96,13 @@ class Engine:
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
         self.effects = Effects(self.store, self.log, self.lists)
-        self.dedupe_window = parse_duration(settings.dedupe_window)
-        self._seen: dict[str, int] = {}
-        self._seen_order: deque[tuple[float, str]] = deque()
+        self.dedupe = Dedupe(parse_duration(settings.dedupe_window))
+        # Memory logs keep decisions only as long as the dedupe window needs them.
+        self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
         self._fingerprint = msgspec.json.encode(pack.features).hex()[:4096]
-        self._recover()
+        self.lists.load_config(pack.lists)
+        recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
 
     @classmethod
     def from_config(
@@ -135,20 +137,16 @@ class Engine:
         for i, raw in enumerate(events):
             try:
                 decoded.append(decode_event(raw))
-            except Exception as exc:
-                from shopguard.errors import InvalidEvent
-
-                if isinstance(exc, InvalidEvent):
-                    raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
-                raise
+            except InvalidEvent as exc:
+                raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
         decisions = [self._decide(event) for event in decoded]
         self.log.commit()
         return decisions
 
     def _decide(self, event: BaseEvent) -> Decision:
         started = time.perf_counter_ns()
-        dedupe_key = f"{event.tenant}\x1f{event.event_id}"
-        seq = self._seen.get(dedupe_key)
+        dedupe_key = Dedupe.key(event.tenant, event.event_id)
+        seq = self.dedupe.get(dedupe_key)
         if seq is not None:
             previous = self.log.decision(seq)
             if previous is not None:
@@ -242,18 +240,10 @@ class Engine:
             names |= hit.rule.when.names
         return {n: scope.get(n) for n in sorted(names - _NOT_SHOWN)}
 
-    # -- dedupe, lists, snapshots, recovery ----------------------------------------------
+    # -- dedupe, lists, snapshots ------------------------------------------------------
     def _remember(self, key: str, seq: int, when: float) -> None:
-        self._seen[key] = seq
-        order = self._seen_order
-        order.append((when, key))
-        horizon = when - self.dedupe_window
-        while order and order[0][0] < horizon:
-            _, old = order.popleft()
-            old_seq = self._seen.pop(old, None)
-            forget = getattr(self.log, "forget", None)
-            if forget is not None and old_seq is not None:
-                forget(old_seq)
+        for old in self.dedupe.remember(key, seq, when):
+            self._forget(old)
         self._since_snapshot += 1
         freeze = self.settings.gc_freeze_every
         if freeze and seq % freeze == 0:
@@ -275,21 +265,19 @@ class Engine:
     ) -> ListEntry:
         """Add an entry; a raw PII value is pseudonymized first when ``tenant`` is given."""
         if kind not in ENTITY_KINDS:
-            from shopguard.errors import ConfigError
-
             raise ConfigError(f"unknown entity kind {kind!r}")
+        if list_name not in LIST_ORDER:
+            raise ConfigError(f"unknown list {list_name!r}; one of {', '.join(LIST_ORDER)}")
         if tenant is not None and kind in PSEUDONYMIZED:
-            value = self.desensitize.entity(
-                tenant, "account" if kind == "referrer" else kind, value
-            )
+            value = self.desensitize.entity(tenant, kind, value)
         now = self.clock()
         expires = now + parse_duration(ttl) if ttl else None
-        entry = ListEntry(list_name, kind, value, expires, reason, source, now)  # type: ignore[arg-type]
+        entry = ListEntry(list_name, kind, value, expires, reason, source, now)
         self._list_op(AddEntry(entry))
         return entry
 
     def list_remove(self, list_name: str, kind: str, value: str) -> None:
-        self._list_op(RemoveEntry(list_name, kind, value))  # type: ignore[arg-type]
+        self._list_op(RemoveEntry(cast(ListName, list_name), kind, value))
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
         self.log.append_list_op(list_ops_encoder.encode(op))
@@ -298,50 +286,8 @@ class Engine:
 
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""
-        blob = pickle.dumps(
-            {
-                "fingerprint": self._fingerprint,
-                "state": self.store.snapshot(),
-                "seen": self._seen,
-                "order": self._seen_order,
-            },
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-        self.log.save_snapshot(self.log.last_seq(), blob)
+        checkpoint(self.store, self.log, self.dedupe, self._fingerprint)
         self._since_snapshot = 0
-
-    def _recover(self) -> None:
-        for raw in self.log.list_ops():
-            self.lists.apply(ops_decoder.decode(raw))
-        for item in self.pack.lists:
-            self._config_list_entry(item)
-        after = 0
-        snap = self.log.load_snapshot()
-        if snap is not None:
-            blob = pickle.loads(snap[1])
-            if blob["fingerprint"] == self._fingerprint:  # else the features changed: refold
-                self.store.restore(blob["state"])
-                self._seen, self._seen_order = blob["seen"], blob["order"]
-                after = snap[0]
-        for record in self.log.records_after(after):
-            facts = record.facts
-            plan = self.plans[record.type]
-            _, touched = plan.read(facts, self.store.load)
-            self.store.save(plan.apply(facts, touched))
-            self._seen[f"{record.tenant}\x1f{record.event_id}"] = record.seq
-            self._seen_order.append((record.time, f"{record.tenant}\x1f{record.event_id}"))
-
-    def _config_list_entry(self, item: dict[str, Any]) -> None:
-        entry = ListEntry(
-            item["list"],
-            item["kind"],
-            str(item["value"]),
-            None,
-            str(item.get("reason", "")),
-            "config",
-            0.0,
-        )
-        self.lists.apply(AddEntry(entry))
 
     def close(self) -> None:
         if self.log.durable and self._since_snapshot:

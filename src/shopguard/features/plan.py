@@ -15,6 +15,7 @@ from typing import Any
 
 from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
 from shopguard.errors import ConfigError
+from shopguard.features.access import Fold, Reader, folder, reader_for
 from shopguard.features.distinct import DistinctSeries
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
@@ -23,7 +24,6 @@ from shopguard.rules.language import compile_expression
 from shopguard.state.protocol import StateKey
 
 State = Any
-Reader = Callable[[Any, float], Any]
 Facts = dict[str, Any]
 
 
@@ -60,30 +60,6 @@ class Use:
     readers: list[tuple[str, Reader, Any]] = field(default_factory=list)  # name, fn, if empty
     apply: bool = False
     fold: Any = None  # set at compile when ``apply``: folds the event into the state
-
-
-def _reader(spec: FeatureSpec) -> tuple[Reader, Any]:
-    w, n = spec.window_s, spec.within_s
-    kind = spec.kind
-    if kind == "count":
-        return (lambda s, t: s.count(t - w)), 0
-    if kind == "sum":
-        return (lambda s, t: s.total(t - w)), 0.0
-    if kind == "mean":
-        return (lambda s, t: s.mean(t - w)), None
-    if kind == "max":
-        return (lambda s, t: s.maximum(t - w)), None
-    if kind == "distinct":
-        return (lambda s, t: s.count(t - w)), 0
-    if kind == "first_seen":
-        return (lambda s, t: t - s.first), None
-    if kind == "since_last":
-        return (lambda s, t: t - s.last), None
-    if kind == "followed_by":
-        return (lambda s, t: t - s.last <= n), False
-    if kind == "not_followed_by":
-        return (lambda s, t: s.timed_out(t, n, w)), 0
-    raise AssertionError(kind)
 
 
 class FeaturePlan:
@@ -180,21 +156,20 @@ class FeaturePlan:
                 if spec is None:
                     raise ConfigError(f"unknown feature {name!r}")
                 stream = self.feature_stream[name]
-                reader, empty = _reader(spec)
+                reader, empty = reader_for(spec)
                 uses.setdefault(stream.sid, Use(stream)).readers.append((name, reader, empty))
             for stream in self.streams.values():
                 if event_type in stream.on or event_type in stream.then:
                     uses.setdefault(stream.sid, Use(stream)).apply = True
             for use in uses.values():
                 if use.apply:
-                    use.fold = _folder(use.stream, event_type, self.max_events, self.distinct_bound)
+                    use.fold = folder(use.stream, event_type, self.max_events, self.distinct_bound)
             plans[event_type] = TypePlan(
                 event_type, list(uses.values()), ratios, self.max_events, self.distinct_bound
             )
         return plans
 
 
-Fold = Callable[[Any, Facts, float], Any]
 Touched = list[tuple[StateKey, Any, Fold]]
 
 
@@ -278,52 +253,3 @@ class TypePlan:
             if state is not None:
                 saved.append((key, state))
         return saved
-
-
-def _folder(stream: Stream, event_type: str, max_events: int, bound: int) -> Fold:
-    """The function that folds one event of ``event_type`` into one state of ``stream``,
-    specialised once at load so the per-event loop does no dispatching."""
-    where, field, retention, new = stream.where, stream.field, stream.retention, stream.new
-
-    if stream.kind == "pending" and event_type in stream.then:
-
-        def settle(state: Any, facts: Facts, t: float) -> Any:
-            if state is not None:
-                state.settle(t)
-            return state
-
-        return settle
-    if stream.kind == "pending":
-
-        def pend(state: Any, facts: Facts, t: float) -> Any:
-            if where is not None and not where(facts):
-                return None
-            if state is None:
-                state = new()
-            state.first_seen(t, retention, max_events)
-            return state
-
-        return pend
-    if stream.kind == "distinct":
-
-        def distinct(state: Any, facts: Facts, t: float) -> Any:
-            value = facts.get(field or "")
-            if value is None or (where is not None and not where(facts)):
-                return None
-            if state is None:
-                state = new()
-            state.add(value, t, retention, bound)
-            return state
-
-        return distinct
-
-    def events(state: Any, facts: Facts, t: float) -> Any:
-        value = 0.0 if field is None else facts.get(field)
-        if value is None or (where is not None and not where(facts)):
-            return None
-        if state is None:
-            state = new()
-        state.add(t, value, retention, max_events)
-        return state
-
-    return events

@@ -7,7 +7,7 @@ expires 24 h of *event time* later, so replay and live behave the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import msgspec
@@ -73,6 +73,20 @@ class ListStore:
         self._kinds[kind] -= 1
         if not self._kinds[kind]:
             del self._kinds[kind]
+
+    def load_config(self, items: Iterable[dict[str, Any]]) -> None:
+        """Static entries from a pack's lists.yaml (no TTL, no strikes)."""
+        for item in items:
+            entry = ListEntry(
+                item["list"],
+                item["kind"],
+                str(item["value"]),
+                None,
+                str(item.get("reason", "")),
+                "config",
+                0.0,
+            )
+            self.apply(AddEntry(entry))
 
     def strikes(self, list_name: str, kind: str, value: str) -> int:
         """How many times a rule has put this entity on this list before."""
