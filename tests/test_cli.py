@@ -31,6 +31,15 @@ def test_decide_reads_json_lines(tmp_path: Path) -> None:
     assert outcomes == ["allow"] * 5 + ["deny"] * 2
 
 
+def test_decide_reads_pretty_json_and_arrays() -> None:
+    pretty = json.dumps(json.loads(EVENT), indent=2)
+    result = runner.invoke(app, ["decide", "--memory"], input=pretty)
+    assert result.exit_code == 0, result.output
+    array = "[" + ",".join(EVENT.replace('"e1"', f'"e{i}"') for i in range(3)) + "]"
+    result = runner.invoke(app, ["decide", "--memory"], input=array)
+    assert len(result.stdout.splitlines()) == 3
+
+
 def test_bad_event_is_one_line_and_exit_2() -> None:
     result = runner.invoke(app, ["decide", "--memory"], input=EVENT.replace('"1.2.3.4"', "5"))
     assert result.exit_code == 2

@@ -99,11 +99,7 @@ def decide(
 
     def run() -> None:
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        lines = [ln for ln in raw.splitlines() if ln.strip()]
-        if len(lines) > 1 and not raw.lstrip().startswith(b"[") and lines[0].rstrip()[-1:] != b",":
-            events = lines
-        else:
-            events = [raw]
+        events = _split_events(raw)
         options = {"decision_log": "memory"} if memory else {}
         engine = _engine(config, pack, data_dir, **options)
         try:
@@ -113,6 +109,15 @@ def decide(
             engine.close()
 
     _guard(run)
+
+
+def _split_events(raw: bytes) -> list[Any]:
+    """One JSON event, a JSON array of events, or JSON lines."""
+    try:
+        whole = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return [line for line in raw.splitlines() if line.strip()]  # JSON lines
+    return whole if isinstance(whole, list) else [raw]
 
 
 @app.command()
