@@ -51,6 +51,9 @@ class Compiled:
     fn: Callable[[Mapping[str, Any]], Any]
     names: frozenset[str]
     type: str
+    code: str  # the expression alone: reads locals n_<name>, constants K[i], lists L
+    consts: tuple[Any, ...]
+    uses_lists: bool
 
 
 @dataclass
@@ -70,11 +73,15 @@ class _Ctx:
             close = difflib.get_close_matches(name, list(self.schema), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.fail(f"unknown name {name!r}{hint}")
-        return self.names.setdefault(name, f"n{len(self.names)}")
+        return self.names.setdefault(name, f"n_{name}")
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
         return f"K[{len(self.consts) - 1}]"
+
+
+# The only globals generated code can reach.
+SAFE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "min": min, "max": max, "abs": abs}
 
 
 def compile_expression(
@@ -98,15 +105,17 @@ def compile_expression(
     prelude = "".join(f"    {var} = g({name!r})\n" for name, var in ctx.names.items())
     lists = "    L = v.get('_listed', ())\n" if ctx.uses_lists else ""
     source = f"def _expr(v):\n    g = v.get\n{prelude}{lists}    return {code}\n"
-    namespace: dict[str, Any] = {
-        "K": tuple(ctx.consts),
-        "__builtins__": {},
-        "min": min,
-        "max": max,
-        "abs": abs,
-    }
+    namespace: dict[str, Any] = {"K": tuple(ctx.consts), **SAFE_GLOBALS}
     exec(compile(source, f"<{where}>", "exec"), namespace)  # generated from the checked tree
-    return Compiled(source, namespace["_expr"], frozenset(ctx.names), typ)
+    return Compiled(
+        source,
+        namespace["_expr"],
+        frozenset(ctx.names),
+        typ,
+        code,
+        tuple(ctx.consts),
+        ctx.uses_lists,
+    )
 
 
 def _expr(node: ast.expr, ctx: _Ctx) -> tuple[str, str, frozenset[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_TYPES
 from shopguard.features.spec import parse_duration
 from shopguard.outcome import Action
-from shopguard.rules.language import Compiled, compile_expression
+from shopguard.rules.language import SAFE_GLOBALS, Compiled, compile_expression
 from shopguard.yamlio import convert_items
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -146,6 +146,7 @@ class RuleSet:
         self.by_type: dict[str, tuple[Rule, ...]] = {
             t: tuple(r for r in self.rules if t in r.on) for t in EVENT_TYPES
         }
+        self._evaluators = {t: combine(rules, t) for t, rules in self.by_type.items() if rules}
 
     def names_by_type(self) -> dict[str, set[str]]:
         """Every name each event type's rules read (features among them get computed)."""
@@ -162,19 +163,49 @@ class RuleSet:
         self, event_type: str, values: Mapping[str, Any]
     ) -> tuple[list[RuleHit], list[RuleHit], list[tuple[str, str]]]:
         """(active hits, shadow hits, errors as (rule id, message)); errors never raise."""
+        rules = self.by_type[event_type]
+        if not rules:
+            return [], [], []
+        fired, failed = self._evaluators[event_type](values)
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
-        errors: list[tuple[str, str]] = []
-        for rule in self.by_type[event_type]:
-            try:
-                fired = rule.when.fn(values)
-            except Exception as exc:  # a faulty rule is skipped and traced, never fatal
-                errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
-                continue
-            if fired:
-                hit = RuleHit(rule, rule.explain(values))
-                (shadow if rule.shadow else hits).append(hit)
+        for i in fired:
+            rule = rules[i]
+            (shadow if rule.shadow else hits).append(RuleHit(rule, rule.explain(values)))
+        errors = []
+        if failed:
+            errors = [(rules[i].id, f"{type(exc).__name__}: {exc}") for i, exc in failed]
         return hits, shadow, errors
+
+
+Evaluator = Callable[[Mapping[str, Any]], tuple[list[int], list[tuple[int, Exception]] | None]]
+
+
+def combine(rules: tuple[Rule, ...], event_type: str) -> Evaluator:
+    """One function evaluating every rule of an event type: each name is fetched once, then
+    each condition runs in its own ``try`` so a rule that raises is reported and skipped."""
+    names = sorted(set().union(*(r.when.names for r in rules)))
+    lines = ["def _evaluate(v):", "    g = v.get"]
+    lines += [f"    n_{name} = g({name!r})" for name in names]
+    if any(r.when.uses_lists for r in rules):
+        lines.append("    L = g('_listed', ())")
+    lines += ["    fired = []", "    failed = None"]
+    namespace: dict[str, Any] = {**SAFE_GLOBALS, "Exception": Exception}
+    for i, rule in enumerate(rules):
+        namespace[f"K{i}"] = rule.when.consts
+        lines += [
+            "    try:",
+            f"        if {rule.when.code.replace('K[', f'K{i}[')}:",
+            f"            fired.append({i})",
+            "    except Exception as exc:",
+            "        failed = failed or []",
+            f"        failed.append(({i}, exc))",
+        ]
+    lines.append("    return fired, failed")
+    # Generated only from checked syntax trees; strings live in the K tuples, never inline.
+    exec(compile("\n".join(lines) + "\n", f"<rules for {event_type}>", "exec"), namespace)
+    evaluate: Evaluator = namespace["_evaluate"]
+    return evaluate
 
 
 def load_rules(doc: Any, schema: Mapping[str, str], source: str = "rules") -> RuleSet:
