@@ -84,6 +84,7 @@ class Engine:
         self.plans = self.features.compile(needed)
         self.policy = pack.policy
         self._simulate = self.policy.mode == "simulate"
+        self._explain = settings.explain
         self._alert_floor = ALERT_FLOOR[self.policy.alert_at]
         self.store = store or make_state_store(settings.state_store)
         if log is None:
@@ -145,8 +146,8 @@ class Engine:
 
     def _decide(self, event: BaseEvent) -> Decision:
         started = time.perf_counter_ns()
-        dedupe_key = Dedupe.key(event.tenant, event.event_id)
-        seq = self.dedupe.get(dedupe_key)
+        dedupe_key = f"{event.tenant}\x1f{event.event_id}"  # Dedupe.key, inlined: hot path
+        seq = self.dedupe.seen.get(dedupe_key)
         if seq is not None:
             previous = self.log.decision(seq)
             if previous is not None:
@@ -173,7 +174,7 @@ class Engine:
                     f"{decisive.kind} on {decisive.list} list: {decisive.reason}",
                 )
             ]
-            values = values if self.settings.explain else {}
+            values = values if self._explain else {}
         else:
             scope = {**facts, **values}
             if listed:
@@ -192,7 +193,7 @@ class Engine:
                 total += self.policy.model.weight * model_score
             action = self.policy.decide([h.rule.action for h in hits], total, model_score)
             reasons = [_reason(h) for h in hits]
-            if hits or shadow or self.settings.explain:
+            if hits or shadow or self._explain:
                 values = self._shown(scope, hits, shadow, values)
             else:
                 values = {}
@@ -233,7 +234,7 @@ class Engine:
         shadow: list[RuleHit],
         values: dict[str, Any],
     ) -> dict[str, Any]:
-        if self.settings.explain:
+        if self._explain:
             return values
         names: set[str] = set()
         for hit in (*hits, *shadow):
