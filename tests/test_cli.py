@@ -92,3 +92,15 @@ def test_replay_jsonl(tmp_path: Path) -> None:
 def test_help_teaches_with_examples() -> None:
     result = runner.invoke(app, ["replay", "--help"])
     assert "Example" in result.stdout and "--mapping" in result.stdout
+
+
+def test_simulate_then_replay_carries_the_truth(tmp_path: Path) -> None:
+    sim = tmp_path / "sim.jsonl"
+    result = runner.invoke(app, ["simulate", "--events", "3000", "--seed", "3", "--out", str(sim)])
+    assert result.exit_code == 0, result.output
+    assert "honest" in result.stderr
+    out = tmp_path / "d.jsonl"
+    result = runner.invoke(app, ["replay", str(sim), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    first = json.loads(out.read_text().splitlines()[0])
+    assert set(first["labels"]) == {"label", "attack"}

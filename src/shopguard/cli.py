@@ -159,7 +159,6 @@ def replay(
         outcomes: Counter[str] = Counter()
         rules: Counter[str] = Counter()
         writer = out.open("wb") if out else None
-        labels_out = bool(spec and spec.labels)
         progress = Progress(
             TextColumn("replaying"),
             BarColumn(),
@@ -184,7 +183,7 @@ def replay(
                         rules.update(r.code for r in decision.reasons)
                         if writer:
                             line = msgspec.json.encode(
-                                {"decision": decision, "labels": tags} if labels_out else decision
+                                {"decision": decision, "labels": tags} if tags else decision
                             )
                             writer.write(line + b"\n")
                     progress.advance(task, len(chunk))
@@ -193,6 +192,55 @@ def replay(
             if writer:
                 writer.close()
         _summary(outcomes, rules)
+
+    _guard(run)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Write events with their truth here (JSON lines).")],
+    events: Annotated[int, typer.Option(help="About this many events.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same traffic.")] = 7,
+    days: Annotated[int, typer.Option(help="Days of traffic.")] = 7,
+    careful: Annotated[
+        bool,
+        typer.Option(help="Slower, quieter attack variants that look more like honest shoppers."),
+    ] = False,
+) -> None:
+    """Generate seeded retail traffic (honest shoppers plus attacks) with ground truth.
+
+    Each line is {"event": {...}, "truth": {"label": 0|1, "attack": "..."}}; `shopguard
+    replay` reads it directly and carries the truth into its output.
+
+    Example: shopguard simulate --events 200000 --seed 7 --out sim.jsonl
+    """
+    from shopguard.simulate import simulate as generate
+
+    def run() -> None:
+        progress = Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        )
+        counts: Counter[str] = Counter()
+        with progress, out.open("wb") as sink:
+            task = progress.add_task("simulate", total=events)
+            for i, (event, truth) in enumerate(generate(events, seed, days, careful)):
+                sink.write(
+                    b'{"event":' + event + b',"truth":' + msgspec.json.encode(truth) + b"}\n"
+                )
+                counts[truth.attack or "honest"] += 1
+                if i % 10_000 == 0:
+                    progress.update(task, completed=i)
+            progress.update(task, completed=sum(counts.values()))
+        table = Table(title=f"simulated {sum(counts.values()):,} events (seed {seed})")
+        table.add_column("traffic")
+        table.add_column("events", justify="right")
+        for name, n in counts.most_common():
+            table.add_row(name, f"{n:,}")
+        err.print(table)
 
     _guard(run)
 

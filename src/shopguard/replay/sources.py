@@ -26,6 +26,14 @@ from shopguard.yamlio import load_yaml
 Labelled = tuple[dict[str, Any] | bytes, dict[str, str]]
 
 
+class _Labelled(msgspec.Struct):
+    event: msgspec.Raw
+    truth: dict[str, Any] = {}
+
+
+_labelled = msgspec.json.Decoder(_Labelled)
+
+
 class FieldSpec(msgspec.Struct, forbid_unknown_fields=True):
     column: str | None = None
     type: str = "str"  # str | float | int | bool | ipv4_from_number
@@ -172,7 +180,10 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as lines:
             for line in lines:
-                if line.strip():
+                if line.startswith(b'{"event":'):  # simulator output: event plus its truth
+                    wrapped = _labelled.decode(line)
+                    yield bytes(wrapped.event), {k: str(v) for k, v in wrapped.truth.items()}
+                elif line.strip():
                     yield line, {}
         return
 
