@@ -51,7 +51,7 @@ def test_careful_variants_are_slower() -> None:
 
 
 def test_the_simulator_does_not_know_the_rules() -> None:
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:

@@ -1,0 +1,141 @@
+"""Attacks on accounts and promotions: farms, stuffing, bots."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from shopguard.simulate.attacks.common import BOT_UAS, Raw, proxy_pool
+from shopguard.simulate.world import MOBILE_UAS, phone, random_ip
+
+
+def wool_party(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """A ring registers ``size`` accounts from a device farm to farm new-user gifts."""
+    ring = rng.randrange(10**6)
+    devices = [f"farm{ring}-{i}" for i in range(max(2, size // (2 if careful else 10)))]
+    nets = proxy_pool(rng, 20 if careful else 3)
+    drops = [f"{rng.randrange(1, 99)} Wuxing Rd, Room {rng.randrange(100, 999)}" for _ in range(3)]
+    pace = 1800.0 if careful else 40.0  # seconds between sign-ups
+    t = start
+    for i in range(size):
+        t += rng.expovariate(1 / pace)
+        who = {
+            "account": f"wool{ring}-{i}",
+            "device": {"id": rng.choice(devices), "emulator": not careful and rng.random() < 0.6},
+            "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
+            "phone": phone(rng, virtual=not careful or rng.random() < 0.6),
+            "user_agent": rng.choice(MOBILE_UAS),
+        }
+        sent = t
+        yield sent, {"type": "sms.send", "purpose": "register", **who}
+        signed = sent + rng.uniform(15, 45) * (4 if careful else 1)
+        yield signed, {"type": "account.register", **who}
+        claimed = signed + rng.uniform(3, 20) * (30 if careful else 1)
+        yield (
+            claimed,
+            {
+                "type": "promo.claim",
+                "campaign": "newcomer",
+                "coupon": "NEW-20",
+                "value": 20.0,
+                **who,
+            },
+        )
+        yield (
+            claimed + rng.uniform(600, 7200),
+            {
+                "type": "promo.redeem",
+                "campaign": "newcomer",
+                "coupon": "NEW-20",
+                "amount": 25.0,
+                "discount": 20.0,
+                "address": rng.choice(drops),
+                **who,
+            },
+        )
+
+
+def credential_stuffing(
+    rng: random.Random, start: float, size: int, careful: bool
+) -> Iterator[Raw]:
+    """Leaked username/password pairs tried against login from a proxy pool."""
+    nets = proxy_pool(rng, 40 if careful else 2)
+    span = 12 * 3600 if careful else 1800
+    for i in range(size):
+        yield (
+            start + rng.uniform(0, span),
+            {
+                "type": "account.login",
+                "account": f"u{rng.randrange(10**6)}",
+                "method": "password",
+                "success": rng.random() < 0.02,
+                "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
+                "user_agent": rng.choice(MOBILE_UAS if careful else BOT_UAS),
+                "device": {"id": f"stuff-{i % (size if careful else 5)}"},
+            },
+        )
+
+
+def flashsale_bots(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """Scripts grab flash-sale stock the instant it opens, many accounts per device."""
+    day = int(start // 86400)
+    opens = day * 86400 + 20 * 3600
+    devices = [f"bot-{rng.randrange(10**6)}" for _ in range(max(1, size // (5 if careful else 25)))]
+    nets = proxy_pool(rng, 10 if careful else 2)
+    for i in range(size):
+        delay = rng.uniform(0, 30) if careful else rng.uniform(0.05, 1.5)
+        yield (
+            opens + delay,
+            {
+                "type": "flashsale.order",
+                "campaign": f"flash-{day}",
+                "sku": "phone-x",
+                "quantity": 1,
+                "amount": 999.0,
+                "account": f"bot-acct-{day}-{i}",
+                "device": {"id": rng.choice(devices), "emulator": not careful},
+                "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
+                "user_agent": rng.choice(MOBILE_UAS if careful else BOT_UAS),
+            },
+        )
+
+
+def lottery_bots(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """Farmed accounts spin the daily lucky draw from a few devices."""
+    devices = [
+        f"spin-{rng.randrange(10**6)}" for _ in range(max(1, size // (4 if careful else 30)))
+    ]
+    t = start
+    for i in range(size):
+        t += rng.uniform(0.5, 3) * (60 if careful else 1)
+        yield (
+            t,
+            {
+                "type": "lottery.draw",
+                "campaign": "daily-spin",
+                "account": f"spin-acct-{i % (size // 2 + 1)}",
+                "device": {"id": rng.choice(devices)},
+                "ip": random_ip(rng),
+            },
+        )
+
+
+def coupon_bug(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """A no-threshold coupon leaks and is redeemed ``size`` times within the hour."""
+    code = f"BUG-{rng.randrange(10**4)}"
+    for i in range(size):
+        t = start + rng.uniform(0, 3600 * (4 if careful else 1))
+        yield (
+            t,
+            {
+                "type": "promo.redeem",
+                "campaign": "spring-sale",
+                "coupon": code,
+                "amount": round(rng.uniform(30, 300), 2),
+                "discount": 50.0,
+                "account": f"bug-{code}-{i}",
+                "device": {"id": f"bugdev-{code}-{i % (size // 3 + 1)}"},
+                "ip": random_ip(rng),
+                "address": f"{i % 40} Leak St",
+            },
+        )

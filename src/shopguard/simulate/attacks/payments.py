@@ -1,0 +1,72 @@
+"""Attacks with money: stolen cards and brushing with refunds."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from shopguard.simulate.attacks.common import Raw
+from shopguard.simulate.world import card, random_ip
+
+
+def stolen_cards(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """A carder tests and uses stolen cards across a few accounts and devices."""
+    cards = [card(rng) for _ in range(max(2, size // 4))]
+    devices = [f"carder-{rng.randrange(10**6)}" for _ in range(3 if not careful else 10)]
+    t = start
+    for i in range(size):
+        t += rng.uniform(5, 60) * (20 if careful else 1)
+        yield (
+            t,
+            {
+                "type": "payment",
+                "account": f"card-mule-{i % 6}",
+                "card": rng.choice(cards),
+                "device": {"id": rng.choice(devices)},
+                "ip": random_ip(rng),
+                "amount": round(rng.uniform(300, 4000), 2),
+                "success": rng.random() > 0.4,
+            },
+        )
+
+
+def fake_orders(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
+    """Brushing: colluding accounts buy from one merchant and are refunded soon after."""
+    merchant = f"m-brush-{rng.randrange(1000)}"
+    accounts = [f"brush-{merchant}-{i}" for i in range(max(2, size // 5))]
+    devices = [f"brushdev-{merchant}-{i}" for i in range(3 if not careful else 12)]
+    t = start
+    for i in range(size):
+        t += rng.uniform(60, 600) * (6 if careful else 1)
+        who = {
+            "account": rng.choice(accounts),
+            "device": {"id": rng.choice(devices)},
+            "ip": random_ip(rng),
+            "merchant": merchant,
+        }
+        order, amount = f"bo-{merchant}-{i}", round(rng.uniform(50, 400), 2)
+        yield (
+            t,
+            {
+                "type": "order.create",
+                "order_id": order,
+                "amount": amount,
+                "address": "1 Brush Ln",
+                **who,
+            },
+        )
+        yield (
+            t + rng.uniform(5, 30),
+            {"type": "payment", "order_id": order, "amount": amount, **who},
+        )
+        refund_after = rng.uniform(3600, 3 * 86400) if careful else rng.uniform(300, 3600)
+        yield (
+            t + refund_after,
+            {
+                "type": "refund",
+                "order_id": order,
+                "amount": amount,
+                "reason": "not_received",
+                **who,
+            },
+        )
