@@ -196,13 +196,13 @@ def simulate(
     """About ``events`` events over ``days``, honest and attack, in time order."""
     rng = random.Random(seed)
     shoppers = population(rng, max(100, events // 12), new_share=0.1)
-    sizes = {name: default for name, (_, default) in ATTACKS.items()}
+    sizes = {name: attack.size for name, attack in ATTACKS.items()}
     if attacks is not None:
         sizes = {name: attacks[name] for name in attacks}
     scale = events / 1_000_000
     timeline: list[tuple[float, int, dict[str, Any], Truth]] = []
     for name, size in sizes.items():
-        generate = ATTACKS[name][0]
+        generate = ATTACKS[name].generate
         truth = Truth(1, name)
         for _ in range(max(1, round(days / 3))):  # a few campaigns of each attack
             start = rng.uniform(0, (days - 1) * DAY)

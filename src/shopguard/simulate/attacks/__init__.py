@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from shopguard.simulate.attacks.accounts import (
     coupon_bug,
@@ -24,17 +25,25 @@ from shopguard.simulate.attacks.physical import cabinet_theft, counterfeit_codes
 from shopguard.simulate.attacks.web import crawler
 
 AttackFn = Callable[[random.Random, float, int, bool], Iterator[Raw]]
-ATTACKS: dict[str, tuple[AttackFn, int]] = {  # name -> (generator, default size)
-    "wool_party": (wool_party, 300),
-    "coupon_bug": (coupon_bug, 1500),
-    "sms_bombing": (sms_bombing, 60),
-    "sms_pumping": (sms_pumping, 400),
-    "credential_stuffing": (credential_stuffing, 1500),
-    "stolen_cards": (stolen_cards, 120),
-    "crawler": (crawler, 4000),
-    "cabinet_theft": (cabinet_theft, 40),
-    "flashsale_bots": (flashsale_bots, 400),
-    "lottery_bots": (lottery_bots, 600),
-    "fake_orders": (fake_orders, 150),
-    "counterfeit_codes": (counterfeit_codes, 60),
+
+
+class Attack(NamedTuple):
+    generate: AttackFn
+    size: int  # events of one campaign at 1M simulated events
+    harm: frozenset[str]  # the event types where the damage is done: stop it there
+
+
+ATTACKS: dict[str, Attack] = {
+    "wool_party": Attack(wool_party, 300, frozenset({"promo.claim"})),
+    "coupon_bug": Attack(coupon_bug, 1500, frozenset({"promo.redeem"})),
+    "sms_bombing": Attack(sms_bombing, 60, frozenset({"sms.send"})),
+    "sms_pumping": Attack(sms_pumping, 400, frozenset({"sms.send"})),
+    "credential_stuffing": Attack(credential_stuffing, 1500, frozenset({"account.login"})),
+    "stolen_cards": Attack(stolen_cards, 120, frozenset({"payment"})),
+    "crawler": Attack(crawler, 4000, frozenset({"http.request"})),
+    "cabinet_theft": Attack(cabinet_theft, 40, frozenset({"cabinet.unlock"})),
+    "flashsale_bots": Attack(flashsale_bots, 400, frozenset({"flashsale.order"})),
+    "lottery_bots": Attack(lottery_bots, 600, frozenset({"lottery.draw"})),
+    "fake_orders": Attack(fake_orders, 150, frozenset({"order.create", "refund"})),
+    "counterfeit_codes": Attack(counterfeit_codes, 60, frozenset({"product.verify"})),
 }

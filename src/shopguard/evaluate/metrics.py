@@ -1,0 +1,73 @@
+"""The scoreboard: counts folded from (decision, truth) pairs, one pass, no storage.
+
+An attack event is *caught* when it is denied or challenged (a bot does not pass a
+challenge; a review comes after the harm). Recall is measured only on the attack's
+harm events (the gift claimed, the code sent, the card charged), not on the steps
+before or after it. Money saved is the value at stake on caught harm events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopguard.simulate.attacks import ATTACKS
+
+CAUGHT = frozenset({"challenge", "deny"})
+OUTCOMES = ("allow", "review", "challenge", "deny")
+SMS_COST = 0.05  # what one verification code costs the retailer
+
+
+def value_at_stake(event: dict[str, Any]) -> float:
+    if event["type"] == "sms.send":
+        return SMS_COST
+    for name in ("discount", "value", "amount"):
+        value = event.get(name)
+        if value:
+            return float(value)
+    return 0.0
+
+
+@dataclass
+class AttackScore:
+    harm_events: int = 0
+    caught: int = 0
+    at_stake: float = 0.0
+    saved: float = 0.0
+    events: int = 0
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.harm_events if self.harm_events else 0.0
+
+
+@dataclass
+class Scoreboard:
+    bucket_s: float = 3600.0
+    attacks: dict[str, AttackScore] = field(default_factory=lambda: defaultdict(AttackScore))
+    honest: Counter[str] = field(default_factory=Counter)
+    timeline: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, event: dict[str, Any], outcome: str, attack: str, time: float) -> None:
+        self.timeline[int(time // self.bucket_s)][
+            outcome if not attack else "attack:" + outcome
+        ] += 1
+        if not attack:
+            self.honest[outcome] += 1
+            return
+        score = self.attacks[attack]
+        score.events += 1
+        harm = ATTACKS[attack].harm if attack in ATTACKS else frozenset({event["type"]})
+        if event["type"] not in harm:
+            return
+        stake = value_at_stake(event)
+        score.harm_events += 1
+        score.at_stake += stake
+        if outcome in CAUGHT:
+            score.caught += 1
+            score.saved += stake
+
+    def friction(self) -> dict[str, float]:
+        total = sum(self.honest.values()) or 1
+        return {outcome: self.honest[outcome] / total for outcome in OUTCOMES}

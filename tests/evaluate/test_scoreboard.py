@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopguard.cli import app
+from shopguard.evaluate import Scoreboard
+
+
+def test_recall_counts_only_harm_events_and_caught_means_challenge_or_deny() -> None:
+    board = Scoreboard()
+    # wool_party harms at promo.claim: the sign-up before it does not count for recall.
+    board.add({"type": "account.register"}, "allow", "wool_party", 0)
+    board.add({"type": "promo.claim", "value": 20.0}, "deny", "wool_party", 10)
+    board.add({"type": "promo.claim", "value": 20.0}, "challenge", "wool_party", 20)
+    board.add({"type": "promo.claim", "value": 20.0}, "review", "wool_party", 30)
+    score = board.attacks["wool_party"]
+    assert (score.events, score.harm_events, score.caught) == (4, 3, 2)
+    assert score.recall == pytest.approx(2 / 3)
+    assert (score.at_stake, score.saved) == (60.0, 40.0)
+
+
+def test_friction_is_shares_of_honest_events() -> None:
+    board = Scoreboard()
+    for outcome in ["allow"] * 996 + ["review", "challenge", "deny", "deny"]:
+        board.add({"type": "payment", "amount": 5.0}, outcome, "", 0)
+    assert board.friction() == {"allow": 0.996, "review": 0.001, "challenge": 0.001, "deny": 0.002}
+    assert not board.attacks
+
+
+def test_evaluate_writes_a_report_and_a_chart(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["evaluate", "--events", "20000", "--seed", "3", "--out-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "report.md").read_text()
+    assert "| wool_party |" in report and "Money saved" in report
+    assert (tmp_path / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
