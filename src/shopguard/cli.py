@@ -55,6 +55,13 @@ DataOpt = Annotated[
 ]
 
 
+def _progress(label: str) -> Progress:
+    """The progress bar every long command shows on stderr."""
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+
+
 def _guard(fn: Callable[[], T]) -> T:
     try:
         return fn()
@@ -159,14 +166,7 @@ def replay(
         outcomes: Counter[str] = Counter()
         rules: Counter[str] = Counter()
         writer = out.open("wb") if out else None
-        progress = Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=False,
-        )
+        progress = _progress("replaying")
         try:
             with progress:
                 task = progress.add_task("replay", total=limit)
@@ -217,13 +217,7 @@ def simulate(
     from shopguard.simulate import simulate as generate
 
     def run() -> None:
-        progress = Progress(
-            TextColumn("simulating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        )
+        progress = _progress("simulating")
         counts: Counter[str] = Counter()
         with progress, out.open("wb") as sink:
             task = progress.add_task("simulate", total=events)
@@ -286,13 +280,7 @@ def evaluate(
     def run() -> None:
         engine = _engine(config, pack, None, decision_log="memory")
         board = Scoreboard()
-        progress = Progress(
-            TextColumn("evaluating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        )
+        progress = _progress("evaluating")
         with progress:
             task = progress.add_task("evaluate", total=None if source else events)
             for chunk in _chunks(labelled(), 1024):
