@@ -14,9 +14,10 @@ from shopguard.features import FeatureSpec, load_feature_specs
 from shopguard.features.plan import FeaturePlan
 from shopguard.policy import Policy, load_policy
 from shopguard.rules import RuleSet, load_rules
+from shopguard.rules.bait import bait_rules
 from shopguard.yamlio import load_yaml
 
-PACK_FILES = ("features.yaml", "rules.yaml", "lists.yaml", "policy.yaml")
+PACK_FILES = ("features.yaml", "rules.yaml", "lists.yaml", "policy.yaml", "bait.yaml")
 
 
 @dataclass
@@ -62,6 +63,9 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
     rules_doc = _yaml(texts["rules.yaml"], "rules.yaml")
+    baits = bait_rules(_yaml(texts.get("bait.yaml", ""), "bait.yaml"))
+    if baits:
+        rules_doc = {**rules_doc, "rules": [*(rules_doc.get("rules") or []), *baits]}
     rules = load_rules(rules_doc, schema, "rules.yaml")
     policy = load_policy(_yaml(texts.get("policy.yaml", ""), "policy.yaml") or {"policy": {}})
     lists_doc = _yaml(texts.get("lists.yaml", ""), "lists.yaml")

@@ -132,3 +132,9 @@ def _write(tmp: object, texts: dict[str, str]) -> object:
     for name, text in texts.items():
         (root / name).write_text(text)
     return root
+
+
+def test_bait_without_a_decoy_fails_at_load() -> None:
+    texts = {"rules.yaml": "rules: []\n", "bait.yaml": "bait:\n  - {id: empty}\n"}
+    with pytest.raises(ConfigError, match="bait empty: declares no coupon"):
+        load_pack("inline", texts)

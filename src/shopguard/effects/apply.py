@@ -32,20 +32,14 @@ class Effects:
             effect = hit.rule.list_effect
             if effect is None:
                 continue
-            value = facts.get(effect.entity)
-            if value is None or self.lists.get(effect.add, effect.entity, value, now):
-                continue
-            strikes = self.lists.strikes(effect.add, effect.entity, value)
-            entry = ListEntry(
-                effect.add,
-                effect.entity,
-                value,
-                now + effect.ttl_for(strikes),
-                hit.reason,
-                hit.rule.id,
-                now,
-            )
-            ops.append(AddEntry(entry))
+            for kind in effect.entities:
+                value = facts.get(kind)
+                if value is None or self.lists.get(effect.add, kind, value, now):
+                    continue
+                strikes = self.lists.strikes(effect.add, kind, value)
+                ttl = effect.ttl_for(strikes)
+                entry = ListEntry(effect.add, kind, value, now + ttl, hit.reason, hit.rule.id, now)
+                ops.append(AddEntry(entry))
         return ops
 
     def apply(

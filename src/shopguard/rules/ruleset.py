@@ -26,9 +26,13 @@ class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
     """Put an entity of the event on a list when the rule fires (active mode only)."""
 
     add: Literal["deny", "watch", "allow"]
-    entity: str
+    entity: str | list[str]  # one entity kind, or several: [account, device, ip, phone]
     ttl: str = "24h"
     escalate: list[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return (self.entity,) if isinstance(self.entity, str) else tuple(self.entity)
 
     def ttl_for(self, strikes: int) -> float:
         """Seconds to list for; ``strikes`` is how many times it was listed before."""
@@ -115,8 +119,9 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
         names.append(field)
     effect = spec.effect
     if effect is not None:
-        if effect.entity not in ENTITY_KINDS:
-            raise ConfigError(f"list effect on unknown entity {effect.entity!r}", where)
+        for entity in effect.entities:
+            if entity not in ENTITY_KINDS:
+                raise ConfigError(f"list effect on unknown entity {entity!r}", where)
         for ttl in [effect.ttl, *effect.escalate]:
             try:
                 parse_duration(ttl)
