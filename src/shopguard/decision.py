@@ -37,6 +37,7 @@ class Decision(msgspec.Struct, omit_defaults=True):
     features: dict[str, Any] = {}  # non-PII values the fired rules read
     display: dict[str, str] = {}  # masks for analysts: 138****5678
     model_score: float | None = None
+    recommendations: list[str] = []  # operator actions fired rules suggest: pause_campaign
     trace: list[str] = []  # rules or models that errored and were skipped
 
     @property

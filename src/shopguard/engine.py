@@ -49,6 +49,11 @@ def _reason(hit: RuleHit) -> Reason:
     return Reason(rule.id, rule.code, str(rule.action), rule.score, hit.reason, list(rule.tags))
 
 
+def _recommendations(hits: list[RuleHit]) -> list[str]:
+    """What fired active rules suggest operators do, each once, in rule order."""
+    return list(dict.fromkeys(r for h in hits for r in h.rule.recommend))
+
+
 class Engine:
     def __init__(
         self,
@@ -213,16 +218,19 @@ class Engine:
             self.rules.version,
             ENGINE_VERSION,
             (time.perf_counter_ns() - started) // 1000,
-            action.challenge,
-            [_reason(h) for h in shadow] if shadow else [],
-            simulated,
-            values,
-            display,
-            model_score,
-            trace,
+            challenge=action.challenge,
+            shadow=[_reason(h) for h in shadow] if shadow else [],
+            simulated_outcome=simulated,
+            features=values,
+            display=display,
+            model_score=model_score,
+            trace=trace,
+            recommendations=_recommendations(hits) if hits else [],
         )
         ops = self.effects.list_ops(facts, hits) if hits else []
-        alert = self._alert_floor is not None and outcome >= self._alert_floor
+        alert = bool(decision.recommendations) or (
+            self._alert_floor is not None and outcome >= self._alert_floor
+        )
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(dedupe_key, seq, facts["time"])
         return decision

@@ -7,6 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shopguard.features.baseline import RateBaseline, alpha_for
 from shopguard.features.distinct import DistinctSeries, SlidingHLL
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
@@ -113,3 +114,29 @@ def test_sliding_sketch_forgets_values_outside_the_window() -> None:
         sketch.add(f"new-{i}", 5_000.0, 10_000)
     assert abs(sketch.estimate(1_000.0) - 500) < 100
     assert abs(sketch.estimate(-1.0) - 5_500) < 1_000
+
+
+@given(
+    times, st.sampled_from([60, 600, 3600]), st.sampled_from([600, 7200, 86400]), st.integers(1, 4)
+)
+def test_rate_baseline_matches_recomputation(
+    ts: list[int], window: int, half_life: int, warmup: int
+) -> None:
+    alpha = alpha_for(window, half_life)
+    baseline = RateBaseline()
+    for n, t in enumerate(ts):
+        # From scratch: counts of every closed bucket from the first event's to t's.
+        first, now = ts[0] // window, t // window
+        counts = [sum(1 for e in ts[:n] if e // window == b) for b in range(first, now)]
+        want = None
+        if n and len(counts) >= warmup:
+            ewma = float(counts[0])
+            for c in counts[1:]:
+                ewma = alpha * c + (1 - alpha) * ewma
+            want = ewma
+        got = baseline.value(t, window, alpha, warmup)
+        if want is None:
+            assert got is None
+        else:
+            assert got is not None and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+        baseline.add(t, window, alpha)

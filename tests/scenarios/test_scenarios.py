@@ -4,7 +4,7 @@ Each YAML file beside this module holds scenarios. An event may ``repeat: n`` ti
 (``{i}`` in its strings is replaced by 0..n-1, ``every`` spaces them in seconds); ``at``
 is seconds from the scenario start (default: one second after the previous event).
 ``expect`` is checked on the last decision: ``outcome``, ``challenge``, ``codes`` (all
-present), ``absent`` (none present), ``shadow`` (shadow codes present).
+present), ``absent`` (none present), ``shadow`` (shadow codes present), ``recommend``.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def test_scenario(name: str, scenario: dict[str, Any]) -> None:
     assert set(expect.get("codes", [])) <= codes, context
     assert not set(expect.get("absent", [])) & (codes | shadow), context
     assert set(expect.get("shadow", [])) <= shadow, context
+    assert set(expect.get("recommend", [])) <= set(last.recommendations), context
     assert not last.trace, last.trace
 
 

@@ -65,6 +65,7 @@ class Effects:
                     "time": decision.time,
                     "outcome": decision.outcome,
                     "codes": [r.code for r in decision.reasons],
+                    "recommendations": decision.recommendations,
                 }
             )
         self.log.append(

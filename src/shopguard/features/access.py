@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.features.spec import FeatureSpec
+from shopguard.features.baseline import alpha_for
+from shopguard.features.spec import FeatureSpec, parse_duration
 
 if TYPE_CHECKING:
     from shopguard.features.plan import Stream
@@ -37,9 +38,17 @@ def reader_for(spec: FeatureSpec) -> tuple[Reader, Any]:
         return (lambda s, t: t - s.last), None
     if kind == "followed_by":
         return (lambda s, t: t - s.last <= n), False
+    if kind == "baseline":
+        alpha = stream_alpha(spec)
+        warmup = spec.warmup
+        return (lambda s, t: s.value(t, w, alpha, warmup)), None
     if kind == "not_followed_by":
         return (lambda s, t: s.timed_out(t, n, w)), 0
     raise AssertionError(kind)
+
+
+def stream_alpha(spec: FeatureSpec) -> float:
+    return alpha_for(spec.window_s, parse_duration(spec.half_life or "1d"))
 
 
 def folder(stream: Stream, event_type: str, max_events: int, bound: int) -> Fold:
@@ -66,6 +75,18 @@ def folder(stream: Stream, event_type: str, max_events: int, bound: int) -> Fold
             return state
 
         return pend
+    if stream.kind == "baseline":
+        alpha = stream.alpha
+
+        def baseline(state: Any, facts: Facts, t: float) -> Any:
+            if where is not None and not where(facts):
+                return None
+            if state is None:
+                state = new()
+            state.add(t, retention, alpha)
+            return state
+
+        return baseline
     if stream.kind == "distinct":
 
         def distinct(state: Any, facts: Facts, t: float) -> Any:

@@ -15,7 +15,8 @@ from typing import Any
 
 from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
 from shopguard.errors import ConfigError
-from shopguard.features.access import Fold, Reader, folder, reader_for
+from shopguard.features.access import Fold, Reader, folder, reader_for, stream_alpha
+from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
@@ -36,7 +37,8 @@ class Stream:
     where: Callable[[Mapping[str, Any]], Any] | None
     field: str | None = None  # events: the value summed / maxed; distinct: the value counted
     then: frozenset[str] = frozenset()  # pending: the event types that settle it
-    retention: float = 0.0
+    retention: float = 0.0  # baseline: the bucket length
+    alpha: float = 0.0  # baseline: weight of each closed bucket
     with_sum: bool = False
     with_max: bool = False
 
@@ -49,6 +51,8 @@ class Stream:
             return EventSeries(self.retention, self.with_sum, self.with_max)
         if self.kind == "distinct":
             return DistinctSeries()
+        if self.kind == "baseline":
+            return RateBaseline()
         return PendingSeries()
 
 
@@ -114,6 +118,17 @@ class FeaturePlan:
                 raise ConfigError(f"unknown fact {spec.of!r} to count", where)
             stream = self._stream("distinct", key, frozenset(spec.on), spec.where, filt, spec.of)
             stream.retention = max(stream.retention, spec.window_s)
+        elif spec.kind == "baseline":
+            stream = self._stream(
+                "baseline",
+                key,
+                frozenset(spec.on),
+                spec.where,
+                filt,
+                extra=f"{spec.window_s}/{spec.half_life}",
+            )
+            stream.retention = spec.window_s
+            stream.alpha = stream_alpha(spec)
         elif spec.kind == "followed_by":
             stream = self._stream("events", key, frozenset({spec.first or ""}), spec.where, filt)
         else:  # not_followed_by
@@ -132,8 +147,9 @@ class FeaturePlan:
         where_text: str | None,
         where: Any,
         value: str | None = None,
+        extra: str | None = None,
     ) -> Stream:
-        ident = (kind, key, on, where_text, value)
+        ident = (kind, key, on, where_text, value, extra)
         stream = self.streams.get(ident)
         if stream is None:
             stream = Stream(len(self.streams), kind, key, on, where, value)

@@ -13,6 +13,7 @@ from shopguard.yamlio import convert_items
 
 KINDS = frozenset(
     {
+        "baseline",
         "count",
         "sum",
         "mean",
@@ -25,7 +26,7 @@ KINDS = frozenset(
         "not_followed_by",
     }
 )
-WINDOWED = frozenset({"count", "sum", "mean", "max", "distinct", "not_followed_by"})
+WINDOWED = frozenset({"count", "sum", "mean", "max", "distinct", "not_followed_by", "baseline"})
 NEEDS_FIELD = frozenset({"sum", "mean", "max"})
 MAX_WINDOW_S = 90 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -57,6 +58,8 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     first: str | None = None  # followed_by / not_followed_by: the "A" event type
     then: str | None = None  # followed_by / not_followed_by: the "B" event type
     within: str | None = None
+    half_life: str | None = None  # baseline: how fast old windows are forgotten
+    warmup: int = 3  # baseline: closed windows needed before it has a value
     num: str | None = None  # ratio
     den: str | None = None  # ratio
     description: str = ""
@@ -98,6 +101,8 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
                 raise ConfigError("window must be between 1s and 90d", where)
         if self.kind in NEEDS_FIELD and not self.field:
             raise ConfigError(f"{self.kind} needs `field`", where)
+        if self.kind == "baseline" and not self.half_life:
+            raise ConfigError("baseline needs a half_life, e.g. 24h", where)
         if self.kind == "distinct" and not self.of:
             raise ConfigError("distinct needs `of`", where)
 

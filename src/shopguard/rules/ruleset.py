@@ -50,6 +50,7 @@ class RuleSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     code: str | None = None
     tags: list[str] = []
     mode: Literal["active", "shadow"] = "active"
+    recommend: list[str] = []  # operator actions to suggest, e.g. pause_campaign
     effect: ListEffect | None = msgspec.field(default=None, name="list")
     description: str = ""
 
@@ -67,6 +68,7 @@ class Rule:
     tags: tuple[str, ...]
     shadow: bool
     list_effect: ListEffect | None
+    recommend: tuple[str, ...] = ()
 
     def explain(self, values: Mapping[str, Any]) -> str:
         try:
@@ -117,6 +119,9 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
         if field not in schema:
             raise ConfigError(f"reason names unknown value {{{field}}}", where)
         names.append(field)
+    for recommendation in spec.recommend:
+        if not _ID.fullmatch(recommendation):
+            raise ConfigError(f"recommendation {recommendation!r} must be lower_snake_case", where)
     effect = spec.effect
     if effect is not None:
         for entity in effect.entities:
@@ -139,6 +144,7 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
         tuple(spec.tags),
         spec.mode == "shadow",
         effect,
+        tuple(spec.recommend),
     )
 
 
