@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from shopguard.features.baseline import RateBaseline, alpha_for
 from shopguard.features.distinct import DistinctSeries, SlidingHLL
+from shopguard.features.outstanding import Outstanding
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 
@@ -140,3 +141,18 @@ def test_rate_baseline_matches_recomputation(
         else:
             assert got is not None and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
         baseline.add(t, window, alpha)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("os"), st.integers(0, 6), st.integers(1, 50)), max_size=60)
+)
+def test_outstanding_matches_recomputation(ops: list[tuple[str, int, int]]) -> None:
+    state = Outstanding()
+    open_items: dict[str, int] = {}
+    for t, (op, item, amount) in enumerate(ops):
+        assert state.total(-1.0) == sum(open_items.values())
+        if op == "o":
+            state.open(f"i{item}", float(t), float(amount), 1e9, 10_000)
+            open_items[f"i{item}"] = amount
+        else:
+            assert state.settle(f"i{item}") == (open_items.pop(f"i{item}", None) is not None)

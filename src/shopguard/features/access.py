@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shopguard.features.baseline import alpha_for
+from shopguard.features.outstanding import item_id
 from shopguard.features.spec import FeatureSpec, parse_duration
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def reader_for(spec: FeatureSpec) -> tuple[Reader, Any]:
         alpha = stream_alpha(spec)
         warmup = spec.warmup
         return (lambda s, t: s.value(t, w, alpha, warmup)), None
+    if kind == "outstanding":
+        return (lambda s, t: s.total(t - w)), 0.0
     if kind == "not_followed_by":
         return (lambda s, t: s.timed_out(t, n, w)), 0
     raise AssertionError(kind)
@@ -75,6 +78,30 @@ def folder(stream: Stream, event_type: str, max_events: int, bound: int) -> Fold
             return state
 
         return pend
+    if stream.kind == "outstanding":
+        opens, settles = stream.match
+        if event_type in stream.then:
+
+            def settle(state: Any, facts: Facts, t: float) -> Any:
+                item = item_id(facts, settles)
+                if facts.get("success") is False:  # a failed payment settles nothing
+                    return None
+                if state is None or item is None or not state.settle(item):
+                    return None
+                return state
+
+            return settle
+
+        def owe(state: Any, facts: Facts, t: float) -> Any:
+            item, amount = item_id(facts, opens), facts.get(field or "")
+            if item is None or amount is None or (where is not None and not where(facts)):
+                return None
+            if state is None:
+                state = new()
+            state.open(item, t, amount, retention, max_events)
+            return state
+
+        return owe
     if stream.kind == "baseline":
         alpha = stream.alpha
 

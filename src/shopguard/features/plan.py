@@ -18,6 +18,7 @@ from shopguard.errors import ConfigError
 from shopguard.features.access import Fold, Reader, folder, reader_for, stream_alpha
 from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
+from shopguard.features.outstanding import Outstanding
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 from shopguard.features.spec import FeatureSpec
@@ -39,6 +40,7 @@ class Stream:
     then: frozenset[str] = frozenset()  # pending: the event types that settle it
     retention: float = 0.0  # baseline: the bucket length
     alpha: float = 0.0  # baseline: weight of each closed bucket
+    match: tuple[str, str] = ("", "")  # outstanding: the id fact on first / then events
     with_sum: bool = False
     with_max: bool = False
 
@@ -53,6 +55,8 @@ class Stream:
             return DistinctSeries()
         if self.kind == "baseline":
             return RateBaseline()
+        if self.kind == "outstanding":
+            return Outstanding()
         return PendingSeries()
 
 
@@ -129,6 +133,22 @@ class FeaturePlan:
             )
             stream.retention = spec.window_s
             stream.alpha = stream_alpha(spec)
+        elif spec.kind == "outstanding":
+            for fact in (spec.field, *spec.match):
+                if fact not in FACT_TYPES:
+                    raise ConfigError(f"unknown fact {fact!r}", where)
+            stream = self._stream(
+                "outstanding",
+                key,
+                frozenset({spec.first or ""}),
+                spec.where,
+                filt,
+                spec.field,
+                extra="/".join(spec.match),
+            )
+            stream.then = frozenset({spec.then or ""})
+            stream.match = (spec.match[0], spec.match[1])
+            stream.retention = max(stream.retention, spec.window_s)
         elif spec.kind == "followed_by":
             stream = self._stream("events", key, frozenset({spec.first or ""}), spec.where, filt)
         else:  # not_followed_by

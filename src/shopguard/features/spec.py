@@ -14,6 +14,7 @@ from shopguard.yamlio import convert_items
 KINDS = frozenset(
     {
         "baseline",
+        "outstanding",
         "count",
         "sum",
         "mean",
@@ -26,7 +27,9 @@ KINDS = frozenset(
         "not_followed_by",
     }
 )
-WINDOWED = frozenset({"count", "sum", "mean", "max", "distinct", "not_followed_by", "baseline"})
+WINDOWED = frozenset(
+    {"count", "sum", "mean", "max", "distinct", "not_followed_by", "baseline", "outstanding"}
+)
 NEEDS_FIELD = frozenset({"sum", "mean", "max"})
 MAX_WINDOW_S = 90 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -58,6 +61,7 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     first: str | None = None  # followed_by / not_followed_by: the "A" event type
     then: str | None = None  # followed_by / not_followed_by: the "B" event type
     within: str | None = None
+    match: list[str] = []  # outstanding: [id fact on `first`, id fact on `then`]
     half_life: str | None = None  # baseline: how fast old windows are forgotten
     warmup: int = 3  # baseline: closed windows needed before it has a value
     num: str | None = None  # ratio
@@ -89,7 +93,13 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
         for event_type in [*self.on, *(t for t in (self.first, self.then) if t)]:
             if event_type not in EVENT_TYPES:
                 raise ConfigError(f"unknown event type {event_type!r}", where)
-        if self.kind in ("followed_by", "not_followed_by"):
+        if self.kind == "outstanding":
+            if not (self.first and self.then and self.field and len(self.match) == 2):
+                raise ConfigError(
+                    "outstanding needs first, then, field and match: [id on first, id on then]",
+                    where,
+                )
+        elif self.kind in ("followed_by", "not_followed_by"):
             if not (self.first and self.then and self.within):
                 raise ConfigError(f"{self.kind} needs first, then and within", where)
         elif not self.on:
