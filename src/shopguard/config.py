@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.schema import FACT_TYPES, NUM
 from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
@@ -17,7 +18,14 @@ from shopguard.rules import RuleSet, load_rules
 from shopguard.rules.bait import bait_rules
 from shopguard.yamlio import load_yaml
 
-PACK_FILES = ("features.yaml", "rules.yaml", "lists.yaml", "policy.yaml", "bait.yaml")
+PACK_FILES = (
+    "features.yaml",
+    "rules.yaml",
+    "lists.yaml",
+    "policy.yaml",
+    "bait.yaml",
+    "catalog.yaml",
+)
 
 
 @dataclass
@@ -28,6 +36,7 @@ class Pack:
     lists: list[dict[str, Any]]
     version: str
     schema: dict[str, str]
+    catalog: Catalog | None = None
 
 
 def _read(source: str | Path) -> dict[str, str]:
@@ -75,4 +84,5 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         digest.update(texts.get(name, "").encode())
     version = f"{rules.version}+{digest.hexdigest()[:10]}"
     rules.version = version
-    return Pack(features, rules, policy, list(entries), version, schema)
+    catalog = Catalog.from_doc(_yaml(texts.get("catalog.yaml", ""), "catalog.yaml"))
+    return Pack(features, rules, policy, list(entries), version, schema, catalog)

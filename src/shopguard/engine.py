@@ -73,6 +73,7 @@ class Engine:
             KeyRing.from_settings(keys, active),
             settings.default_region,
             int(settings.utc_offset_hours * 3600),
+            pack.catalog,
         )
         self.lists = ListStore()
         self.features = FeaturePlan(

@@ -16,11 +16,12 @@ from typing import Any
 
 import msgspec
 
+from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.email import parse_email
 from shopguard.desensitize.keys import KeyRing
 from shopguard.desensitize.network import parse_ip, parse_user_agent
 from shopguard.desensitize.phone import parse_phone
-from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, Item
+from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, CabinetSession, Item
 
 Facts = dict[str, Any]
 Display = dict[str, str]
@@ -81,10 +82,12 @@ class Desensitizer:
         keys: KeyRing,
         default_region: str = "CN",
         utc_offset_s: int = 0,
+        catalog: Catalog | None = None,
     ) -> None:
         self.keys = keys
         self.default_region = default_region
         self.utc_offset_s = utc_offset_s
+        self.catalog = catalog
 
     def entity(self, tenant: str, kind: str, raw: str) -> str:
         """The pseudonym of one raw entity value (lists and lookups use this too)."""
@@ -192,6 +195,8 @@ class Desensitizer:
             facts[name] = getattr(event, name)
         for name in lists:
             self._lists(facts, name, getattr(event, name))
+        if self.catalog is not None and isinstance(event, CabinetSession):
+            facts.update(self.catalog.reconcile(event))
         if "path" in facts:
             # Query strings carry tokens, phones and e-mails: only the path itself is kept.
             facts["path"] = facts["path"].split("?", 1)[0][:256]

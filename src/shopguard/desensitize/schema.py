@@ -78,4 +78,10 @@ FACT_TYPES: dict[str, str] = {
     "billed_value": NUM,
     "weight_removed_g": NUM,
     "rfid_missing_count": NUM,
+    # cabinet reconciliation against the pack's product catalog (cabinet.py)
+    "expected_weight_g": NUM,
+    "weight_gap_g": NUM,
+    "rfid_unbilled": NUM,
+    "unbilled_value": NUM,
+    "unknown_skus": NUM,
 }
