@@ -8,8 +8,7 @@ from shopguard.decision import Decision, Reason
 from shopguard.engine import Engine
 from shopguard.errors import ConfigError, InvalidEvent, ShopGuardError
 from shopguard.outcome import Action, Outcome
-
-__version__ = "0.1.0"
+from shopguard.version import __version__
 
 __all__ = [
     "Action",

@@ -36,8 +36,9 @@ from shopguard.policy.policy import ALERT_FLOOR
 from shopguard.rules.ruleset import RuleHit
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
+from shopguard.version import __version__
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = __version__
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
