@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from shopguard.errors import InvalidEvent
+from shopguard.config import load_pack
+from shopguard.errors import ConfigError, InvalidEvent
 from tests.conftest import event, make_engine
 
 
@@ -61,27 +64,39 @@ def test_shadow_rules_are_recorded_but_never_enforced() -> None:
     assert [r.code for r in decision.shadow] == ["SMS_CODES_NEVER_USED"]
 
 
-def test_simulation_mode_allows_and_records_what_would_happen(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from shopguard.config import PACK_FILES
-    from shopguard.engine import Engine
-
-    root = Path(str(tmp_path))
-    starter = Engine.from_config(decision_log="memory").pack  # noqa: F841
-    import importlib.resources as res
-
-    for name in PACK_FILES:
-        (root / name).write_text(
-            res.files("shopguard")
-            .joinpath(f"packs/starter/{name}")
-            .read_text()
-            .replace("mode: enforce", "mode: simulate")
-        )
-    engine = make_engine(pack=str(root))
+def test_simulation_mode_allows_and_records_what_would_happen(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("extends: starter\n")
+    (tmp_path / "policy.yaml").write_text("policy: {mode: simulate}\n")
+    engine = make_engine(pack=str(tmp_path))
     decision = engine.decide(event("account.register", "r1", account="b", user_agent="curl/8"))
     assert decision.outcome == "allow" and decision.simulated_outcome == "deny"
     assert decision.reasons[0].code == "BOT_USER_AGENT"
+
+
+def test_a_pack_extends_another_adding_and_replacing_items(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("extends: starter\n")
+    (tmp_path / "rules.yaml").write_text(
+        "version: mine-1\nrules:\n"
+        "  - {id: bot_user_agent, on: [account.register], when: 'ua_bot', action: review,"
+        " reason: softer}\n"
+        "  - {id: big_refund, on: [refund], when: 'amount > 1000', action: review, reason: r}\n"
+    )
+    pack = load_pack(str(tmp_path))
+    starter = load_pack("starter")
+    assert len(pack.rules.rules) == len(starter.rules.rules) + 1
+    replaced = next(r for r in pack.rules.rules if r.id == "bot_user_agent")
+    assert str(replaced.action) == "review"
+    assert pack.rules.version.startswith("mine-1+")
+    assert len(pack.features) == len(starter.features)
+
+
+def test_packs_extending_in_a_loop_fail(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "pack.yaml").write_text(f"extends: {tmp_path / 'b'}\n")
+    (tmp_path / "b" / "pack.yaml").write_text(f"extends: {tmp_path / 'a'}\n")
+    with pytest.raises(ConfigError, match="loop"):
+        load_pack(str(tmp_path / "a"))
 
 
 def test_score_thresholds_combine_weak_signals() -> None:

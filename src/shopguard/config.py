@@ -19,6 +19,7 @@ from shopguard.rules.bait import bait_rules
 from shopguard.yamlio import load_yaml
 
 PACK_FILES = (
+    "pack.yaml",
     "features.yaml",
     "rules.yaml",
     "lists.yaml",
@@ -26,6 +27,15 @@ PACK_FILES = (
     "bait.yaml",
     "catalog.yaml",
 )
+# The item lists a pack extending another adds to: file -> (top-level key, identity key).
+# An item whose identity matches one of the base pack's replaces it.
+SECTIONS = {
+    "features.yaml": ("features", "name"),
+    "rules.yaml": ("rules", "id"),
+    "bait.yaml": ("bait", "id"),
+    "catalog.yaml": ("catalog", "sku"),
+    "lists.yaml": ("lists", None),
+}
 
 
 @dataclass
@@ -58,31 +68,72 @@ def _yaml(text: str, name: str) -> Any:
         raise ConfigError(f"invalid YAML: {exc}", name) from None
 
 
-def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = None) -> Pack:
-    """Load and cross-check a pack (a shipped pack's name or a directory)."""
+def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for name, doc in own.items():
+        if not doc:
+            continue
+        section = SECTIONS.get(name)
+        if section is None or not isinstance(doc, dict) or not isinstance(base.get(name), dict):
+            merged[name] = doc  # policy.yaml, pack.yaml: the extending pack's wins
+            continue
+        key, ident = section
+        items = list(base[name].get(key) or [])
+        for item in doc.get(key) or []:
+            same = [
+                i
+                for i, old in enumerate(items)
+                if ident
+                and isinstance(old, dict)
+                and isinstance(item, dict)
+                and old.get(ident) == item.get(ident)
+            ]
+            if same:
+                items[same[0]] = item
+            else:
+                items.append(item)
+        merged[name] = {**base[name], **{k: v for k, v in doc.items() if k != key}, key: items}
+    return merged
+
+
+def _docs(
+    source: str | Path, texts: dict[str, str] | None, chain: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], str]:
+    """Every file of a pack parsed, with the packs it extends merged under it, and the
+    concatenated texts (for the version hash)."""
     texts = texts if texts is not None else _read(source)
-    if "rules.yaml" not in texts:
+    docs = {name: _yaml(texts.get(name, ""), name) for name in PACK_FILES}
+    text = "".join(texts.get(name, "") for name in PACK_FILES)
+    base = (docs.get("pack.yaml") or {}).get("extends")
+    if base:
+        if str(base) in chain:
+            raise ConfigError(f"packs extend each other in a loop: {' -> '.join(chain)}")
+        base_docs, base_text = _docs(str(base), None, (*chain, str(source)))
+        docs, text = _merge(base_docs, docs), base_text + text
+    return docs, text
+
+
+def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = None) -> Pack:
+    """Load and cross-check a pack (a shipped pack's name or a directory). A pack whose
+    pack.yaml says ``extends: <pack>`` adds to (and may replace items of) that pack."""
+    docs, text = _docs(source, texts)
+    if not docs.get("rules.yaml") and not (texts or {}).get("rules.yaml", "").strip():
         raise ConfigError(f"pack {source!s} has no rules.yaml")
-    features = load_feature_specs(
-        _yaml(texts.get("features.yaml", ""), "features.yaml"), "features.yaml"
-    )
+    features = load_feature_specs(docs["features.yaml"], "features.yaml")
     plan = FeaturePlan(features)  # validates keys, fields and filters
     schema = {**FACT_TYPES, **plan.types, "score": NUM}
     clash = set(plan.types) & set(FACT_TYPES)
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
-    rules_doc = _yaml(texts["rules.yaml"], "rules.yaml")
-    baits = bait_rules(_yaml(texts.get("bait.yaml", ""), "bait.yaml"))
+    rules_doc = docs["rules.yaml"] or {"rules": []}
+    baits = bait_rules(docs["bait.yaml"])
     if baits:
         rules_doc = {**rules_doc, "rules": [*(rules_doc.get("rules") or []), *baits]}
     rules = load_rules(rules_doc, schema, "rules.yaml")
-    policy = load_policy(_yaml(texts.get("policy.yaml", ""), "policy.yaml") or {"policy": {}})
-    lists_doc = _yaml(texts.get("lists.yaml", ""), "lists.yaml")
+    policy = load_policy(docs["policy.yaml"] or {"policy": {}})
+    lists_doc = docs["lists.yaml"]
     entries = lists_doc.get("lists", []) if isinstance(lists_doc, dict) else []
-    digest = hashlib.sha256()
-    for name in PACK_FILES:
-        digest.update(texts.get(name, "").encode())
-    version = f"{rules.version}+{digest.hexdigest()[:10]}"
+    version = f"{rules.version}+{hashlib.sha256(text.encode()).hexdigest()[:10]}"
     rules.version = version
-    catalog = Catalog.from_doc(_yaml(texts.get("catalog.yaml", ""), "catalog.yaml"))
-    return Pack(features, rules, policy, list(entries), version, schema, catalog)
+    catalog = Catalog.from_doc(docs["catalog.yaml"])
+    return Pack(features, rules, policy, list(entries or []), version, schema, catalog)
