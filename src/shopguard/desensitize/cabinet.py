@@ -62,11 +62,13 @@ class Catalog:
             tag_value += product.price if product else self.tag_price
             tag_weight += product.unit_weight_g if product else 0.0
         gap = removed - expected
-        loose_gap = max(0.0, gap - tag_weight) if session.shelves else 0.0
+        # A billed product missing from the catalog has an unknown weight: no weight verdict.
+        weighed = bool(session.shelves) and not unknown
+        loose_gap = max(0.0, gap - tag_weight) if weighed else 0.0
         loose_value = loose_gap / self.loose_weight * self.loose_price if self.loose_weight else 0.0
         return {
             "expected_weight_g": round(expected, 1),
-            "weight_gap_g": round(gap, 1) if session.shelves else None,
+            "weight_gap_g": round(gap, 1) if weighed else None,
             "rfid_unbilled": len(unbilled_tags),
             "unbilled_value": round(tag_value + loose_value, 2),
             "unknown_skus": unknown,
