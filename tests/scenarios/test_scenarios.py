@@ -28,8 +28,9 @@ def _scenarios() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted(HERE.glob("*.yaml")):
         doc = load_yaml(path.read_text())
         for item in doc["scenarios"]:
-            out.append((f"{path.stem}: {item['name']}", {"pack": doc.get("pack", "starter"),
-                                                          **item}))
+            out.append(
+                (f"{path.stem}: {item['name']}", {"pack": doc.get("pack", "starter"), **item})
+            )
     return out
 
 

@@ -69,3 +69,8 @@ def test_replay_reads_simulator_output_and_keeps_the_truth(tmp_path: Path) -> No
     assert len(pairs) >= 2_000
     assert set(pairs[0][1]) == {"label", "attack"}
     decode_event(pairs[0][0])  # type: ignore[arg-type]
+
+
+def test_all_traffic_falls_inside_the_simulated_days() -> None:
+    times = [decode_event(raw).time.timestamp() for raw, _ in simulate(20_000, seed=4, days=3)]
+    assert max(times) - min(times) < 3 * 86400

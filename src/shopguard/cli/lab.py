@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -110,7 +111,7 @@ def evaluate(
         engine.close()
         out_dir.mkdir(parents=True, exist_ok=True)
         chart(board, out_dir / "outcomes.png")
-        command = "shopguard " + " ".join(sys.argv[1:]) if sys.argv[1:] else "shopguard evaluate"
+        command = "shopguard " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "shopguard evaluate"
         (out_dir / "report.md").write_text(markdown(board, title, command, "outcomes.png"))
         err.print(f"report written to {out_dir / 'report.md'}")
 

@@ -215,6 +215,8 @@ def simulate(
         shopper = rng.choice(shoppers)
         for t, fields in _session(rng, shopper, _session_start(rng, days)):
             timeline.append((t, len(timeline), fields, HONEST))
+    # Whatever runs past the last day (a campaign, a late session) is cut off there.
+    timeline = [item for item in timeline if item[0] < days * DAY]
     timeline.sort(key=lambda item: (item[0], item[1]))
     encode = msgspec.json.encode
     for i, (t, _, fields, truth) in enumerate(timeline):
