@@ -98,26 +98,28 @@ def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
 
 def _docs(
     source: str | Path, texts: dict[str, str] | None, chain: tuple[str, ...] = ()
-) -> tuple[dict[str, Any], str]:
-    """Every file of a pack parsed, with the packs it extends merged under it, and the
-    concatenated texts (for the version hash)."""
+) -> tuple[dict[str, Any], str, set[str]]:
+    """Every file of a pack parsed, with the packs it extends merged under it, the
+    concatenated texts (for the version hash) and which files any layer has."""
     texts = texts if texts is not None else _read(source)
     docs = {name: _yaml(texts.get(name, ""), name) for name in PACK_FILES}
     text = "".join(texts.get(name, "") for name in PACK_FILES)
+    present = set(texts)
     base = (docs.get("pack.yaml") or {}).get("extends")
     if base:
         if str(base) in chain:
             raise ConfigError(f"packs extend each other in a loop: {' -> '.join(chain)}")
-        base_docs, base_text = _docs(str(base), None, (*chain, str(source)))
+        base_docs, base_text, base_present = _docs(str(base), None, (*chain, str(source)))
         docs, text = _merge(base_docs, docs), base_text + text
-    return docs, text
+        present |= base_present
+    return docs, text, present
 
 
 def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = None) -> Pack:
     """Load and cross-check a pack (a shipped pack's name or a directory). A pack whose
     pack.yaml says ``extends: <pack>`` adds to (and may replace items of) that pack."""
-    docs, text = _docs(source, texts)
-    if not docs.get("rules.yaml") and not (texts or {}).get("rules.yaml", "").strip():
+    docs, text, present = _docs(source, texts)
+    if "rules.yaml" not in present:
         raise ConfigError(f"pack {source!s} has no rules.yaml")
     features = load_feature_specs(docs["features.yaml"], "features.yaml")
     plan = FeaturePlan(features)  # validates keys, fields and filters

@@ -32,7 +32,6 @@ from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, Lis
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.model import NoScorer, Scorer
 from shopguard.outcome import Action, Outcome
-from shopguard.policy.policy import ALERT_FLOOR
 from shopguard.rules.ruleset import RuleHit
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
@@ -92,7 +91,6 @@ class Engine:
         self.policy = pack.policy
         self._simulate = self.policy.mode == "simulate"
         self._explain = settings.explain
-        self._alert_floor = ALERT_FLOOR[self.policy.alert_at]
         self.store = store or make_state_store(settings.state_store)
         if log is None:
             options = {}
@@ -230,9 +228,7 @@ class Engine:
             recommendations=_recommendations(hits) if hits else [],
         )
         ops = self.effects.list_ops(facts, hits) if hits else []
-        alert = bool(decision.recommendations) or (
-            self._alert_floor is not None and outcome >= self._alert_floor
-        )
+        alert = self.policy.alerts(outcome, bool(decision.recommendations))
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(dedupe_key, seq, facts["time"])
         return decision

@@ -40,3 +40,7 @@ def test_alerts_floor() -> None:
 def test_bad_policy_is_refused(body: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_policy({"policy": body})
+
+
+def test_recommendations_always_alert() -> None:
+    assert load_policy({"policy": {"alert_at": "never"}}).alerts(Outcome.ALLOW, recommended=True)

@@ -65,9 +65,11 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True):
             return ALLOW  # the common case, kept cheap
         return combine([*rule_actions, self.by_score(total, model_score)])
 
-    def alerts(self, outcome: Outcome) -> bool:
+    def alerts(self, outcome: Outcome, recommended: bool = False) -> bool:
+        """Does this decision go to the alerts outbox: at or above the floor, or with a
+        recommendation (pause_campaign...) an operator must see whatever the outcome."""
         floor = ALERT_FLOOR[self.alert_at]
-        return floor is not None and outcome >= floor
+        return recommended or (floor is not None and outcome >= floor)
 
 
 ALERT_FLOOR: dict[str, Outcome | None] = {
