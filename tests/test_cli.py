@@ -48,7 +48,7 @@ def test_bad_event_is_one_line_and_exit_2() -> None:
 
 def test_rules_check_ok_and_failure(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["rules", "check"])
-    assert ok.exit_code == 0 and "41 rules" in ok.stdout
+    assert ok.exit_code == 0 and "43 rules" in ok.stdout
     (tmp_path / "rules.yaml").write_text(
         "rules:\n  - {id: r1, on: [payment], when: 'amout > 1', action: deny, reason: x}\n"
     )

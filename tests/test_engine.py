@@ -125,3 +125,15 @@ def test_alerts_go_to_the_outbox_with_the_decision(tmp_path: object) -> None:
     outbox = engine.log.outbox()  # type: ignore[attr-defined]
     engine.close()
     assert len(outbox) == 1 and b'"BOT_USER_AGENT"' in outbox[0]
+
+
+def test_campaign_budgets_load_and_bad_ones_fail_naming_the_campaign(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("extends: starter\n")
+    (tmp_path / "campaigns.yaml").write_text("campaigns:\n  - {campaign: c1, daily_budget: 100}\n")
+    pack = load_pack(str(tmp_path))
+    assert pack.campaigns is not None
+    assert pack.campaigns.facts["c1"] == {"campaign_daily_budget": 100}
+    assert load_pack("starter").campaigns is None  # shipped with none: only examples
+    (tmp_path / "campaigns.yaml").write_text("campaigns:\n  - {campaign: c2, daily_budget: 0}\n")
+    with pytest.raises(ConfigError, match="campaign c2"):
+        load_pack(str(tmp_path))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shopguard.desensitize.cabinet import Catalog
+from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.schema import FACT_TYPES, NUM
 from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
@@ -26,6 +27,7 @@ PACK_FILES = (
     "policy.yaml",
     "bait.yaml",
     "catalog.yaml",
+    "campaigns.yaml",
 )
 # The item lists a pack extending another adds to: file -> (top-level key, identity key).
 # An item whose identity matches one of the base pack's replaces it.
@@ -34,6 +36,7 @@ SECTIONS = {
     "rules.yaml": ("rules", "id"),
     "bait.yaml": ("bait", "id"),
     "catalog.yaml": ("catalog", "sku"),
+    "campaigns.yaml": ("campaigns", "campaign"),
     "lists.yaml": ("lists", None),
 }
 
@@ -47,6 +50,7 @@ class Pack:
     version: str
     schema: dict[str, str]
     catalog: Catalog | None = None
+    campaigns: CampaignBook | None = None
 
 
 def _read(source: str | Path) -> dict[str, str]:
@@ -138,4 +142,5 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
     version = f"{rules.version}+{hashlib.sha256(text.encode()).hexdigest()[:10]}"
     rules.version = version
     catalog = Catalog.from_doc(docs["catalog.yaml"])
-    return Pack(features, rules, policy, list(entries or []), version, schema, catalog)
+    campaigns = CampaignBook.from_doc(docs["campaigns.yaml"])
+    return Pack(features, rules, policy, list(entries or []), version, schema, catalog, campaigns)

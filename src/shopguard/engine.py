@@ -74,6 +74,7 @@ class Engine:
             settings.default_region,
             int(settings.utc_offset_hours * 3600),
             pack.catalog,
+            pack.campaigns,
         )
         self.lists = ListStore()
         self.features = FeaturePlan(

@@ -1,7 +1,7 @@
 """Detection scenarios as data: events in, expected outcome and reason codes out.
 
 Each YAML file beside this module holds scenarios, run with the pack the file names
-(`pack:`, default starter). An event may ``repeat: n`` times
+(`pack:`, default starter; or a test pack under ``packs/``). An event may ``repeat: n`` times
 (``{i}`` in its strings is replaced by 0..n-1, ``every`` spaces them in seconds); ``at``
 is seconds from the scenario start (default: one second after the previous event).
 ``expect`` is checked on the last decision: ``outcome``, ``challenge``, ``codes`` (all
@@ -36,7 +36,8 @@ def _scenarios() -> list[tuple[str, dict[str, Any]]]:
 
 @functools.cache
 def _pack(name: str) -> Pack:
-    return load_pack(name)
+    local = HERE / name  # a test pack beside the scenarios (packs/budgeted)
+    return load_pack(local if local.is_dir() else name)
 
 
 SCENARIOS = _scenarios()

@@ -89,13 +89,13 @@ def evaluate(
     from shopguard.replay import iter_events
     from shopguard.simulate import simulate as generate
 
-    def labelled() -> Iterator[tuple[bytes, str]]:
+    def labelled() -> Iterator[tuple[bytes, str, float]]:
         if source is not None:
             for raw, labels in iter_events(source):
-                yield raw, labels.get("attack", "")  # type: ignore[misc]
+                yield raw, labels.get("attack", ""), float(labels.get("stake", 0))  # type: ignore[misc]
         else:
             for event, truth in generate(events, seed, careful=careful):
-                yield event, truth.attack
+                yield event, truth.attack, truth.stake
 
     def run() -> None:
         engine = engine_for(config, pack, None, decision_log="memory")
@@ -104,9 +104,10 @@ def evaluate(
         with progress:
             task = progress.add_task("evaluate", total=None if source else events)
             for chunk in chunks(labelled(), 1024):
-                decisions = engine.decide_many([raw for raw, _ in chunk])
-                for decision, (raw, attack) in zip(decisions, chunk, strict=True):
-                    board.add(msgspec.json.decode(raw), decision.outcome, attack, decision.time)
+                decisions = engine.decide_many([raw for raw, _, _ in chunk])
+                for decision, (raw, attack, stake) in zip(decisions, chunk, strict=True):
+                    event = msgspec.json.decode(raw)
+                    board.add(event, decision.outcome, attack, decision.time, stake)
                 progress.advance(task, len(chunk))
         engine.close()
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -65,11 +65,21 @@ class Catalog:
         # A billed product missing from the catalog has an unknown weight: no weight verdict.
         weighed = bool(session.shelves) and not unknown
         loose_gap = max(0.0, gap - tag_weight) if weighed else 0.0
-        loose_value = loose_gap / self.loose_weight * self.loose_price if self.loose_weight else 0.0
+        # Goods are whole units: a gap under half a typical loose item is scale noise.
+        loose_units = round(loose_gap / self.loose_weight) if self.loose_weight else 0
+        loose_value = loose_units * self.loose_price
+        unbilled = round(tag_value + loose_value, 2)
         return {
             "expected_weight_g": round(expected, 1),
             "weight_gap_g": round(gap, 1) if weighed else None,
             "rfid_unbilled": len(unbilled_tags),
-            "unbilled_value": round(tag_value + loose_value, 2),
+            "unbilled_value": unbilled,
             "unknown_skus": unknown,
+            "amount_owed": owed(session, unbilled),
         }
+
+
+def owed(session: CabinetSession, unbilled: float = 0.0) -> float:
+    """What the shopper owes once the door closed: the bill if it was not paid, plus the
+    goods that left unbilled (known only with a catalog)."""
+    return round((0.0 if session.paid else session.amount) + unbilled, 2)

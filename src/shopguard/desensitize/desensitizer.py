@@ -16,7 +16,8 @@ from typing import Any
 
 import msgspec
 
-from shopguard.desensitize.cabinet import Catalog
+from shopguard.desensitize.cabinet import Catalog, owed
+from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.email import parse_email
 from shopguard.desensitize.keys import KeyRing
 from shopguard.desensitize.network import parse_ip, parse_user_agent
@@ -83,11 +84,13 @@ class Desensitizer:
         default_region: str = "CN",
         utc_offset_s: int = 0,
         catalog: Catalog | None = None,
+        campaigns: CampaignBook | None = None,
     ) -> None:
         self.keys = keys
         self.default_region = default_region
         self.utc_offset_s = utc_offset_s
         self.catalog = catalog
+        self.budgets = campaigns.facts if campaigns is not None else {}
 
     def entity(self, tenant: str, kind: str, raw: str) -> str:
         """The pseudonym of one raw entity value (lists and lookups use this too)."""
@@ -195,8 +198,13 @@ class Desensitizer:
             facts[name] = getattr(event, name)
         for name in lists:
             self._lists(facts, name, getattr(event, name))
-        if self.catalog is not None and isinstance(event, CabinetSession):
-            facts.update(self.catalog.reconcile(event))
+        if self.budgets and "campaign" in facts:
+            facts.update(self.budgets.get(facts["campaign"], ()))
+        if isinstance(event, CabinetSession):
+            if self.catalog is not None:
+                facts.update(self.catalog.reconcile(event))
+            else:
+                facts["amount_owed"] = owed(event)
         if "path" in facts:
             # Query strings carry tokens, phones and e-mails: only the path itself is kept.
             facts["path"] = facts["path"].split("?", 1)[0][:256]

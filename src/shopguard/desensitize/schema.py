@@ -84,4 +84,7 @@ FACT_TYPES: dict[str, str] = {
     "rfid_unbilled": NUM,
     "unbilled_value": NUM,
     "unknown_skus": NUM,
+    "amount_owed": NUM,
+    # campaign budgets from the pack's campaigns.yaml (campaigns.py)
+    "campaign_daily_budget": NUM,
 }

@@ -19,7 +19,11 @@ OUTCOMES = ("allow", "review", "challenge", "deny")
 SMS_COST = 0.05  # what one verification code costs the retailer
 
 
-def value_at_stake(event: dict[str, Any]) -> float:
+def value_at_stake(event: dict[str, Any], stake: float = 0.0) -> float:
+    """What the attacker takes if the event goes through: the truth's own figure where the
+    event does not show it (unbilled goods), else the money the event names."""
+    if stake:
+        return stake
     if event["type"] == "sms.send":
         return SMS_COST
     for name in ("discount", "value", "amount"):
@@ -49,7 +53,9 @@ class Scoreboard:
     honest: Counter[str] = field(default_factory=Counter)
     timeline: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
-    def add(self, event: dict[str, Any], outcome: str, attack: str, time: float) -> None:
+    def add(
+        self, event: dict[str, Any], outcome: str, attack: str, time: float, stake: float = 0.0
+    ) -> None:
         self.timeline[int(time // self.bucket_s)][
             outcome if not attack else "attack:" + outcome
         ] += 1
@@ -61,7 +67,7 @@ class Scoreboard:
         harm = ATTACKS[attack].harm if attack in ATTACKS else frozenset({event["type"]})
         if event["type"] not in harm:
             return
-        stake = value_at_stake(event)
+        stake = value_at_stake(event, stake)
         score.harm_events += 1
         score.at_stake += stake
         if outcome in CAUGHT:

@@ -25,9 +25,10 @@ DAY = 86400.0
 _HOURS = list(accumulate(HOURLY))
 
 
-class Truth(msgspec.Struct, frozen=True):
+class Truth(msgspec.Struct, frozen=True, omit_defaults=True):
     label: int  # 1: part of an attack
     attack: str  # "" for honest traffic
+    stake: float = 0.0  # money the attacker takes with this event, where the event hides it
 
 
 HONEST = Truth(0, "")
@@ -160,7 +161,7 @@ def _session(rng: random.Random, s: Shopper, t: float) -> Iterator[Raw]:
             t + 5,
             {
                 "type": "product.verify",
-                "product_code": f"pc-{rng.randrange(10**7)}",
+                "product_code": f"pc-{rng.randrange(10**12)}",  # each product has its own code
                 "region": rng.choice(("Shanghai", "Beijing", "Hangzhou", "Chengdu")),
                 **who,
             },
@@ -207,7 +208,10 @@ def simulate(
         for _ in range(max(1, round(days / 3))):  # a few campaigns of each attack
             start = rng.uniform(0, (days - 1) * DAY)
             for t, fields in generate(rng, start, max(1, round(size * scale)), careful):
-                timeline.append((t, len(timeline), fields, truth))
+                stake = fields.pop("_stake", 0.0)  # ground truth only: never sent as event
+                timeline.append(
+                    (t, len(timeline), fields, Truth(1, name, stake) if stake else truth)
+                )
     for day in range(days):
         for t, fields in _flash_sale(rng, shoppers, day, max(10, events // 400)):
             timeline.append((t, len(timeline), fields, HONEST))

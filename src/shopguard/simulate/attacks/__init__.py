@@ -41,7 +41,9 @@ ATTACKS: dict[str, Attack] = {
     "credential_stuffing": Attack(credential_stuffing, 1500, frozenset({"account.login"})),
     "stolen_cards": Attack(stolen_cards, 120, frozenset({"payment"})),
     "crawler": Attack(crawler, 4000, frozenset({"http.request"})),
-    "cabinet_theft": Attack(cabinet_theft, 40, frozenset({"cabinet.unlock"})),
+    # Goods leave when the door closes: the session's verdict decides whether they are
+    # billed as measured (and the account blocked until paid) or as the app says.
+    "cabinet_theft": Attack(cabinet_theft, 40, frozenset({"cabinet.session"})),
     "flashsale_bots": Attack(flashsale_bots, 400, frozenset({"flashsale.order"})),
     "lottery_bots": Attack(lottery_bots, 600, frozenset({"lottery.draw"})),
     "fake_orders": Attack(fake_orders, 150, frozenset({"order.create", "refund"})),

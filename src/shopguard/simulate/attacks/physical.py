@@ -28,6 +28,7 @@ def cabinet_theft(rng: random.Random, start: float, size: int, careful: bool) ->
         )
         taken = rng.randrange(2, 6)
         billed = 0 if rng.random() < 0.3 else 1
+        paid = rng.random() > 0.5
         yield (
             t + rng.uniform(20, 90),
             {
@@ -40,7 +41,8 @@ def cabinet_theft(rng: random.Random, start: float, size: int, careful: bool) ->
                 "rfid_missing": [f"cola-330:{i}-{k}" for k in range(taken)],
                 "shelves": [{"shelf": 1, "weight_delta_g": 345.0 * taken}],
                 "amount": 4.5 * billed,
-                "paid": rng.random() > 0.5,
+                "paid": paid,
+                "_stake": 4.5 * (taken - billed * paid),  # what leaves without being paid for
             },
         )
 
