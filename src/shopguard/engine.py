@@ -23,11 +23,13 @@ from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.errors import ConfigError, InvalidEvent, InvalidLabel
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
 from shopguard.features.plan import FeaturePlan
 from shopguard.features.spec import parse_duration
+from shopguard.labels import Label, MerchantHealth
+from shopguard.labels.label import to_label
 from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.model import NoScorer, Scorer
@@ -291,6 +293,30 @@ class Engine:
         self.log.append_list_op(list_ops_encoder.encode(op))
         self.log.commit()
         self.lists.apply(op)
+
+    # -- confirmed cases and what they cost ---------------------------------------------
+    def label(self, fields: dict[str, Any], *, raw_entity: bool = True) -> Label:
+        """Record a confirmed case (fields of :class:`~shopguard.labels.Label`; ``known_at``
+        defaults to now). A raw entity value is pseudonymized before it is stored."""
+        fields = {"known_at": self.clock(), **fields}
+        kind, value = fields.get("entity_kind"), fields.get("entity")
+        if kind is not None and kind not in ENTITY_KINDS:
+            raise InvalidLabel(f"unknown entity kind {kind!r}", "$.entity_kind")
+        if raw_entity and kind in PSEUDONYMIZED and isinstance(value, str):
+            fields["entity"] = self.desensitize.entity(str(fields.get("tenant")), kind, value)
+        label = to_label(fields)
+        self.log.add_label(label)
+        return label
+
+    def merchant_health(
+        self,
+        tenant: str,
+        since: float = 0.0,
+        until: float = float("inf"),
+        known_by: float | None = None,
+    ) -> list[MerchantHealth]:
+        """Per merchant: decided, blocked value, confirmed loss, loss rate (labels.health)."""
+        return self.log.merchant_health(tenant, since, until, known_by)
 
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""

@@ -15,6 +15,10 @@ class InvalidEvent(ShopGuardError):
         self.path = path
 
 
+class InvalidLabel(InvalidEvent):
+    """A label was rejected; ``path`` names the offending field."""
+
+
 class ConfigError(ShopGuardError):
     """A feature, rule, list or policy file is wrong; ``where`` names the item (e.g. a rule id)."""
 

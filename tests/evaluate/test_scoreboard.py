@@ -20,6 +20,8 @@ def test_recall_counts_only_harm_events_and_caught_means_challenge_or_deny() -> 
     assert (score.events, score.harm_events, score.caught) == (4, 3, 2)
     assert score.recall == pytest.approx(2 / 3)
     assert (score.at_stake, score.saved) == (60.0, 40.0)
+    lost = board.add({"type": "promo.claim", "value": 20.0}, "allow", "wool_party", 40)
+    assert lost == 20.0  # a harm event let through: the loss a label confirms later
 
 
 def test_friction_is_shares_of_honest_events() -> None:
@@ -37,4 +39,5 @@ def test_evaluate_writes_a_report_and_a_chart(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = (tmp_path / "report.md").read_text()
     assert "| wool_party |" in report and "Money saved" in report
+    assert "## Merchant health" in report and "| m-brush-" in report  # the brushing ring's shop
     assert (tmp_path / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,10 +1,10 @@
-"""The ``shopguard`` command line: decide, replay, rules check.
+"""The ``shopguard`` command line: decide, replay, rules, simulate, evaluate, labels, report.
 
 Errors print one line (``error: ...``) and exit with status 2; --help on every command
 explains its inputs with an example.
 """
 
-from shopguard.cli import decide, lab, replay, rules  # noqa: F401  (they register commands)
+from shopguard.cli import cases, decide, lab, replay, rules  # noqa: F401  (they register)
 from shopguard.cli.app import app
 
 

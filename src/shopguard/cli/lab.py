@@ -15,6 +15,8 @@ from rich.table import Table
 
 from shopguard.cli.app import ConfigOpt, PackOpt, app, chunks, engine_for, err, guard, progress_bar
 
+LABEL_DELAY_S = 7 * 86400  # chargebacks and audits confirm a loss about a week later
+
 
 @app.command()
 def simulate(
@@ -100,6 +102,7 @@ def evaluate(
     def run() -> None:
         engine = engine_for(config, pack, None, decision_log="memory")
         board = Scoreboard()
+        tenants: set[str] = set()
         progress = progress_bar("evaluating")
         with progress:
             task = progress.add_task("evaluate", total=None if source else events)
@@ -107,13 +110,20 @@ def evaluate(
                 decisions = engine.decide_many([raw for raw, _, _ in chunk])
                 for decision, (raw, attack, stake) in zip(decisions, chunk, strict=True):
                     event = msgspec.json.decode(raw)
-                    board.add(event, decision.outcome, attack, decision.time, stake)
+                    lost = board.add(event, decision.outcome, attack, decision.time, stake)
+                    if lost:  # what a chargeback or an audit confirms a week later
+                        tenants.add(event["tenant"])
+                        case = {"tenant": event["tenant"], "event_id": event["event_id"]}
+                        known_at = decision.time + LABEL_DELAY_S
+                        engine.label({**case, "kind": "fraud", "loss": lost, "known_at": known_at})
                 progress.advance(task, len(chunk))
+        merchants = [h for tenant in sorted(tenants) for h in engine.merchant_health(tenant)]
         engine.close()
         out_dir.mkdir(parents=True, exist_ok=True)
         chart(board, out_dir / "outcomes.png")
         command = "shopguard " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "shopguard evaluate"
-        (out_dir / "report.md").write_text(markdown(board, title, command, "outcomes.png"))
+        report = markdown(board, title, command, "outcomes.png", merchants)
+        (out_dir / "report.md").write_text(report)
         err.print(f"report written to {out_dir / 'report.md'}")
 
     guard(run)

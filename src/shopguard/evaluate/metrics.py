@@ -55,24 +55,28 @@ class Scoreboard:
 
     def add(
         self, event: dict[str, Any], outcome: str, attack: str, time: float, stake: float = 0.0
-    ) -> None:
+    ) -> float:
+        """Count one decided event; returns the money lost if it is a harm event let
+        through (what a later label would confirm), else 0."""
         self.timeline[int(time // self.bucket_s)][
             outcome if not attack else "attack:" + outcome
         ] += 1
         if not attack:
             self.honest[outcome] += 1
-            return
+            return 0.0
         score = self.attacks[attack]
         score.events += 1
         harm = ATTACKS[attack].harm if attack in ATTACKS else frozenset({event["type"]})
         if event["type"] not in harm:
-            return
+            return 0.0
         stake = value_at_stake(event, stake)
         score.harm_events += 1
         score.at_stake += stake
         if outcome in CAUGHT:
             score.caught += 1
             score.saved += stake
+            return 0.0
+        return stake
 
     def friction(self) -> dict[str, float]:
         total = sum(self.honest.values()) or 1

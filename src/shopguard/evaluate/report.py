@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from shopguard.evaluate.metrics import OUTCOMES, Scoreboard
+from shopguard.labels import MerchantHealth
 
 RECALL_TARGET = 0.95
 DENY_BUDGET, FRICTION_BUDGET = 0.001, 0.01
 
 
-def markdown(board: Scoreboard, title: str, command: str, chart: str | None) -> str:
+def markdown(
+    board: Scoreboard,
+    title: str,
+    command: str,
+    chart: str | None,
+    merchants: list[MerchantHealth] | None = None,
+) -> str:
     friction = board.friction()
     honest = sum(board.honest.values())
     lines = [f"# {title}", "", f"Produced by: `{command}`", ""]
@@ -50,9 +57,34 @@ def markdown(board: Scoreboard, title: str, command: str, chart: str | None) -> 
     }
     for outcome in OUTCOMES:
         lines.append(f"| {outcome} | {friction[outcome]:.3%} | {budgets[outcome]} |")
+    if merchants:
+        lines += _merchants(merchants)
     if chart:
         lines += ["", "## Outcomes over time", "", f"![outcomes over time]({chart})"]
     return "\n".join(lines) + "\n"
+
+
+def _merchants(rows: list[MerchantHealth], top: int = 8) -> list[str]:
+    """The merchants with the worst loss rate: harm let through is labelled as confirmed
+    loss (as chargebacks and audits would later), then read back as merchant health."""
+    worst = sorted(rows, key=lambda h: (-(h.loss_rate or 0.0), -h.decided))[:top]
+    lines = [
+        "",
+        f"## Merchant health (worst {len(worst)} of {len(rows)} by loss rate)",
+        "",
+        "Missed harm events are labelled as confirmed loss; the table is "
+        "`Engine.merchant_health` (also `shopguard report merchants`).",
+        "",
+        "| merchant | decided | denied | challenged | charged | blocked | loss | loss rate |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for h in worst:
+        rate = "-" if h.loss_rate is None else f"{h.loss_rate:.3%}"
+        lines.append(
+            f"| {h.merchant} | {h.decided:,} | {h.denied:,} | {h.challenged:,} | "
+            f"{h.gross_value:,.2f} | {h.blocked_value:,.2f} | {h.confirmed_loss:,.2f} | {rate} |"
+        )
+    return lines
 
 
 def chart(board: Scoreboard, path: Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money
 from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord, StateKey
 
 
@@ -56,12 +57,18 @@ class MemoryDecisionLog:
         self._keep = keep_records
         self._seq = 0
         self._snapshot: tuple[int, bytes] | None = None
+        self._ledger = MerchantLedger()
 
     def append(self, record: LogRecord) -> None:
         self._seq = record.seq
         if record.decision is not None:
             self._decisions[record.seq] = decision_encoder.encode(record.decision)
         self._ops.extend(record.list_ops)
+        merchant = record.facts.get("merchant")
+        if merchant is not None:
+            gross, stake = event_money(record.type, record.facts)
+            row = (record.tenant, record.event_id, merchant, record.time, record.outcome)
+            self._ledger.add((*row, gross, stake))
         if self._keep:
             self._records.append(record)
 
@@ -86,6 +93,17 @@ class MemoryDecisionLog:
 
     def list_ops(self) -> Iterator[bytes]:
         return iter(list(self._ops))
+
+    def add_label(self, label: Label) -> None:
+        self._ledger.label(label)
+
+    def labels(self, tenant: str) -> Iterator[Label]:
+        return iter([label for label in self._ledger.labels if label.tenant == tenant])
+
+    def merchant_health(
+        self, tenant: str, since: float, until: float, known_by: float | None = None
+    ) -> list[MerchantHealth]:
+        return self._ledger.health(tenant, since, until, known_by)
 
     def save_snapshot(self, seq: int, blob: bytes) -> None:
         self._snapshot = (seq, blob)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import msgspec
 
 from shopguard.decision import Decision
+from shopguard.labels import Label, MerchantHealth
 
 StateKey = tuple[int, str]  # (stream id, entity key); a network backend joins them: "7|k1.ab.."
 
@@ -68,6 +69,16 @@ class DecisionLog(Protocol):
     def records_after(self, seq: int) -> Iterator[LogRecord]: ...
 
     def list_ops(self) -> Iterator[bytes]: ...
+
+    def add_label(self, label: Label) -> None:
+        """Store a confirmed case (durable when this returns)."""
+
+    def labels(self, tenant: str) -> Iterator[Label]: ...
+
+    def merchant_health(
+        self, tenant: str, since: float, until: float, known_by: float | None = None
+    ) -> list[MerchantHealth]:
+        """Per merchant over events in [since, until), with labels known by ``known_by``."""
 
     def save_snapshot(self, seq: int, blob: bytes) -> None: ...
 

@@ -16,6 +16,8 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.labels import LOSS_KINDS, Label, MerchantHealth, event_money
+from shopguard.labels.label import label_decoder, label_encoder
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
 
 _facts_encoder = msgspec.msgpack.Encoder()
@@ -24,13 +26,42 @@ _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions(
   seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, time REAL NOT NULL,
-  type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL);
+  type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL,
+  merchant TEXT, gross REAL NOT NULL DEFAULT 0, stake REAL NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS decisions_event ON decisions(tenant, event_id);
+CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
+  event_id TEXT, kind TEXT NOT NULL, known_at REAL NOT NULL, loss REAL NOT NULL,
+  merchant TEXT, label BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS labels_event ON labels(tenant, event_id);
 CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL);
 """
+
+
+_OUTCOMES = """
+SELECT merchant, SUM(outcome = 0), SUM(outcome = 1), SUM(outcome = 2), SUM(outcome = 3),
+  SUM(gross), SUM(CASE WHEN outcome >= 2 THEN stake ELSE 0 END)
+FROM decisions WHERE tenant = ? AND merchant IS NOT NULL AND time >= ? AND time < ?
+GROUP BY merchant"""
+# The latest label per event (known by then), the event's merchant and time where it
+# was decided here, else the label's own.
+_LOSSES = """
+WITH known AS (
+  SELECT *, ROW_NUMBER() OVER (
+    PARTITION BY COALESCE(event_id, 'label:' || id) ORDER BY known_at DESC, id DESC) AS n
+  FROM labels WHERE tenant = ? AND known_at <= ?),
+latest AS (SELECT * FROM known WHERE n = 1 AND kind IN (?, ?, ?, ?)),
+placed AS (
+  SELECT COALESCE(l.merchant, d.merchant) AS merchant, COALESCE(d.time, l.known_at) AS time,
+    l.loss AS loss
+  FROM latest l LEFT JOIN decisions d ON d.tenant = l.tenant AND d.event_id = l.event_id
+    AND d.merchant IS NOT NULL AND d.seq = (SELECT MIN(seq) FROM decisions x
+                 WHERE x.tenant = l.tenant AND x.event_id = l.event_id))
+SELECT merchant, SUM(loss), COUNT(*) FROM placed
+WHERE merchant IS NOT NULL AND time >= ? AND time < ? GROUP BY merchant"""
 
 
 class SqliteDecisionLog:
@@ -42,6 +73,7 @@ class SqliteDecisionLog:
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
+        self._migrate()
         self._db.executescript(_SCHEMA)
         self._rows: list[tuple[object, ...]] = []
         self._ops: list[tuple[int | None, bytes]] = []
@@ -49,7 +81,20 @@ class SqliteDecisionLog:
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
         self._seq = int(row[0])
 
+    def _migrate(self) -> None:
+        """Journals written before merchant health get its columns (empty: the report
+        starts from the upgrade)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(decisions)")}
+        if columns and "merchant" not in columns:
+            for ddl in (
+                "merchant TEXT",
+                "gross REAL NOT NULL DEFAULT 0",
+                "stake REAL NOT NULL DEFAULT 0",
+            ):
+                self._db.execute(f"ALTER TABLE decisions ADD COLUMN {ddl}")
+
     def append(self, r: LogRecord) -> None:
+        gross, stake = event_money(r.type, r.facts)
         self._rows.append(
             (
                 r.seq,
@@ -60,6 +105,9 @@ class SqliteDecisionLog:
                 r.outcome,
                 _facts_encoder.encode(r.facts),
                 decision_encoder.encode(r.decision),
+                r.facts.get("merchant"),
+                gross,
+                stake,
             )
         )
         for op in r.list_ops:
@@ -77,7 +125,7 @@ class SqliteDecisionLog:
         db = self._db
         db.execute("BEGIN")
         try:
-            db.executemany("INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)", self._rows)
+            db.executemany("INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._rows)
             if self._ops:
                 db.executemany("INSERT INTO list_ops(seq, op) VALUES (?,?)", self._ops)
             if self._alerts:
@@ -117,6 +165,47 @@ class SqliteDecisionLog:
     def list_ops(self) -> Iterator[bytes]:
         for (op,) in self._db.execute("SELECT op FROM list_ops ORDER BY id"):
             yield bytes(op)
+
+    def add_label(self, label: Label) -> None:
+        self.commit()
+        self._db.execute(
+            "INSERT INTO labels(tenant, event_id, kind, known_at, loss, merchant, label) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (
+                label.tenant,
+                label.event_id,
+                label.kind,
+                label.known_at,
+                label.loss,
+                label.merchant,
+                label_encoder.encode(label),
+            ),
+        )
+
+    def labels(self, tenant: str) -> Iterator[Label]:
+        rows = self._db.execute("SELECT label FROM labels WHERE tenant = ? ORDER BY id", (tenant,))
+        for (raw,) in rows:
+            yield label_decoder.decode(raw)
+
+    def merchant_health(
+        self, tenant: str, since: float, until: float, known_by: float | None = None
+    ) -> list[MerchantHealth]:
+        self.commit()
+        tallies: dict[str, list[Any]] = {}
+        for row in self._db.execute(_OUTCOMES, (tenant, since, until)):
+            tallies[row[0]] = [*row[1:], 0.0, 0]
+        kinds = sorted(LOSS_KINDS)
+        known = 1e18 if known_by is None else known_by
+        params = (tenant, known, *kinds, since, until)
+        for merchant, loss, cases in self._db.execute(_LOSSES, params):
+            tally = tallies.setdefault(merchant, [0, 0, 0, 0, 0.0, 0.0, 0.0, 0])
+            tally[6], tally[7] = loss, cases
+        out = []
+        for merchant, (a, r, c, d, gross, blocked, loss, cases) in sorted(tallies.items()):
+            rate = round(loss / gross, 6) if gross else None
+            health = (merchant, a + r + c + d, a, r, c, d, round(gross, 2), round(blocked, 2))
+            out.append(MerchantHealth(*health, round(loss, 2), cases, rate))
+        return out
 
     def outbox(self) -> list[bytes]:
         rows = self._db.execute("SELECT payload FROM outbox WHERE delivered_at IS NULL")
