@@ -1,7 +1,8 @@
-"""Benchmark: the engine's decide() with the starter pack, against a hand-written twin.
+"""Benchmark: the engine's decide() with the starter pack, against a hand-written twin,
+and with the full retail pack over simulated retail traffic.
 
-    python bench/engine.py                 # 1M events, then memory and FDH replay
-    python bench/engine.py --events 200000 --skip-fdh
+    python bench/engine.py                 # 1M events, retail pack, memory, FDH replay
+    python bench/engine.py --events 200000 --retail-events 200000 --skip-fdh
 
 Prints a table on stderr and JSON on stdout. Figures quoted in README come from here.
 Everything runs in one process on one core (no threads), as a worker would.
@@ -86,6 +87,25 @@ def run_pair(events: list[bytes], chunk: int = 20_000) -> tuple[Timed, Timed]:
     return ours, theirs
 
 
+def run_retail(count: int) -> dict[str, Any]:
+    """The full retail pack over the simulator's traffic (honest shoppers and twelve
+    attacks, seed 7): the figure issue 3 asks for. No twin: only the starter has one."""
+    from shopguard.simulate import simulate
+
+    events = [raw for raw, _ in simulate(count, seed=7)]
+    gc.collect()
+    gc.freeze()
+    engine = Engine.from_config(pack="retail", keys=KEYS, decision_log="memory")
+    index = {str(o): int(o) for o in Outcome}
+    timed = Timed(lambda raw: index[engine.decide(raw).outcome])
+    timed.run(events)
+    result = timed.result()
+    result["rules"], result["features"] = len(engine.rules.rules), len(engine.pack.features)
+    del events
+    gc.unfreeze()
+    return result
+
+
 def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
     """The embedded default: SQLite WAL journal; ``batch`` events per durable commit."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +175,7 @@ def main() -> None:
         default=250_000,
         help="active shoppers for the memory figure (4 entities each)",
     )
+    parser.add_argument("--retail-events", type=int, default=1_000_000)
     parser.add_argument("--skip-fdh", action="store_true")
     args = parser.parse_args()
     console = Console(stderr=True)
@@ -179,6 +200,9 @@ def main() -> None:
         result["durable_per_event"] = run_durable(events[: min(durable_n, 30_000)], 1)
     gc.unfreeze()
     del events, engine_out, twin_out
+    gc.collect()
+    with console.status("retail pack over simulated traffic"):
+        result["retail_pack"] = run_retail(args.retail_events)
     with console.status("memory per entity"):
         result["memory"] = run_memory(args.shoppers)
     if not args.skip_fdh:
@@ -199,12 +223,12 @@ def _cpu() -> str:
 
 
 def _table(console: Console, r: dict[str, Any]) -> None:
-    table = Table(title="ShopGuard engine benchmark (one core, starter pack)")
+    table = Table(title="ShopGuard engine benchmark (one core)")
     for col in ("run", "events", "decisions/s", "p50 µs", "p99 µs", "note"):
         table.add_column(col, justify="right" if col != "run" else "left")
     e, h = r["engine"], r["handwritten"]
     table.add_row(
-        "engine decide()",
+        "engine decide(), starter pack",
         f"{e['events']:,}",
         f"{e['per_s']:,}",
         str(e["p50_us"]),
@@ -218,6 +242,15 @@ def _table(console: Console, r: dict[str, Any]) -> None:
         str(h["p50_us"]),
         str(h["p99_us"]),
         f"agreement {r['agreement']:.4%}",
+    )
+    rp = r["retail_pack"]
+    table.add_row(
+        "retail pack, simulated traffic",
+        f"{rp['events']:,}",
+        f"{rp['per_s']:,}",
+        str(rp["p50_us"]),
+        str(rp["p99_us"]),
+        f"{rp['rules']} rules, {rp['features']} features",
     )
     for key in ("durable_batch256", "durable_per_event"):
         d = r[key]
