@@ -222,65 +222,57 @@ def _cpu() -> str:
     return "unknown"
 
 
+def _timed_row(name: str, t: dict[str, Any], note: str) -> tuple[str, ...]:
+    return (name, f"{t['events']:,}", f"{t['per_s']:,}", str(t["p50_us"]), str(t["p99_us"]), note)
+
+
 def _table(console: Console, r: dict[str, Any]) -> None:
     table = Table(title="ShopGuard engine benchmark (one core)")
     for col in ("run", "events", "decisions/s", "p50 µs", "p99 µs", "note"):
         table.add_column(col, justify="right" if col != "run" else "left")
-    e, h = r["engine"], r["handwritten"]
-    table.add_row(
-        "engine decide(), starter pack",
-        f"{e['events']:,}",
-        f"{e['per_s']:,}",
-        str(e["p50_us"]),
-        str(e["p99_us"]),
-        f"ratio {r['ratio_vs_handwritten']}x hand-written",
-    )
-    table.add_row(
-        "hand-written",
-        f"{h['events']:,}",
-        f"{h['per_s']:,}",
-        str(h["p50_us"]),
-        str(h["p99_us"]),
-        f"agreement {r['agreement']:.4%}",
-    )
     rp = r["retail_pack"]
-    table.add_row(
-        "retail pack, simulated traffic",
-        f"{rp['events']:,}",
-        f"{rp['per_s']:,}",
-        str(rp["p50_us"]),
-        str(rp["p99_us"]),
-        f"{rp['rules']} rules, {rp['features']} features",
-    )
+    rows = [
+        _timed_row(
+            "engine decide(), starter pack",
+            r["engine"],
+            f"ratio {r['ratio_vs_handwritten']}x hand-written",
+        ),
+        _timed_row("hand-written", r["handwritten"], f"agreement {r['agreement']:.4%}"),
+        _timed_row(
+            "retail pack, simulated traffic", rp, f"{rp['rules']} rules, {rp['features']} features"
+        ),
+    ]
     for key in ("durable_batch256", "durable_per_event"):
         d = r[key]
-        table.add_row(
-            f"durable, {d['batch']}/commit",
-            f"{d['events']:,}",
-            f"{d['per_s']:,}",
-            "",
-            "",
-            f"{d['journal_bytes_per_event']} B/event journal",
+        note = f"{d['journal_bytes_per_event']} B/event journal"
+        rows.append(
+            (f"durable, {d['batch']}/commit", f"{d['events']:,}", f"{d['per_s']:,}", "", "", note)
         )
     m = r["memory"]
-    table.add_row(
-        "memory",
-        f"{m['entities']:,} entities",
-        "",
-        "",
-        "",
-        f"{m['rss_bytes_per_entity']} B RSS/entity",
+    rows.append(
+        (
+            "memory",
+            f"{m['entities']:,} entities",
+            "",
+            "",
+            "",
+            f"{m['rss_bytes_per_entity']} B RSS/entity",
+        )
     )
     if r.get("fdh_replay"):
         f = r["fdh_replay"]
-        table.add_row(
-            "FDH replay (CLI)",
-            f"{f['events']:,}",
-            f"{f['per_s']:,}",
-            "",
-            "",
-            f"{f['seconds']} s end to end",
+        rows.append(
+            (
+                "FDH replay (CLI)",
+                f"{f['events']:,}",
+                f"{f['per_s']:,}",
+                "",
+                "",
+                f"{f['seconds']} s end to end",
+            )
         )
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
