@@ -74,3 +74,16 @@ def test_replay_reads_simulator_output_and_keeps_the_truth(tmp_path: Path) -> No
 def test_all_traffic_falls_inside_the_simulated_days() -> None:
     times = [decode_event(raw).time.timestamp() for raw, _ in simulate(20_000, seed=4, days=3)]
     assert max(times) - min(times) < 3 * 86400
+
+
+def test_cabinet_theft_truth_carries_the_stake_and_the_event_does_not() -> None:
+    sessions = [
+        (msgspec.json.decode(raw), truth)
+        for raw, truth in simulate(100_000, seed=9)
+        if truth.attack == "cabinet_theft" and b'"cabinet.session"' in raw
+    ]
+    assert sessions and all(truth.stake > 0 for _, truth in sessions)
+    assert all("_stake" not in event for event, _ in sessions)
+    for event, truth in sessions:  # unpaid goods at 4.5 each: taken minus what was paid
+        paid = len(event["billed"]) if event["paid"] else 0
+        assert truth.stake == 4.5 * (len(event["rfid_missing"]) - paid)
