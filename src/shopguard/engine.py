@@ -294,6 +294,12 @@ class Engine:
         self.log.commit()
         self.lists.apply(op)
 
+    def find(self, tenant: str, event_id: str) -> Decision | None:
+        """The decision an event got (None if it was never decided here)."""
+        seq = self.dedupe.seen.get(f"{tenant}\x1f{event_id}")
+        found = self.log.decision(seq) if seq is not None else None
+        return found if found is not None else self.log.find(tenant, event_id)
+
     # -- confirmed cases and what they cost ---------------------------------------------
     def label(self, fields: dict[str, Any], *, raw_entity: bool = True) -> Label:
         """Record a confirmed case (fields of :class:`~shopguard.labels.Label`; ``known_at``

@@ -32,6 +32,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     distinct_exact_bound: int = 1_000
     gc_freeze_every: int = 10_000
     explain: bool = False
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    max_body_bytes: int = 1_048_576
+    max_batch: int = 1000
+    max_inflight: int = 512
+    default_tenant: str = "default"
 
     def resolved_keys(self) -> tuple[dict[str, str], str]:
         """The key ring; generates and keeps a random key on first use of a data_dir."""

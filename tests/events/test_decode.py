@@ -42,8 +42,8 @@ def test_each_type_decodes_from_json_and_dict(event_type: str) -> None:
     ("doc", "path", "words"),
     [
         ({"type": "payment", **BASE, "amount": "ten"}, "$.amount", "Expected `float"),
-        ({"type": "payment", **BASE}, "$", "missing required field `amount`"),
-        ({"type": "payment", **BASE, "amount": 1, "colour": "red"}, "$", "unknown field"),
+        ({"type": "payment", **BASE}, "$.amount", "missing required field `amount`"),
+        ({"type": "payment", **BASE, "amount": 1, "colour": "red"}, "$.colour", "unknown field"),
         ({"type": "payment", **BASE, "amount": -5}, "$.amount", ">= 0"),
         ({"type": "payment", **BASE, "amount": 1e12}, "$.amount", "<= 100000000"),
         ({"type": "teleport", **BASE}, "$.type", "teleport"),

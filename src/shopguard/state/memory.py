@@ -63,6 +63,7 @@ class MemoryDecisionLog:
         self._seq = record.seq
         if record.decision is not None:
             self._decisions[record.seq] = decision_encoder.encode(record.decision)
+
         self._ops.extend(record.list_ops)
         merchant = record.facts.get("merchant")
         if merchant is not None:
@@ -84,6 +85,15 @@ class MemoryDecisionLog:
     def decision(self, seq: int) -> Decision | None:
         raw = self._decisions.get(seq)
         return None if raw is None else decision_decoder.decode(raw)
+
+    def find(self, tenant: str, event_id: str) -> Decision | None:
+        """A scan of the decisions still kept (the dedupe window): this log is not a
+        store, and the engine asks its dedupe index first."""
+        for raw in self._decisions.values():
+            decision = decision_decoder.decode(raw)
+            if decision.event_id == event_id and decision.tenant == tenant:
+                return decision
+        return None
 
     def forget(self, seq: int) -> None:
         self._decisions.pop(seq, None)

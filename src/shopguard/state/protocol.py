@@ -66,6 +66,9 @@ class DecisionLog(Protocol):
 
     def decision(self, seq: int) -> Decision | None: ...
 
+    def find(self, tenant: str, event_id: str) -> Decision | None:
+        """The decision of one event (the first, if it was decided more than once)."""
+
     def records_after(self, seq: int) -> Iterator[LogRecord]: ...
 
     def list_ops(self) -> Iterator[bytes]: ...

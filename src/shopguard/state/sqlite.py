@@ -151,6 +151,14 @@ class SqliteDecisionLog:
             raw = None if result is None else result[0]
         return None if raw is None else decision_decoder.decode(raw)
 
+    def find(self, tenant: str, event_id: str) -> Decision | None:
+        self.commit()
+        row = self._db.execute(
+            "SELECT decision FROM decisions WHERE tenant = ? AND event_id = ? ORDER BY seq LIMIT 1",
+            (tenant, event_id),
+        ).fetchone()
+        return None if row is None else decision_decoder.decode(row[0])
+
     def records_after(self, seq: int) -> Iterator[LogRecord]:
         cursor = self._db.execute(
             "SELECT seq, tenant, event_id, time, type, outcome, facts, decision "

@@ -1,0 +1,118 @@
+"""The `/v1` handlers: decisions, labels, merchant health. Each authorizes, decodes once
+with msgspec, calls the engine, and encodes the answer; errors become problems."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shopguard.api.guard import authorize, body, same_tenant
+from shopguard.api.problems import ProblemError
+from shopguard.decision import Decision
+from shopguard.engine import Engine
+from shopguard.errors import InvalidEvent
+from shopguard.events.decode import decode_batch, decode_event
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Decisions(msgspec.Struct):
+    decisions: list[Decision]
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(_encode(value), status, media_type="application/json")
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _count(request: Request, decisions: list[Decision]) -> None:
+    metrics = request.app.state.metrics
+    for d in decisions:
+        metrics.decisions.labels(d.type, d.outcome).inc()
+        metrics.latency.observe(d.latency_us / 1e6)
+
+
+async def decide(request: Request) -> Response:
+    key = authorize(request, "decide")
+    event = decode_event(await body(request))
+    same_tenant(key, event.tenant)
+    decision = _engine(request).decide(event)  # durable before we answer
+    _count(request, [decision])
+    return _json(decision)
+
+
+async def decide_batch(request: Request) -> Response:
+    key = authorize(request, "decide")
+    events = decode_batch(await body(request))
+    limit: int = request.app.state.max_batch
+    if len(events) > limit:
+        raise ProblemError(413, "too-large", f"at most {limit:,} events per batch", "$")
+    for i, event in enumerate(events):
+        same_tenant(key, event.tenant, f"$[{i}].tenant")
+    decisions = _engine(request).decide_many(events)  # all or nothing, one commit
+    _count(request, decisions)
+    return _json(Decisions(decisions))
+
+
+async def get_decision(request: Request) -> Response:
+    key = authorize(request, "decide")
+    event_id = request.path_params["event_id"]
+    decision = _engine(request).find(key.tenant, event_id)
+    if decision is None:
+        raise ProblemError(404, "not-found", f"no decision for event {event_id!r}")
+    return _json(decision)
+
+
+async def add_label(request: Request) -> Response:
+    key = authorize(request, "label")
+    try:
+        fields = msgspec.json.decode(await body(request))
+    except msgspec.DecodeError as exc:
+        raise InvalidEvent(f"malformed JSON: {exc}", "$") from None
+    if not isinstance(fields, dict):
+        raise InvalidEvent("a label is a JSON object", "$")
+    fields.setdefault("tenant", key.tenant)
+    same_tenant(key, str(fields["tenant"]))
+    fields.setdefault("source", f"api:{key.id}")
+    label = _engine(request).label(fields)
+    return _json(label, 201)
+
+
+async def merchant_health(request: Request) -> Response:
+    key = authorize(request, "label")
+    merchant = request.path_params["merchant"]
+    q = request.query_params
+    rows = _engine(request).merchant_health(
+        key.tenant,
+        _when(q.get("since"), 0.0, "since"),
+        _when(q.get("until"), float("inf"), "until"),
+        _when(q.get("known_by"), None, "known_by"),
+    )
+    found = next((h for h in rows if h.merchant == merchant), None)
+    if found is None:
+        raise ProblemError(404, "not-found", f"no decided events for merchant {merchant!r}")
+    return _json(found)
+
+
+def _when(text: str | None, default: float | None, name: str) -> Any:
+    if text is None:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(
+            400, "bad-request", f"{name}: use epoch seconds or ISO 8601", f"$.query.{name}"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -1,0 +1,94 @@
+"""API keys: each belongs to one tenant and carries scopes (decide, label, admin).
+
+A key is shown once, at creation: ``sg_<id>_<secret>``. Only the SHA-256 of the secret is
+stored (the secret is 32 random bytes, so a slow KDF adds nothing), in ``access.db`` in
+the data directory. Verified keys are cached in memory; revoking one drops it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+import msgspec
+
+SCOPES = ("decide", "label", "admin")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys(id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
+  scopes TEXT NOT NULL, digest TEXT NOT NULL, name TEXT NOT NULL, created_at REAL NOT NULL,
+  revoked_at REAL)"""
+
+
+class ApiKey(msgspec.Struct, frozen=True):
+    id: str
+    tenant: str
+    scopes: frozenset[str]
+    name: str = ""
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+class KeyStore:
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute(_SCHEMA)
+        self._cache: dict[str, tuple[str, ApiKey]] = {}
+        self._load()
+
+    def _load(self) -> None:
+        rows = self._db.execute(
+            "SELECT id, tenant, scopes, digest, name FROM api_keys WHERE revoked_at IS NULL"
+        )
+        self._cache = {
+            kid: (digest, ApiKey(kid, tenant, frozenset(scopes.split(",")), name))
+            for kid, tenant, scopes, digest, name in rows
+        }
+
+    def create(self, tenant: str, scopes: list[str], name: str = "") -> tuple[ApiKey, str]:
+        """A new key and its secret (shown once; only its digest is kept)."""
+        unknown = set(scopes) - set(SCOPES)
+        if unknown or not scopes:
+            raise ValueError(f"scopes must be some of {', '.join(SCOPES)}; got {scopes}")
+        if not tenant:
+            raise ValueError("a key belongs to a tenant")
+        kid, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        self._db.execute(
+            "INSERT INTO api_keys VALUES (?,?,?,?,?,?,NULL)",
+            (kid, tenant, ",".join(sorted(scopes)), digest, name, time.time()),
+        )
+        key = ApiKey(kid, tenant, frozenset(scopes), name)
+        self._cache[kid] = (digest, key)
+        return key, f"sg_{kid}_{secret}"
+
+    def verify(self, token: str) -> ApiKey | None:
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "sg":
+            return None
+        found = self._cache.get(parts[1])
+        if found is None:
+            return None
+        digest = hashlib.sha256(parts[2].encode()).hexdigest()
+        return found[1] if hmac.compare_digest(digest, found[0]) else None
+
+    def revoke(self, kid: str) -> bool:
+        cursor = self._db.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (time.time(), kid),
+        )
+        self._cache.pop(kid, None)
+        return cursor.rowcount == 1
+
+    def active(self) -> list[ApiKey]:
+        return [key for _, key in self._cache.values()]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,100 @@
+"""Errors as RFC 9457 problem documents: ``application/problem+json`` with a type, a
+title, the status, a detail, and ``field`` (a JSON path) where one field was wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shopguard.errors import ConfigError, InvalidEvent
+
+TYPE_BASE = "https://shopguard.dev/problems/"
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+    503: "Overloaded",
+}
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    field: str | None = None
+
+
+class ProblemError(Exception):
+    """Raised by handlers: becomes a problem response with this status."""
+
+    def __init__(
+        self, status: int, slug: str, detail: str, field: str | None = None, **headers: str
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.detail, self.field = status, slug, detail, field
+        self.headers = headers
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def problem(
+    status: int,
+    slug: str,
+    detail: str,
+    instance: str = "",
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = Problem(TYPE_BASE + slug, TITLES.get(status, "Error"), status, detail, instance, field)
+    return Response(_encode(body), status, headers=headers, media_type="application/problem+json")
+
+
+async def on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    path = request.url.path
+    return problem(exc.status, exc.slug, exc.detail, path, exc.field, exc.headers or None)
+
+
+async def on_invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidEvent)  # InvalidLabel too
+    return problem(422, "invalid-input", str(exc), request.url.path, exc.path)
+
+
+async def on_config(request: Request, exc: Exception) -> Response:
+    return problem(400, "bad-request", str(exc), request.url.path)
+
+
+async def on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    slug = TITLES.get(exc.status_code, "error").lower().replace(" ", "-")
+    return problem(exc.status_code, slug, str(exc.detail), request.url.path, None, exc.headers)
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    # Never leak internals: the detail is generic; the server log has the traceback.
+    return problem(
+        500, "internal-error", "the server failed to answer this request", request.url.path
+    )
+
+
+HANDLERS: dict[Any, Any] = {
+    ProblemError: on_problem,
+    InvalidEvent: on_invalid,
+    ConfigError: on_config,
+    HTTPException: on_http,
+    Exception: on_crash,
+}

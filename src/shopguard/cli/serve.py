@@ -1,0 +1,135 @@
+"""`shopguard serve` and `shopguard keys`: the HTTP API on uvicorn, and its API keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from shopguard.cli.app import ConfigOpt, DataOpt, PackOpt, app, err, guard
+
+if TYPE_CHECKING:
+    from shopguard.settings import Settings
+
+keys_app = typer.Typer(help="API keys: one tenant each, with scopes.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _settings(config: Path | None, data_dir: Path | None, pack: str | None = None) -> Settings:
+    from shopguard.settings import load_settings
+
+    overrides: dict[str, str] = {} if data_dir is None else {"data_dir": str(data_dir)}
+    if pack is not None:
+        overrides["pack"] = pack
+    return load_settings(config, overrides)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (settings: http_host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (settings: http_port).")] = None,
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Serve the decision API (/v1), metrics and probes on one process.
+
+    On first start an admin key for the default tenant is generated and printed once;
+    make more with `shopguard keys create`. The OpenAPI document is at /v1/openapi.json.
+
+    Example: shopguard serve --port 8080 --data-dir ./shopguard-data
+    """
+    import uvicorn
+
+    from shopguard.api import KeyStore, create_app
+    from shopguard.engine import Engine
+
+    def run() -> None:
+        settings = _settings(config, data_dir, pack)
+        keys = KeyStore(Path(settings.data_dir) / "access.db")
+        if not keys.active():
+            key, secret = keys.create(
+                settings.default_tenant, ["admin"], "generated at first start"
+            )
+            err.print(
+                f"admin key for tenant [bold]{key.tenant}[/bold] (shown once, keep it):\n  {secret}"
+            )
+        with err.status("loading the engine (replaying the journal)"):
+            engine = Engine.from_config(settings=settings)
+        application = create_app(
+            engine, keys, settings.max_body_bytes, settings.max_batch, settings.max_inflight
+        )
+        listen = (host or settings.http_host, port or settings.http_port)
+        err.print(f"serving on http://{listen[0]}:{listen[1]} (ruleset {engine.rules.version})")
+        uvicorn.run(
+            application, host=listen[0], port=listen[1], log_level="warning", access_log=False
+        )
+
+    guard(run)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="The tenant the key acts for.")],
+    scope: Annotated[
+        list[str], typer.Option(help="decide, label or admin; repeat for several.")
+    ] = ["decide"],  # noqa: B006  (typer reads the default)
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Create an API key and print it once (only its digest is stored).
+
+    Example: shopguard keys create --tenant shop1 --scope decide --name checkout
+    """
+    from shopguard.api import KeyStore
+
+    def run() -> None:
+        settings = _settings(config, data_dir)
+        store = KeyStore(Path(settings.data_dir) / "access.db")
+        try:
+            key, secret = store.create(tenant, scope, name)
+        except ValueError as exc:
+            from shopguard.errors import ConfigError
+
+            raise ConfigError(str(exc)) from None
+        typer.echo(secret)
+        err.print(f"key {key.id} for {key.tenant}: {', '.join(sorted(key.scopes))}")
+
+    guard(run)
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """List active keys (ids, tenants, scopes; never secrets)."""
+    from shopguard.api import KeyStore
+
+    def run() -> None:
+        store = KeyStore(Path(_settings(config, data_dir).data_dir) / "access.db")
+        table = Table("id", "tenant", "scopes", "name")
+        for key in store.active():
+            table.add_row(key.id, key.tenant, ", ".join(sorted(key.scopes)), key.name)
+        err.print(table)
+
+    guard(run)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `shopguard keys list`).")],
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Revoke a key at once (a running server must be restarted to forget it)."""
+    from shopguard.api import KeyStore
+    from shopguard.errors import ConfigError
+
+    def run() -> None:
+        store = KeyStore(Path(_settings(config, data_dir).data_dir) / "access.db")
+        if not store.revoke(key_id):
+            raise ConfigError(f"no active key {key_id!r}")
+        err.print(f"revoked {key_id}")
+
+    guard(run)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from shopguard.api import KeyStore, create_app
+from tests.conftest import make_engine
+
+
+class Api:
+    """A served app over a durable engine, with keys for two tenants."""
+
+    def __init__(self, tmp: Path, **options: Any) -> None:
+        self.engine = make_engine(decision_log="sqlite", data_dir=str(tmp))
+        self.keys = KeyStore(tmp / "access.db")
+        self.shop_admin = self.keys.create("shop", ["admin"])[1]
+        self.shop_decide = self.keys.create("shop", ["decide"])[1]
+        self.shop_label = self.keys.create("shop", ["label"])[1]
+        self.rival = self.keys.create("rival", ["admin"])[1]
+        self.app = create_app(self.engine, self.keys, **options)
+
+    @staticmethod
+    def auth(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[Api, TestClient]]:
+    served = Api(tmp_path, max_body_bytes=64_000, max_batch=50)
+    with TestClient(served.app, raise_server_exceptions=False) as client:
+        yield served, client

@@ -1,0 +1,88 @@
+"""`shopguard serve` as users run it: a real uvicorn process, a generated admin key printed
+once, a decision over HTTP, a clean stop on SIGTERM with the decision on disk."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.api.test_decisions import _event
+from tests.conftest import TEST_KEYS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(data: Path, port: int) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "SHOPGUARD_KEYS": "k1:" + TEST_KEYS["k1"],
+        "SHOPGUARD_DEFAULT_TENANT": "shop",
+        "COLUMNS": "200",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "shopguard.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+    ]
+    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server did not become ready")
+
+
+def test_serve_prints_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    server = _start(tmp_path, port)
+    try:
+        _wait_ready(port)
+        url = f"http://127.0.0.1:{port}"
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    key = re.search(r"sg_[0-9a-f]+_[\w-]+", stderr)
+    assert key, stderr
+    server = _start(tmp_path, port)
+    try:
+        _wait_ready(port)
+        auth = {"Authorization": f"Bearer {key.group(0)}"}
+        answer = httpx.post(f"{url}/v1/decisions", json=_event("s1"), headers=auth)
+        assert answer.status_code == 200 and answer.json()["outcome"] == "allow"
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    # uvicorn shuts down gracefully, then re-raises the signal it caught
+    assert server.returncode in (0, -signal.SIGTERM), stderr
+    assert "sg_" not in stderr  # the key is printed at the first start only
+    with sqlite3.connect(tmp_path / "decisions.db") as db:
+        rows = db.execute("SELECT event_id FROM decisions WHERE tenant = 'shop'").fetchall()
+        snapshot = db.execute("SELECT seq FROM snapshot").fetchall()
+    assert rows == [("s1",)]
+    assert snapshot == [(1,)]  # the lifespan's shutdown checkpointed the engine
