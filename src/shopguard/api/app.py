@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shopguard.api import endpoints as v1
+from shopguard.api.batcher import GroupCommit
 from shopguard.api.keys import KeyStore
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
@@ -99,6 +100,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine, app.state.keys, app.state.metrics = engine, keys, stats
+    app.state.commits = GroupCommit(engine)
     app.state.max_body_bytes, app.state.max_batch = max_body_bytes, max_batch
     app.state.draining = False
     app.state.openapi = document(ENDPOINTS)

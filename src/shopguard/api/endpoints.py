@@ -36,7 +36,7 @@ def _engine(request: Request) -> Engine:
 def _count(request: Request, decisions: list[Decision]) -> None:
     metrics = request.app.state.metrics
     for d in decisions:
-        metrics.decisions.labels(d.type, d.outcome).inc()
+        metrics.decided(d.type, d.outcome).inc()
         metrics.latency.observe(d.latency_us / 1e6)
 
 
@@ -44,7 +44,7 @@ async def decide(request: Request) -> Response:
     key = authorize(request, "decide")
     event = decode_event(await body(request))
     same_tenant(key, event.tenant)
-    decision = _engine(request).decide(event)  # durable before we answer
+    decision = await request.app.state.commits.decide(event)  # durable before we answer
     _count(request, [decision])
     return _json(decision)
 

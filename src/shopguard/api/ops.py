@@ -38,11 +38,21 @@ class Metrics:
             buckets=(2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 2e-2),
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str], Any] = {}
         self.shed = Counter(
             "shopguard_shed_requests",
             "Requests refused with 503 under overload.",
             registry=self.registry,
         )
+
+    def decided(self, event_type: str, outcome: str) -> Any:
+        """The counter child of one (type, outcome): resolved once, not per request."""
+        child = self._children.get((event_type, outcome))
+        if child is None:
+            child = self._children[(event_type, outcome)] = self.decisions.labels(
+                event_type, outcome
+            )
+        return child
 
 
 async def healthz(request: Request) -> Response:

@@ -1,0 +1,53 @@
+"""Group commit: concurrent requests share one durable commit and each gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from shopguard.api.batcher import GroupCommit
+from shopguard.events import decode_event
+from tests.api.test_decisions import _event
+from tests.conftest import make_engine
+
+
+def test_requests_arriving_together_share_one_commit(tmp_path: Path) -> None:
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    commits = 0
+    commit = engine.log.commit
+
+    def counting() -> None:
+        nonlocal commits
+        commits += 1
+        commit()
+
+    engine.log.commit = counting  # type: ignore[method-assign]
+    group = GroupCommit(engine)
+
+    async def burst() -> list[str]:
+        events = [decode_event(_event(f"g{i}")) for i in range(20)]
+        decisions = await asyncio.gather(*(group.decide(e) for e in events))
+        return [d.event_id for d in decisions]
+
+    assert asyncio.run(burst()) == [f"g{i}" for i in range(20)]
+    assert commits == 1
+    assert engine.find("shop", "g19") is not None
+    alone = asyncio.run(burst())  # the same events again: answered from the journal
+    assert alone == [f"g{i}" for i in range(20)]
+
+
+def test_a_failing_batch_fails_every_caller(tmp_path: Path) -> None:
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    group = GroupCommit(engine)
+
+    def broken(events: object) -> None:
+        raise RuntimeError("disk full")
+
+    engine.decide_many = broken  # type: ignore[assignment, method-assign]
+
+    async def burst() -> list[BaseException | object]:
+        events = [decode_event(_event(f"f{i}")) for i in range(3)]
+        return await asyncio.gather(*(group.decide(e) for e in events), return_exceptions=True)
+
+    results = asyncio.run(burst())
+    assert all(isinstance(r, RuntimeError) for r in results)
