@@ -18,6 +18,14 @@ import msgspec
 from shopguard.decision import Decision, decision_decoder, decision_encoder
 from shopguard.labels import LOSS_KINDS, Label, MerchantHealth, event_money
 from shopguard.labels.label import label_decoder, label_encoder
+from shopguard.state.chain import (
+    GENESIS,
+    ChainReport,
+    decision_content,
+    link,
+    op_content,
+    verify,
+)
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
 
 _facts_encoder = msgspec.msgpack.Encoder()
@@ -27,13 +35,15 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions(
   seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, time REAL NOT NULL,
   type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL,
-  merchant TEXT, gross REAL NOT NULL DEFAULT 0, stake REAL NOT NULL DEFAULT 0);
+  merchant TEXT, gross REAL NOT NULL DEFAULT 0, stake REAL NOT NULL DEFAULT 0,
+  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS decisions_event ON decisions(tenant, event_id);
 CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
   event_id TEXT, kind TEXT NOT NULL, known_at REAL NOT NULL, loss REAL NOT NULL,
   merchant TEXT, label BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS labels_event ON labels(tenant, event_id);
-CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL,
+  content BLOB, chain BLOB);
 CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -64,6 +74,12 @@ SELECT merchant, SUM(loss), COUNT(*) FROM placed
 WHERE merchant IS NOT NULL AND time >= ? AND time < ? GROUP BY merchant"""
 
 
+_INSERT = (
+    "INSERT INTO decisions(seq, tenant, event_id, time, type, outcome, facts, decision,"
+    " merchant, gross, stake, content, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
 class SqliteDecisionLog:
     durable = True
 
@@ -76,48 +92,66 @@ class SqliteDecisionLog:
         self._migrate()
         self._db.executescript(_SCHEMA)
         self._rows: list[tuple[object, ...]] = []
-        self._ops: list[tuple[int | None, bytes]] = []
+        self._ops: list[tuple[int | None, bytes, bytes, bytes]] = []
         self._alerts: list[tuple[int, bytes]] = []
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
         self._seq = int(row[0])
+        self._head = self._last_chain("SELECT chain FROM decisions ORDER BY seq DESC LIMIT 1")
+        self._ops_head = self._last_chain("SELECT chain FROM list_ops ORDER BY id DESC LIMIT 1")
+        self._heads = (self._head, self._ops_head)  # as committed: restored on a rollback
+
+    def _last_chain(self, query: str) -> bytes:
+        row = self._db.execute(query).fetchone()
+        return GENESIS if row is None or row[0] is None else bytes(row[0])
 
     def _migrate(self) -> None:
         """Journals written before merchant health get its columns (empty: the report
         starts from the upgrade)."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(decisions)")}
-        if columns and "merchant" not in columns:
-            for ddl in (
-                "merchant TEXT",
-                "gross REAL NOT NULL DEFAULT 0",
-                "stake REAL NOT NULL DEFAULT 0",
-            ):
+        added = (
+            ("merchant", "merchant TEXT"),
+            ("gross", "gross REAL NOT NULL DEFAULT 0"),
+            ("stake", "stake REAL NOT NULL DEFAULT 0"),
+            ("content", "content BLOB"),  # records from before the chain stay unchained
+            ("chain", "chain BLOB"),
+            ("redacted", "redacted INTEGER NOT NULL DEFAULT 0"),
+        )
+        for name, ddl in added if columns else ():
+            if name not in columns:
                 self._db.execute(f"ALTER TABLE decisions ADD COLUMN {ddl}")
+        op_columns = {row[1] for row in self._db.execute("PRAGMA table_info(list_ops)")}
+        for name in ("content", "chain") if op_columns else ():
+            if name not in op_columns:
+                self._db.execute(f"ALTER TABLE list_ops ADD COLUMN {name} BLOB")
 
     def append(self, r: LogRecord) -> None:
         gross, stake = event_money(r.type, r.facts)
-        self._rows.append(
-            (
-                r.seq,
-                r.tenant,
-                r.event_id,
-                r.time,
-                r.type,
-                r.outcome,
-                _facts_encoder.encode(r.facts),
-                decision_encoder.encode(r.decision),
-                r.facts.get("merchant"),
-                gross,
-                stake,
-            )
+        row = (
+            r.seq,
+            r.tenant,
+            r.event_id,
+            r.time,
+            r.type,
+            r.outcome,
+            _facts_encoder.encode(r.facts),
+            decision_encoder.encode(r.decision),
         )
+        content = decision_content(row)
+        self._head = link(self._head, content)
+        self._rows.append((*row, r.facts.get("merchant"), gross, stake, content, self._head))
         for op in r.list_ops:
-            self._ops.append((r.seq, op))
+            self._stage_op(r.seq, op)
         if r.alert is not None:
             self._alerts.append((r.seq, r.alert))
         self._seq = r.seq
 
     def append_list_op(self, op: bytes) -> None:
-        self._ops.append((None, op))
+        self._stage_op(None, op)
+
+    def _stage_op(self, seq: int | None, op: bytes) -> None:
+        content = op_content(seq, op)
+        self._ops_head = link(self._ops_head, content)
+        self._ops.append((seq, op, content, self._ops_head))
 
     def commit(self) -> None:
         if not (self._rows or self._ops or self._alerts):
@@ -125,14 +159,18 @@ class SqliteDecisionLog:
         db = self._db
         db.execute("BEGIN")
         try:
-            db.executemany("INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+            db.executemany(_INSERT, self._rows)
             if self._ops:
-                db.executemany("INSERT INTO list_ops(seq, op) VALUES (?,?)", self._ops)
+                db.executemany(
+                    "INSERT INTO list_ops(seq, op, content, chain) VALUES (?,?,?,?)", self._ops
+                )
             if self._alerts:
                 db.executemany("INSERT INTO outbox(seq, payload) VALUES (?,?)", self._alerts)
             db.execute("COMMIT")
+            self._heads = (self._head, self._ops_head)
         except BaseException:
             db.execute("ROLLBACK")
+            self._head, self._ops_head = self._heads
             raise
         finally:
             self._rows, self._ops, self._alerts = [], [], []
@@ -214,6 +252,11 @@ class SqliteDecisionLog:
             health = (merchant, a + r + c + d, a, r, c, d, round(gross, 2), round(blocked, 2))
             out.append(MerchantHealth(*health, round(loss, 2), cases, rate))
         return out
+
+    def verify(self) -> list[ChainReport]:
+        """Recompute the hash chains (see state/chain.py)."""
+        self.commit()
+        return verify(self._db)
 
     def outbox(self) -> list[bytes]:
         rows = self._db.execute("SELECT payload FROM outbox WHERE delivered_at IS NULL")

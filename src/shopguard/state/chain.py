@@ -1,0 +1,97 @@
+"""Tamper evidence for the journal: every decision record and every list change carries
+the hash of its content and a chain hash over the one before it.
+
+``content`` is SHA-256 over the record's fields (length-prefixed, so no two records can
+share an encoding); ``chain`` is SHA-256(previous chain || content), from 32 zero bytes.
+``verify`` recomputes both, in order, and names the first record that was edited (its
+content no longer matches), deleted (a gap, or a chain that no longer links), or
+inserted (a chain that does not link). A record redacted on an erasure request keeps its
+content hash, so the chain still verifies while the personal data is gone. Deleting the
+newest records leaves a shorter valid chain: keep the head hash ``verify`` prints
+somewhere else (a ticket, a partner) to catch that too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import struct
+from typing import Any
+
+import msgspec
+
+GENESIS = bytes(32)
+
+
+def _field(h: hashlib._Hash, value: bytes) -> None:
+    h.update(struct.pack("<I", len(value)))
+    h.update(value)
+
+
+def decision_content(row: tuple[Any, ...]) -> bytes:
+    """Content hash of (seq, tenant, event_id, time, type, outcome, facts, decision)."""
+    seq, tenant, event_id, when, type_, outcome, facts, decision = row[:8]
+    h = hashlib.sha256(struct.pack("<qdq", seq, when, outcome))
+    for part in (str(tenant).encode(), str(event_id).encode(), str(type_).encode()):
+        _field(h, part)
+    _field(h, bytes(facts))
+    _field(h, bytes(decision))
+    return h.digest()
+
+
+def op_content(seq: int | None, op: bytes) -> bytes:
+    h = hashlib.sha256(struct.pack("<q", -1 if seq is None else seq))
+    _field(h, op)
+    return h.digest()
+
+
+def link(previous: bytes, content: bytes) -> bytes:
+    return hashlib.sha256(previous + content).digest()
+
+
+class ChainReport(msgspec.Struct):
+    table: str
+    records: int
+    head: str  # the newest chain hash, hex: record it elsewhere
+    problem: str = ""  # empty when the chain verifies
+    at: int | None = None  # seq (decisions) or id (list_ops) of the first bad record
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def verify(db: sqlite3.Connection) -> list[ChainReport]:
+    return [_decisions(db), _list_ops(db)]
+
+
+def _decisions(db: sqlite3.Connection) -> ChainReport:
+    rows = db.execute(
+        "SELECT seq, tenant, event_id, time, type, outcome, facts, decision, content, chain,"
+        " redacted FROM decisions WHERE chain IS NOT NULL ORDER BY seq"
+    )
+    previous, expected_seq, count = GENESIS, None, 0
+    for row in rows:
+        seq, content, chain, redacted = row[0], bytes(row[8]), bytes(row[9]), row[10]
+        if expected_seq is not None and seq != expected_seq:
+            return ChainReport("decisions", count, previous.hex(), "records deleted", expected_seq)
+        if not redacted and decision_content(row) != content:
+            return ChainReport("decisions", count, previous.hex(), "record edited", seq)
+        if link(previous, content) != chain:
+            return ChainReport("decisions", count, previous.hex(), "chain broken", seq)
+        previous, expected_seq, count = chain, seq + 1, count + 1
+    return ChainReport("decisions", count, previous.hex())
+
+
+def _list_ops(db: sqlite3.Connection) -> ChainReport:
+    rows = db.execute(
+        "SELECT id, seq, op, content, chain FROM list_ops WHERE chain IS NOT NULL ORDER BY id"
+    )
+    previous, count = GENESIS, 0
+    for op_id, seq, op, content, chain in rows:
+        if op_content(seq, bytes(op)) != bytes(content):
+            return ChainReport("list_ops", count, previous.hex(), "record edited", op_id)
+        if link(previous, bytes(content)) != bytes(chain):
+            return ChainReport("list_ops", count, previous.hex(), "chain broken", op_id)
+        previous, count = bytes(chain), count + 1
+    return ChainReport("list_ops", count, previous.hex())

@@ -1,0 +1,75 @@
+"""The journal's hash chains find an edited, a deleted and an inserted record."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from shopguard.cli import app
+from tests.conftest import event, make_engine
+
+
+def _journal(tmp_path: Path, n: int = 8) -> Path:
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    for i in range(n):
+        engine.decide(event("sms.send", f"s{i}", i * 10.0, phone="13800000000", ip="1.2.3.4"))
+    engine.list_add("deny", "device", "rig-1", tenant="shop", reason="test")
+    engine.close()
+    return tmp_path / "decisions.db"
+
+
+def _verify(tmp_path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["audit", "verify", "--data-dir", str(tmp_path)])
+    return result.exit_code, result.output
+
+
+def test_an_untouched_journal_verifies_and_prints_its_heads(tmp_path: Path) -> None:
+    _journal(tmp_path)
+    code, output = _verify(tmp_path)
+    assert code == 0, output
+    assert "decisions head " in output and "list_ops head " in output
+
+
+def test_an_edited_record_is_found(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE decisions SET outcome = 0 WHERE seq = 7")
+    code, output = _verify(tmp_path)
+    assert code == 1 and "record edited at 7" in output
+
+
+def test_a_deleted_record_is_found(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM decisions WHERE seq = 4")
+    code, output = _verify(tmp_path)
+    assert code == 1 and "records deleted at 4" in output
+
+
+def test_an_inserted_record_is_found(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT * FROM decisions WHERE seq = 8").fetchone()
+        forged = (9, *row[1:12], bytes(32), *row[13:])  # a copy with a made-up chain
+        db.execute(f"INSERT INTO decisions VALUES ({','.join('?' * len(forged))})", forged)
+    code, output = _verify(tmp_path)
+    assert code == 1 and "at 9" in output
+
+
+def test_an_edited_list_change_is_found(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE list_ops SET op = CAST('{}' AS BLOB) WHERE id = 1")
+    code, output = _verify(tmp_path)
+    assert code == 1 and "list_ops" in output
+
+
+def test_the_chain_continues_across_restarts(tmp_path: Path) -> None:
+    _journal(tmp_path, 3)
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    engine.decide(event("sms.send", "later", 100.0, phone="13800000001"))
+    engine.close()
+    code, output = _verify(tmp_path)
+    assert code == 0, output
