@@ -70,6 +70,25 @@ class _Core:
     def retry(response: httpx.Response | None) -> bool:
         return response is None or response.status_code in RETRIED
 
+    def settle(
+        self, attempt: httpx.Response | httpx.TransportError, last: bool
+    ) -> httpx.Response | str:
+        """The response to hand back, or why this attempt failed (to retry, unless last)."""
+        if isinstance(attempt, httpx.TransportError):
+            return f"{type(attempt).__name__}: {attempt}"
+        if last or not self.retry(attempt):
+            return attempt
+        return f"HTTP {attempt.status_code}"
+
+    def decided(self, event: dict[str, Any], result: httpx.Response | Unavailable) -> Decision:
+        """The decision of a call to /v1/decisions, or the fallback when there is none."""
+        if isinstance(result, Unavailable):
+            return self.fallback_for(event, str(result))
+        if self.retry(result) and self.fallback is not None:
+            return self.fallback_for(event, f"HTTP {result.status_code}")
+        decision: Decision = self.parse(result, Decision)
+        return decision
+
     @staticmethod
     def parse(response: httpx.Response, kind: Any) -> Any:
         if response.status_code >= 400:
@@ -125,27 +144,26 @@ class ShopGuard:
         core, content = self._core, None if body is None else _encode(body)
         error = ""
         for delay in [*core.delays(), None]:
+            attempt: httpx.Response | httpx.TransportError
             try:
-                response = self._http.request(method, core.base + path, content=content)
-                if not core.retry(response) or delay is None:
-                    return response
-                error = f"HTTP {response.status_code}"
+                attempt = self._http.request(method, core.base + path, content=content)
             except httpx.TransportError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                if delay is None:
-                    break
-            time.sleep(delay)
+                attempt = exc
+            settled = core.settle(attempt, delay is None)
+            if isinstance(settled, httpx.Response):
+                return settled
+            error = settled
+            if delay is not None:
+                time.sleep(delay)
         raise Unavailable(error)
 
     def decide(self, event: dict[str, Any]) -> Decision:
+        result: httpx.Response | Unavailable
         try:
-            response = self._call("POST", "/v1/decisions", event)
+            result = self._call("POST", "/v1/decisions", event)
         except Unavailable as exc:
-            return self._core.fallback_for(event, str(exc))
-        if self._core.retry(response) and self._core.fallback is not None:
-            return self._core.fallback_for(event, f"HTTP {response.status_code}")
-        result: Decision = self._core.parse(response, Decision)
-        return result
+            result = exc
+        return self._core.decided(event, result)
 
     def decide_batch(self, events: list[dict[str, Any]]) -> list[Decision]:
         response = self._call("POST", "/v1/decisions:batch", events)
@@ -189,27 +207,26 @@ class AsyncShopGuard:
         core, content = self._core, None if body is None else _encode(body)
         error = ""
         for delay in [*core.delays(), None]:
+            attempt: httpx.Response | httpx.TransportError
             try:
-                response = await self._http.request(method, core.base + path, content=content)
-                if not core.retry(response) or delay is None:
-                    return response
-                error = f"HTTP {response.status_code}"
+                attempt = await self._http.request(method, core.base + path, content=content)
             except httpx.TransportError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                if delay is None:
-                    break
-            await asyncio.sleep(delay)
+                attempt = exc
+            settled = core.settle(attempt, delay is None)
+            if isinstance(settled, httpx.Response):
+                return settled
+            error = settled
+            if delay is not None:
+                await asyncio.sleep(delay)
         raise Unavailable(error)
 
     async def decide(self, event: dict[str, Any]) -> Decision:
+        result: httpx.Response | Unavailable
         try:
-            response = await self._call("POST", "/v1/decisions", event)
+            result = await self._call("POST", "/v1/decisions", event)
         except Unavailable as exc:
-            return self._core.fallback_for(event, str(exc))
-        if self._core.retry(response) and self._core.fallback is not None:
-            return self._core.fallback_for(event, f"HTTP {response.status_code}")
-        result: Decision = self._core.parse(response, Decision)
-        return result
+            result = exc
+        return self._core.decided(event, result)
 
     async def label(self, **fields: Any) -> Label:
         response = await self._call("POST", "/v1/labels", fields)
