@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from shopguard.cli import app
@@ -32,20 +33,21 @@ def test_an_untouched_journal_verifies_and_prints_its_heads(tmp_path: Path) -> N
     assert "decisions head " in output and "list_ops head " in output
 
 
-def test_an_edited_record_is_found(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("tampering", "found"),
+    [
+        ("UPDATE decisions SET outcome = 0 WHERE seq = 7", "record edited at 7"),
+        ("DELETE FROM decisions WHERE seq = 4", "records deleted at 4"),
+        ("UPDATE list_ops SET op = CAST('{}' AS BLOB) WHERE id = 1", "list_ops"),
+    ],
+    ids=["edited", "deleted", "list change edited"],
+)
+def test_an_edited_or_deleted_record_is_found(tmp_path: Path, tampering: str, found: str) -> None:
     path = _journal(tmp_path)
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE decisions SET outcome = 0 WHERE seq = 7")
+        db.execute(tampering)
     code, output = _verify(tmp_path)
-    assert code == 1 and "record edited at 7" in output
-
-
-def test_a_deleted_record_is_found(tmp_path: Path) -> None:
-    path = _journal(tmp_path)
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM decisions WHERE seq = 4")
-    code, output = _verify(tmp_path)
-    assert code == 1 and "records deleted at 4" in output
+    assert code == 1 and found in output
 
 
 def test_an_inserted_record_is_found(tmp_path: Path) -> None:
@@ -56,14 +58,6 @@ def test_an_inserted_record_is_found(tmp_path: Path) -> None:
         db.execute(f"INSERT INTO decisions VALUES ({','.join('?' * len(forged))})", forged)
     code, output = _verify(tmp_path)
     assert code == 1 and "at 9" in output
-
-
-def test_an_edited_list_change_is_found(tmp_path: Path) -> None:
-    path = _journal(tmp_path)
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE list_ops SET op = CAST('{}' AS BLOB) WHERE id = 1")
-    code, output = _verify(tmp_path)
-    assert code == 1 and "list_ops" in output
 
 
 def test_the_chain_continues_across_restarts(tmp_path: Path) -> None:
