@@ -23,13 +23,13 @@ from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import ConfigError, InvalidEvent, InvalidLabel
+from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
 from shopguard.features.plan import FeaturePlan
 from shopguard.features.spec import parse_duration
 from shopguard.labels import Label, MerchantHealth
-from shopguard.labels.label import to_label
+from shopguard.labels.label import label_from
 from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.model import NoScorer, Scorer
@@ -99,7 +99,7 @@ class Engine:
             options = {}
             if settings.decision_log == "sqlite":
                 options = {
-                    "path": Path(settings.data_dir) / "decisions.db",
+                    "path": settings.journal_path,
                     "synchronous": settings.durability.upper(),
                 }
             log = make_decision_log(settings.decision_log, **options)
@@ -296,7 +296,7 @@ class Engine:
 
     def find(self, tenant: str, event_id: str) -> Decision | None:
         """The decision an event got (None if it was never decided here)."""
-        seq = self.dedupe.seen.get(f"{tenant}\x1f{event_id}")
+        seq = self.dedupe.get(Dedupe.key(tenant, event_id))
         found = self.log.decision(seq) if seq is not None else None
         return found if found is not None else self.log.find(tenant, event_id)
 
@@ -304,13 +304,8 @@ class Engine:
     def label(self, fields: dict[str, Any], *, raw_entity: bool = True) -> Label:
         """Record a confirmed case (fields of :class:`~shopguard.labels.Label`; ``known_at``
         defaults to now). A raw entity value is pseudonymized before it is stored."""
-        fields = {"known_at": self.clock(), **fields}
-        kind, value = fields.get("entity_kind"), fields.get("entity")
-        if kind is not None and kind not in ENTITY_KINDS:
-            raise InvalidLabel(f"unknown entity kind {kind!r}", "$.entity_kind")
-        if raw_entity and kind in PSEUDONYMIZED and isinstance(value, str):
-            fields["entity"] = self.desensitize.entity(str(fields.get("tenant")), kind, value)
-        label = to_label(fields)
+        pseudonym = self.desensitize.entity if raw_entity else None
+        label = label_from({"known_at": self.clock(), **fields}, pseudonym)
         self.log.add_label(label)
         return label
 

@@ -39,6 +39,16 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_inflight: int = 512
     default_tenant: str = "default"
 
+    @property
+    def journal_path(self) -> Path:
+        """The SQLite journal (decision log) of this data directory."""
+        return Path(self.data_dir) / "decisions.db"
+
+    @property
+    def access_path(self) -> Path:
+        """The API keys of this data directory."""
+        return Path(self.data_dir) / "access.db"
+
     def resolved_keys(self) -> tuple[dict[str, str], str]:
         """The key ring; generates and keeps a random key on first use of a data_dir."""
         if self.keys:

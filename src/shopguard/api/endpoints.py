@@ -3,7 +3,6 @@ with msgspec, calls the engine, and encodes the answer; errors become problems."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -15,7 +14,7 @@ from shopguard.api.problems import ProblemError
 from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.errors import InvalidEvent
-from shopguard.events.decode import decode_batch, decode_event
+from shopguard.events.decode import decode_batch, decode_event, parse_instant
 
 _encode = msgspec.json.Encoder().encode
 
@@ -110,9 +109,8 @@ def _when(text: str | None, default: float | None, name: str) -> Any:
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_instant(text)
     except ValueError:
         raise ProblemError(
             400, "bad-request", f"{name}: use epoch seconds or ISO 8601", f"$.query.{name}"
         ) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

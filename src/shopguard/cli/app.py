@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import msgspec
 import typer
@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shopguard.errors import ShopGuardError
+
+if TYPE_CHECKING:
+    from shopguard.settings import Settings
 
 app = typer.Typer(
     help="ShopGuard: real-time risk decisions for retail events.\n\n"
@@ -68,17 +71,36 @@ def guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
-def engine_for(
-    config: Path | None, pack: str | None, data_dir: Path | None, **overrides: Any
-) -> Any:
-    from shopguard.engine import Engine
+def settings_for(
+    config: Path | None, data_dir: Path | None = None, pack: str | None = None, **overrides: Any
+) -> Settings:
+    """Settings with the command line's --data-dir and --pack laid over them."""
     from shopguard.settings import load_settings
 
     if data_dir is not None:
         overrides["data_dir"] = str(data_dir)
     if pack is not None:
         overrides["pack"] = pack
-    return Engine.from_config(settings=load_settings(config, overrides))
+    return load_settings(config, overrides)
+
+
+def journal_for(config: Path | None, data_dir: Path | None) -> tuple[Settings, Path]:
+    """The settings and the existing journal of a data directory (error if there is none)."""
+    from shopguard.errors import ConfigError
+
+    settings = settings_for(config, data_dir)
+    path = settings.journal_path
+    if not path.is_file():
+        raise ConfigError(f"no journal at {path}: point --data-dir at a ShopGuard data directory")
+    return settings, path
+
+
+def engine_for(
+    config: Path | None, pack: str | None, data_dir: Path | None, **overrides: Any
+) -> Any:
+    from shopguard.engine import Engine
+
+    return Engine.from_config(settings=settings_for(config, data_dir, pack, **overrides))
 
 
 def chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:

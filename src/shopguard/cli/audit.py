@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard
+from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for
 
 audit_app = typer.Typer(help="Tamper evidence of the journal.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -21,15 +19,10 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
     Example: shopguard audit verify --data-dir ./shopguard-data
     """
-    from shopguard.errors import ConfigError
-    from shopguard.settings import load_settings
     from shopguard.state.sqlite import SqliteDecisionLog
 
     def run() -> None:
-        overrides = {} if data_dir is None else {"data_dir": str(data_dir)}
-        path = Path(load_settings(config, overrides).data_dir) / "decisions.db"
-        if not path.is_file():
-            raise ConfigError(f"no journal at {path}")
+        _, path = journal_for(config, data_dir)
         log = SqliteDecisionLog(path)
         reports = log.verify()
         log.close()

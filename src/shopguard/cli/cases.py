@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, progress_bar
+from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for, progress_bar
 from shopguard.errors import ConfigError, InvalidLabel
+from shopguard.events.decode import parse_instant
 
 labels_app = typer.Typer(help="Confirmed cases: chargebacks, theft, analyst verdicts.")
 report_app = typer.Typer(help="Reports over the decision journal.", no_args_is_help=True)
@@ -25,24 +26,18 @@ def _when(text: str | None, default: float) -> float:
     if text is None:
         return default
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_instant(text)
     except ValueError:
         example = "2025-03-01 or 2025-03-01T12:00:00+08:00"
         raise ConfigError(f"bad date {text!r}; use e.g. {example}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _open(config: Path | None, data_dir: Path | None) -> tuple[Any, Any]:
     """The journal and the key ring of a data directory, without replaying any state."""
     from shopguard.desensitize import Desensitizer, KeyRing
-    from shopguard.settings import load_settings
     from shopguard.state import make_decision_log
 
-    overrides = {} if data_dir is None else {"data_dir": str(data_dir)}
-    settings = load_settings(config, overrides)
-    path = Path(settings.data_dir) / "decisions.db"
-    if not path.is_file():
-        raise ConfigError(f"no journal at {path}: point --data-dir at a ShopGuard data directory")
+    settings, path = journal_for(config, data_dir)
     keys, active = settings.resolved_keys()
     return make_decision_log("sqlite", path=path), Desensitizer(KeyRing.from_settings(keys, active))
 
@@ -65,8 +60,7 @@ def labels_import(
 
     Example: shopguard labels import chargebacks.jsonl --data-dir ./shopguard-data
     """
-    from shopguard.desensitize.schema import PSEUDONYMIZED
-    from shopguard.labels.label import to_label
+    from shopguard.labels.label import label_from
 
     def run() -> None:
         log, desensitize = _open(config, data_dir)
@@ -78,11 +72,8 @@ def labels_import(
                 if not line.strip():
                     continue
                 fields = {"known_at": now, **msgspec.json.decode(line)}
-                kind, value = fields.get("entity_kind"), fields.get("entity")
-                if kind in PSEUDONYMIZED and isinstance(value, str):
-                    fields["entity"] = desensitize.entity(str(fields.get("tenant")), kind, value)
                 try:
-                    label = to_label(fields)
+                    label = label_from(fields, desensitize.entity)
                 except InvalidLabel as exc:
                     raise ConfigError(f"{exc} ({exc.path})", f"{source}: line {number}") from None
                 log.add_label(label)

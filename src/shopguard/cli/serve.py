@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, PackOpt, app, err, guard
-
-if TYPE_CHECKING:
-    from shopguard.settings import Settings
+from shopguard.cli.app import ConfigOpt, DataOpt, PackOpt, app, err, guard, settings_for
 
 keys_app = typer.Typer(help="API keys: one tenant each, with scopes.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-
-
-def _settings(config: Path | None, data_dir: Path | None, pack: str | None = None) -> Settings:
-    from shopguard.settings import load_settings
-
-    overrides: dict[str, str] = {} if data_dir is None else {"data_dir": str(data_dir)}
-    if pack is not None:
-        overrides["pack"] = pack
-    return load_settings(config, overrides)
 
 
 @app.command()
@@ -47,8 +34,8 @@ def serve(
     from shopguard.engine import Engine
 
     def run() -> None:
-        settings = _settings(config, data_dir, pack)
-        keys = KeyStore(Path(settings.data_dir) / "access.db")
+        settings = settings_for(config, data_dir, pack)
+        keys = KeyStore(settings.access_path)
         if not keys.active():
             key, secret = keys.create(
                 settings.default_tenant, ["admin"], "generated at first start"
@@ -87,8 +74,8 @@ def keys_create(
     from shopguard.api import KeyStore
 
     def run() -> None:
-        settings = _settings(config, data_dir)
-        store = KeyStore(Path(settings.data_dir) / "access.db")
+        settings = settings_for(config, data_dir)
+        store = KeyStore(settings.access_path)
         try:
             key, secret = store.create(tenant, scope, name)
         except ValueError as exc:
@@ -107,7 +94,7 @@ def keys_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     from shopguard.api import KeyStore
 
     def run() -> None:
-        store = KeyStore(Path(_settings(config, data_dir).data_dir) / "access.db")
+        store = KeyStore(settings_for(config, data_dir).access_path)
         table = Table("id", "tenant", "scopes", "name")
         for key in store.active():
             table.add_row(key.id, key.tenant, ", ".join(sorted(key.scopes)), key.name)
@@ -127,7 +114,7 @@ def keys_revoke(
     from shopguard.errors import ConfigError
 
     def run() -> None:
-        store = KeyStore(Path(_settings(config, data_dir).data_dir) / "access.db")
+        store = KeyStore(settings_for(config, data_dir).access_path)
         if not store.revoke(key_id):
             raise ConfigError(f"no active key {key_id!r}")
         err.print(f"revoked {key_id}")

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from shopguard.labels import event_money
 from shopguard.simulate.attacks import ATTACKS
 
 CAUGHT = frozenset({"challenge", "deny"})
@@ -26,11 +27,7 @@ def value_at_stake(event: dict[str, Any], stake: float = 0.0) -> float:
         return stake
     if event["type"] == "sms.send":
         return SMS_COST
-    for name in ("discount", "value", "amount"):
-        value = event.get(name)
-        if value:
-            return float(value)
-    return 0.0
+    return event_money(event["type"], event)[1]  # the same money merchant health counts
 
 
 @dataclass

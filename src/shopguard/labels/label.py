@@ -7,12 +7,14 @@ only; the engine pseudonymizes raw values before a label reaches storage.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.errors import InvalidLabel
+from shopguard.events.decode import json_path
 
 LabelKind = Literal["fraud", "chargeback", "theft", "abuse", "legit"]
 LABEL_KINDS: tuple[str, ...] = ("fraud", "chargeback", "theft", "abuse", "legit")
@@ -48,8 +50,20 @@ def to_label(fields: dict[str, Any]) -> Label:
         return msgspec.convert(fields, Label)
     except msgspec.ValidationError as exc:
         message = str(exc)
-        path = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
-        raise InvalidLabel(message.split(" - at `")[0], path) from None
+        raise InvalidLabel(message.split(" - at `")[0], json_path(message)) from None
+
+
+def label_from(
+    fields: dict[str, Any], pseudonym: Callable[[str, str, str], str] | None = None
+) -> Label:
+    """A checked label whose raw entity value (a phone, a card...) is replaced by
+    ``pseudonym(tenant, kind, raw)``; without one the entity is taken as a pseudonym."""
+    kind, value = fields.get("entity_kind"), fields.get("entity")
+    if kind is not None and kind not in ENTITY_KINDS:
+        raise InvalidLabel(f"unknown entity kind {kind!r}", "$.entity_kind")
+    if pseudonym is not None and kind in PSEUDONYMIZED and isinstance(value, str):
+        fields = {**fields, "entity": pseudonym(str(fields.get("tenant")), kind, value)}
+    return to_label(fields)
 
 
 def latest_labels(labels: Iterable[Label]) -> list[Label]:
