@@ -37,6 +37,7 @@ from shopguard.outcome import Action, Outcome
 from shopguard.rules.ruleset import RuleHit
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
+from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
@@ -268,26 +269,39 @@ class Engine:
         kind: str,
         value: str,
         *,
-        tenant: str | None = None,
+        tenant: str = "",
         ttl: str | None = None,
         reason: str = "",
         source: str = "api",
+        raw: bool = True,
     ) -> ListEntry:
-        """Add an entry; a raw PII value is pseudonymized first when ``tenant`` is given."""
+        """Add an entry for ``tenant`` ("" = every tenant); a raw PII value is pseudonymized
+        first (with the tenant's key), so pass ``raw=False`` for a pseudonym."""
         if kind not in ENTITY_KINDS:
             raise ConfigError(f"unknown entity kind {kind!r}")
         if list_name not in LIST_ORDER:
             raise ConfigError(f"unknown list {list_name!r}; one of {', '.join(LIST_ORDER)}")
-        if tenant is not None and kind in PSEUDONYMIZED:
-            value = self.desensitize.entity(tenant, kind, value)
+        value = self._entity_value(tenant, kind, value, raw)
         now = self.clock()
         expires = now + parse_duration(ttl) if ttl else None
-        entry = ListEntry(list_name, kind, value, expires, reason, source, now)
+        entry = ListEntry(list_name, kind, value, expires, reason, source, now, tenant)
         self._list_op(AddEntry(entry))
         return entry
 
-    def list_remove(self, list_name: str, kind: str, value: str) -> None:
-        self._list_op(RemoveEntry(cast(ListName, list_name), kind, value))
+    def list_remove(
+        self, list_name: str, kind: str, value: str, *, tenant: str = "", raw: bool = False
+    ) -> bool:
+        """Remove an entry; False if there was none."""
+        value = self._entity_value(tenant, kind, value, raw)
+        if self.lists.get(list_name, kind, value, float("-inf"), tenant) is None:
+            return False
+        self._list_op(RemoveEntry(cast(ListName, list_name), kind, value, tenant))
+        return True
+
+    def _entity_value(self, tenant: str, kind: str, value: str, raw: bool) -> str:
+        if raw and tenant and kind in PSEUDONYMIZED:
+            return self.desensitize.entity(tenant, kind, value)
+        return value
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
         self.log.append_list_op(list_ops_encoder.encode(op))
@@ -318,6 +332,34 @@ class Engine:
     ) -> list[MerchantHealth]:
         """Per merchant: decided, blocked value, confirmed loss, loss rate (labels.health)."""
         return self.log.merchant_health(tenant, since, until, known_by)
+
+    # -- search, retention, erasure -----------------------------------------------------
+    def search(self, query: DecisionQuery) -> Found:
+        """Decisions by time, outcome, rule, shadow rule and entity, newest first."""
+        return self.log.search(query)
+
+    def compact(self, now: float | None = None) -> dict[str, int]:
+        """Apply the retention settings: thin quiet records, delete expired ones. Only
+        records under a fresh snapshot are touched, so a restart replays what is left."""
+        now = self.clock() if now is None else now
+        self.checkpoint()
+        upto = self.log.last_seq()
+        deleted = self.log.compact(now - parse_duration(self.settings.retention), upto)
+        thinned = self.log.thin(now - parse_duration(self.settings.retention_quiet), upto)
+        return {"thinned": thinned, "deleted": deleted}
+
+    def erase(self, tenant: str, kind: str, value: str, *, raw: bool = False) -> dict[str, int]:
+        """Delete one entity's data on request: redact its journal records, drop its
+        feature state, list entries and labels, then snapshot without it."""
+        if kind not in INDEXED_KINDS:
+            raise ConfigError(f"erasure is by one of {', '.join(INDEXED_KINDS)}; got {kind!r}")
+        value = self._entity_value(tenant, kind, value, raw)
+        counts = self.log.erase(tenant, kind, value)
+        counts["state"] = self.store.forget(value)
+        counts["list_entries"] = self.lists.forget(kind, value, tenant)
+        if self.log.durable:
+            self.checkpoint()
+        return counts
 
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""

@@ -38,6 +38,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_batch: int = 1000
     max_inflight: int = 512
     default_tenant: str = "default"
+    retention: str = "180d"
+    retention_quiet: str = "30d"
+    compact_every: str = "1h"
+    console_session: str = "12h"
 
     @property
     def journal_path(self) -> Path:
@@ -46,8 +50,13 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
 
     @property
     def access_path(self) -> Path:
-        """The API keys of this data directory."""
+        """The API keys and console users of this data directory."""
         return Path(self.data_dir) / "access.db"
+
+    @property
+    def rulesets_path(self) -> Path:
+        """Ruleset versions and their audit trail."""
+        return Path(self.data_dir) / "rulesets.db"
 
     def resolved_keys(self) -> tuple[dict[str, str], str]:
         """The key ring; generates and keeps a random key on first use of a data_dir."""

@@ -11,8 +11,8 @@ def _entry(list_name: str, value: str, expires: float | None, source: str = "rul
 def test_entries_expire_by_event_time_and_can_be_removed() -> None:
     store = ListStore()
     store.apply(_entry("deny", "d1", expires=100.0))
-    assert [e.value for e in store.check({"time": 99.0, "device": "d1"})] == ["d1"]
-    assert store.check({"time": 100.0, "device": "d1"}) == []
+    assert [e.value for e in store.check({"time": 99.0, "tenant": "t", "device": "d1"})] == ["d1"]
+    assert store.check({"time": 100.0, "tenant": "t", "device": "d1"}) == []
     store.apply(_entry("watch", "d2", expires=None))
     store.apply(RemoveEntry("watch", "device", "d2"))
     assert len(store) == 0  # d1 expired and was dropped when met; d2 was removed
@@ -22,7 +22,7 @@ def test_allow_sorts_before_deny_and_watch() -> None:
     store = ListStore()
     for name in ("watch", "deny", "allow"):
         store.apply(_entry(name, "d", None))
-    assert [e.list for e in store.check({"time": 0.0, "device": "d"})] == [
+    assert [e.list for e in store.check({"time": 0.0, "tenant": "t", "device": "d"})] == [
         "allow",
         "deny",
         "watch",
@@ -65,4 +65,22 @@ def test_rule_list_effect_escalates_for_repeat_offenders() -> None:
     # One entry per (list, entity): each re-listing replaces it with a longer TTL.
     assert durations == [30 * day]
     device = entries[0].value
-    assert engine.lists.strikes("deny", "device", device) == 3
+    assert engine.lists.strikes("deny", "device", device, "shop") == 3
+
+
+def test_a_tenants_entries_do_not_touch_another_tenant() -> None:
+    engine = make_engine()
+    engine.list_add("deny", "campaign", "spring", tenant="shop", reason="abused")
+    engine.list_add("deny", "merchant", "m-bad", reason="shared: every tenant")
+    mine = engine.decide(event("promo.claim", "c1", campaign="spring", account="a1"))
+    theirs = engine.decide(
+        event("promo.claim", "c2", campaign="spring", tenant="other", account="b1")
+    )
+    assert mine.outcome == "deny" and theirs.outcome != "deny"
+    shared = engine.decide(
+        event("order.create", "o1", order_id="o1", amount=5, tenant="other", merchant="m-bad")
+    )
+    assert shared.outcome == "deny"
+    assert {e.value for e in engine.lists.entries(tenant="other")} == {"m-bad"}
+    assert not engine.list_remove("deny", "campaign", "spring", tenant="other")
+    assert engine.list_remove("deny", "campaign", "spring", tenant="shop")

@@ -27,18 +27,19 @@ class Effects:
     def list_ops(self, facts: dict[str, Any], hits: list[RuleHit]) -> list[AddEntry]:
         """List entries the fired rules ask for, with escalating TTLs for repeat offenders."""
         ops: list[AddEntry] = []
-        now = facts["time"]
+        now, tenant = facts["time"], facts["tenant"]
         for hit in hits:
             effect = hit.rule.list_effect
             if effect is None:
                 continue
             for kind in effect.entities:
                 value = facts.get(kind)
-                if value is None or self.lists.get(effect.add, kind, value, now):
+                if value is None or self.lists.get(effect.add, kind, value, now, tenant):
                     continue
-                strikes = self.lists.strikes(effect.add, kind, value)
+                strikes = self.lists.strikes(effect.add, kind, value, tenant)
                 ttl = effect.ttl_for(strikes)
-                entry = ListEntry(effect.add, kind, value, now + ttl, hit.reason, hit.rule.id, now)
+                reason, rule = hit.reason, hit.rule.id
+                entry = ListEntry(effect.add, kind, value, now + ttl, reason, rule, now, tenant)
                 ops.append(AddEntry(entry))
         return ops
 

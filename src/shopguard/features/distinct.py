@@ -11,6 +11,7 @@ Hashes are blake2b, not ``hash()``, so a restarted process rebuilds identical sk
 from __future__ import annotations
 
 import math
+import secrets
 from hashlib import blake2b
 from typing import Any
 
@@ -94,6 +95,16 @@ class DistinctSeries:
             for key, when in seen.items():
                 sketch.add(key, when, retention)
             self.sketch, self.seen = sketch, None
+
+    def forget(self, value: Any) -> bool:
+        """Replace a member by a random stand-in (an erasure request): counts stay right,
+        the pseudonym is gone. A sketch holds only hashes, so it keeps nothing to erase."""
+        seen = self.seen
+        if not seen or value not in seen:
+            return False
+        stand_in = f"erased:{secrets.token_hex(8)}"
+        self.seen = {stand_in if k == value else k: when for k, when in seen.items()}
+        return True
 
     def count(self, cutoff: float) -> int:
         if self.sketch is not None:

@@ -76,6 +76,16 @@ class MerchantLedger:
     def label(self, label: Label) -> None:
         self.labels.append(label)
 
+    def drop_entity(self, tenant: str, kind: str, value: str) -> int:
+        """Forget the labels naming one entity (an erasure request); returns how many."""
+        kept = [
+            lb
+            for lb in self.labels
+            if not (lb.tenant == tenant and lb.entity_kind == kind and lb.entity == value)
+        ]
+        dropped, self.labels = len(self.labels) - len(kept), kept
+        return dropped
+
     def health(
         self, tenant: str, since: float, until: float, known_by: float | None = None
     ) -> list[MerchantHealth]:

@@ -1,8 +1,9 @@
 """The list store: entries keyed by (entity kind, value), folded from list operations.
 
 Every change is a :class:`ListOp`; the durable log keeps the ops and a restart folds them
-back, so lists are exactly as they were. Times are event times: an entry listed for 24 h
-expires 24 h of *event time* later, so replay and live behave the same.
+back, so lists are exactly as they were. An entry belongs to one tenant; entries with an
+empty tenant (a pack's lists.yaml) apply to every tenant. Times are event times: an
+entry listed for 24 h expires 24 h of *event time* later, so replay and live behave the same.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ListEntry(msgspec.Struct, frozen=True):
     reason: str
     source: str  # rule id, "api", "config"
     added: float
+    tenant: str = ""  # "" = every tenant (config entries)
 
 
 class ListOp(msgspec.Struct, frozen=True, tag_field="op"):
@@ -38,6 +40,7 @@ class RemoveEntry(ListOp, frozen=True, tag="remove"):
     list: ListName
     kind: str
     value: str
+    tenant: str = ""
 
 
 AnyOp = AddEntry | RemoveEntry
@@ -47,26 +50,28 @@ class ListStore:
     """In-memory lists; ``check`` costs one dict lookup per entity in the event."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], dict[str, ListEntry]] = {}
-        self._strikes: dict[tuple[str, str, str], int] = {}
+        # (kind, value) -> (list, tenant) -> entry: one lookup per entity of an event
+        self._entries: dict[tuple[str, str], dict[tuple[str, str], ListEntry]] = {}
+        self._strikes: dict[tuple[str, str, str, str], int] = {}
         self._kinds: dict[str, int] = {}  # entity kind -> entries of that kind (check only those)
 
     def apply(self, op: AnyOp) -> None:
         if isinstance(op, AddEntry):
             entry = op.entry
             slot = self._entries.setdefault((entry.kind, entry.value), {})
-            if entry.list not in slot:
+            where = (entry.list, entry.tenant)
+            if where not in slot:
                 self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
-            slot[entry.list] = entry
+            slot[where] = entry
             if entry.source not in ("api", "config"):
-                strike = (entry.list, entry.kind, entry.value)
+                strike = (entry.list, entry.kind, entry.value, entry.tenant)
                 self._strikes[strike] = self._strikes.get(strike, 0) + 1
         else:
-            self._drop(op.list, op.kind, op.value)
+            self._drop(op.list, op.kind, op.value, op.tenant)
 
-    def _drop(self, list_name: str, kind: str, value: str) -> None:
+    def _drop(self, list_name: str, kind: str, value: str, tenant: str) -> None:
         slot = self._entries.get((kind, value))
-        if slot is None or slot.pop(list_name, None) is None:
+        if slot is None or slot.pop((list_name, tenant), None) is None:
             return
         if not slot:
             del self._entries[(kind, value)]
@@ -88,9 +93,9 @@ class ListStore:
             )
             self.apply(AddEntry(entry))
 
-    def strikes(self, list_name: str, kind: str, value: str) -> int:
+    def strikes(self, list_name: str, kind: str, value: str, tenant: str = "") -> int:
         """How many times a rule has put this entity on this list before."""
-        return self._strikes.get((list_name, kind, value), 0)
+        return self._strikes.get((list_name, kind, value, tenant), 0)
 
     def check(self, facts: dict[str, Any]) -> list[ListEntry]:
         """The live entries matching any entity of the event, allow first then deny, watch.
@@ -99,6 +104,7 @@ class ListStore:
             return []
         entries = self._entries
         now = facts["time"]
+        tenant = facts["tenant"]
         found: list[ListEntry] = []
         expired: list[ListEntry] = []
         for kind in self._kinds:
@@ -108,27 +114,45 @@ class ListStore:
             slot = entries.get((kind, value))
             if slot:
                 for entry in slot.values():
+                    if entry.tenant and entry.tenant != tenant:
+                        continue
                     if entry.expires is None or entry.expires > now:
                         found.append(entry)
                     else:
                         expired.append(entry)
         for entry in expired:
-            self._drop(entry.list, entry.kind, entry.value)
+            self._drop(entry.list, entry.kind, entry.value, entry.tenant)
         if len(found) > 1:
             found.sort(key=lambda e: LIST_ORDER.index(e.list))
         return found
 
-    def get(self, list_name: str, kind: str, value: str, now: float) -> ListEntry | None:
-        entry = self._entries.get((kind, value), {}).get(list_name)
+    def get(
+        self, list_name: str, kind: str, value: str, now: float, tenant: str = ""
+    ) -> ListEntry | None:
+        entry = self._entries.get((kind, value), {}).get((list_name, tenant))
         if entry is None or (entry.expires is not None and entry.expires <= now):
             return None
         return entry
 
-    def entries(self, now: float | None = None) -> Iterator[ListEntry]:
+    def entries(self, now: float | None = None, tenant: str | None = None) -> Iterator[ListEntry]:
+        """Live entries (at ``now``); with ``tenant``, those of that tenant and shared ones."""
         for slot in self._entries.values():
             for entry in slot.values():
+                if tenant is not None and entry.tenant not in ("", tenant):
+                    continue
                 if now is None or entry.expires is None or entry.expires > now:
                     yield entry
+
+    def forget(self, kind: str, value: str, tenant: str) -> int:
+        """Drop this entity's entries and strikes, unjournaled (an erasure request: a
+        journaled removal would write the pseudonym again)."""
+        slot = self._entries.get((kind, value), {})
+        doomed = [(lst, t) for lst, t in slot if t in ("", tenant)]
+        for list_name, owner in doomed:
+            self._drop(list_name, kind, value, owner)
+        for strike in [s for s in self._strikes if s[1:] == (kind, value, tenant)]:
+            del self._strikes[strike]
+        return len(doomed)
 
     def __len__(self) -> int:
         return sum(len(slot) for slot in self._entries.values())
@@ -136,3 +160,10 @@ class ListStore:
 
 ops_encoder = msgspec.msgpack.Encoder()
 ops_decoder = msgspec.msgpack.Decoder(AnyOp)
+
+
+def names_entity(raw: bytes, tenant: str, kind: str, value: str) -> bool:
+    """Whether a journaled list op names this entity (for this tenant or all)."""
+    op = ops_decoder.decode(raw)
+    entry = op.entry if isinstance(op, AddEntry) else op
+    return entry.kind == kind and entry.value == value and entry.tenant in ("", tenant)

@@ -8,7 +8,8 @@ content no longer matches), deleted (a gap, or a chain that no longer links), or
 inserted (a chain that does not link). A record redacted on an erasure request keeps its
 content hash, so the chain still verifies while the personal data is gone. Deleting the
 newest records leaves a shorter valid chain: keep the head hash ``verify`` prints
-somewhere else (a ticket, a partner) to catch that too.
+somewhere else (a ticket, a partner) to catch that too. Compaction deletes the oldest
+records and keeps the last one's chain hash as an anchor, where verification starts.
 """
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ def verify(db: sqlite3.Connection) -> list[ChainReport]:
 
 
 def _decisions(db: sqlite3.Connection) -> ChainReport:
+    anchor = db.execute("SELECT seq, chain FROM anchors WHERE name = 'decisions'").fetchone()
+    previous, expected_seq, count = GENESIS, None, 0
+    if anchor is not None:
+        expected_seq, previous = anchor[0] + 1, bytes(anchor[1])
     rows = db.execute(
         "SELECT seq, tenant, event_id, time, type, outcome, facts, decision, content, chain,"
-        " redacted FROM decisions WHERE chain IS NOT NULL ORDER BY seq"
+        " redacted FROM decisions WHERE chain IS NOT NULL AND seq >= ? ORDER BY seq",
+        (expected_seq or 0,),
     )
-    previous, expected_seq, count = GENESIS, None, 0
     for row in rows:
         seq, content, chain, redacted = row[0], bytes(row[8]), bytes(row[9]), row[10]
         if expected_seq is not None and seq != expected_seq:
@@ -85,11 +90,12 @@ def _decisions(db: sqlite3.Connection) -> ChainReport:
 
 def _list_ops(db: sqlite3.Connection) -> ChainReport:
     rows = db.execute(
-        "SELECT id, seq, op, content, chain FROM list_ops WHERE chain IS NOT NULL ORDER BY id"
+        "SELECT id, seq, op, content, chain, redacted FROM list_ops WHERE chain IS NOT NULL"
+        " ORDER BY id"
     )
     previous, count = GENESIS, 0
-    for op_id, seq, op, content, chain in rows:
-        if op_content(seq, bytes(op)) != bytes(content):
+    for op_id, seq, op, content, chain, redacted in rows:
+        if not redacted and op_content(seq, bytes(op)) != bytes(content):
             return ChainReport("list_ops", count, previous.hex(), "record edited", op_id)
         if link(previous, bytes(content)) != bytes(chain):
             return ChainReport("list_ops", count, previous.hex(), "chain broken", op_id)

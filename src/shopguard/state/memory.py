@@ -6,9 +6,13 @@ import pickle
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from shopguard.decision import Decision, decision_decoder, decision_encoder
 from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money
+from shopguard.lists.store import names_entity
 from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord, StateKey
+from shopguard.state.search import DecisionQuery, Found, matches
 
 
 class MemoryStateStore:
@@ -34,6 +38,20 @@ class MemoryStateStore:
                 table = data[stream] = {}
             table[entity] = state
 
+    def forget(self, entity: str) -> int:
+        """Drop the entity's own states and erase it from other entities' distinct sets."""
+        dropped = 0
+        for table in self._data.values():
+            doomed = [k for k in table if k == entity or entity in k.split("|")]
+            for key in doomed:
+                del table[key]
+            dropped += len(doomed)
+            for state in table.values():
+                forget = getattr(state, "forget", None)
+                if forget is not None and forget(entity):
+                    dropped += 1
+        return dropped
+
     def snapshot(self) -> bytes:
         return pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -52,6 +70,7 @@ class MemoryDecisionLog:
 
     def __init__(self, keep_records: bool = False) -> None:
         self._decisions: dict[int, bytes] = {}  # encoded: bytes are invisible to the GC
+        self._facts: dict[int, dict[str, Any]] = {}  # for search, as long as the decision
         self._records: list[LogRecord] = []
         self._ops: list[bytes] = []
         self._keep = keep_records
@@ -63,6 +82,7 @@ class MemoryDecisionLog:
         self._seq = record.seq
         if record.decision is not None:
             self._decisions[record.seq] = decision_encoder.encode(record.decision)
+            self._facts[record.seq] = record.facts
 
         self._ops.extend(record.list_ops)
         merchant = record.facts.get("merchant")
@@ -97,6 +117,42 @@ class MemoryDecisionLog:
 
     def forget(self, seq: int) -> None:
         self._decisions.pop(seq, None)
+        self._facts.pop(seq, None)
+
+    def search(self, query: DecisionQuery) -> Found:
+        out: list[Decision] = []
+        for seq in sorted(self._decisions, reverse=True):
+            if query.before is not None and seq >= query.before:
+                continue
+            decision = decision_decoder.decode(self._decisions[seq])
+            if matches(query, decision, self._facts.get(seq, {})):
+                if len(out) == query.limit:
+                    return Found(out, seq + 1)
+                out.append(decision)
+        return Found(out)
+
+    def thin(self, before_time: float, upto_seq: int) -> int:
+        return 0  # nothing here outlives the dedupe window
+
+    def compact(self, before_time: float, upto_seq: int) -> int:
+        return 0
+
+    def erase(self, tenant: str, kind: str, value: str) -> dict[str, int]:
+        touched = 0
+        for seq, facts in self._facts.items():
+            if facts.get(kind) == value and facts.get("tenant") == tenant:
+                self._facts[seq] = {k: v for k, v in facts.items() if v != value}
+                decision = decision_decoder.decode(self._decisions[seq])
+                redacted = msgspec.structs.replace(decision, display={})
+                self._decisions[seq] = decision_encoder.encode(redacted)
+                touched += 1
+        kept = [op for op in self._ops if not names_entity(op, tenant, kind, value)]
+        ops, self._ops = len(self._ops) - len(kept), kept
+        labels = self._ledger.drop_entity(tenant, kind, value)
+        return {"decisions": touched, "list_ops": ops, "labels": labels}
+
+    def size(self) -> tuple[int, int]:
+        return len(self._decisions), sum(len(b) for b in self._decisions.values())
 
     def records_after(self, seq: int) -> Iterator[LogRecord]:
         return iter([r for r in self._records if r.seq > seq])

@@ -14,6 +14,7 @@ import msgspec
 
 from shopguard.decision import Decision
 from shopguard.labels import Label, MerchantHealth
+from shopguard.state.search import DecisionQuery, Found
 
 StateKey = tuple[int, str]  # (stream id, entity key); a network backend joins them: "7|k1.ab.."
 
@@ -24,6 +25,9 @@ class StateStore(Protocol):
 
     def save(self, items: list[tuple[StateKey, Any]]) -> None:
         """Store changed states (for the memory backend they are already in place)."""
+
+    def forget(self, entity: str) -> int:
+        """Drop every state keyed by this pseudonym (alone or in a pair); returns how many."""
 
     def snapshot(self) -> bytes: ...
 
@@ -82,6 +86,21 @@ class DecisionLog(Protocol):
         self, tenant: str, since: float, until: float, known_by: float | None = None
     ) -> list[MerchantHealth]:
         """Per merchant over events in [since, until), with labels known by ``known_by``."""
+
+    def search(self, query: DecisionQuery) -> Found:
+        """Decisions matching ``query``, newest first (state/search.py)."""
+
+    def thin(self, before_time: float, upto_seq: int) -> int:
+        """Drop the bodies of quiet records older than ``before_time`` (keeps hashes)."""
+
+    def compact(self, before_time: float, upto_seq: int) -> int:
+        """Delete records older than ``before_time``, at most up to ``upto_seq``."""
+
+    def erase(self, tenant: str, kind: str, value: str) -> dict[str, int]:
+        """Redact every record naming this pseudonym; counts of what was touched."""
+
+    def size(self) -> tuple[int, int]:
+        """(records kept, bytes used)."""
 
     def save_snapshot(self, seq: int, blob: bytes) -> None: ...
 

@@ -16,8 +16,9 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
-from shopguard.labels import LOSS_KINDS, Label, MerchantHealth, event_money
+from shopguard.labels import Label, MerchantHealth, event_money
 from shopguard.labels.label import label_decoder, label_encoder
+from shopguard.state import housekeeping
 from shopguard.state.chain import (
     GENESIS,
     ChainReport,
@@ -27,6 +28,8 @@ from shopguard.state.chain import (
     verify,
 )
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
+from shopguard.state.reports import merchant_health
+from shopguard.state.search import DecisionQuery, Found, terms
 
 _facts_encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
@@ -43,35 +46,12 @@ CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
   merchant TEXT, label BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS labels_event ON labels(tenant, event_id);
 CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL,
-  content BLOB, chain BLOB);
+  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL);
 """
-
-
-_OUTCOMES = """
-SELECT merchant, SUM(outcome = 0), SUM(outcome = 1), SUM(outcome = 2), SUM(outcome = 3),
-  SUM(gross), SUM(CASE WHEN outcome >= 2 THEN stake ELSE 0 END)
-FROM decisions WHERE tenant = ? AND merchant IS NOT NULL AND time >= ? AND time < ?
-GROUP BY merchant"""
-# The latest label per event (known by then), the event's merchant and time where it
-# was decided here, else the label's own.
-_LOSSES = """
-WITH known AS (
-  SELECT *, ROW_NUMBER() OVER (
-    PARTITION BY COALESCE(event_id, 'label:' || id) ORDER BY known_at DESC, id DESC) AS n
-  FROM labels WHERE tenant = ? AND known_at <= ?),
-latest AS (SELECT * FROM known WHERE n = 1 AND kind IN (?, ?, ?, ?)),
-placed AS (
-  SELECT COALESCE(l.merchant, d.merchant) AS merchant, COALESCE(d.time, l.known_at) AS time,
-    l.loss AS loss
-  FROM latest l LEFT JOIN decisions d ON d.tenant = l.tenant AND d.event_id = l.event_id
-    AND d.merchant IS NOT NULL AND d.seq = (SELECT MIN(seq) FROM decisions x
-                 WHERE x.tenant = l.tenant AND x.event_id = l.event_id))
-SELECT merchant, SUM(loss), COUNT(*) FROM placed
-WHERE merchant IS NOT NULL AND time >= ? AND time < ? GROUP BY merchant"""
 
 
 _INSERT = (
@@ -90,10 +70,11 @@ class SqliteDecisionLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         self._migrate()
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + housekeeping.SCHEMA)
         self._rows: list[tuple[object, ...]] = []
         self._ops: list[tuple[int | None, bytes, bytes, bytes]] = []
         self._alerts: list[tuple[int, bytes]] = []
+        self._terms: list[tuple[str, str, int]] = []
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
         self._seq = int(row[0])
         self._head = self._last_chain("SELECT chain FROM decisions ORDER BY seq DESC LIMIT 1")
@@ -120,9 +101,13 @@ class SqliteDecisionLog:
             if name not in columns:
                 self._db.execute(f"ALTER TABLE decisions ADD COLUMN {ddl}")
         op_columns = {row[1] for row in self._db.execute("PRAGMA table_info(list_ops)")}
-        for name in ("content", "chain") if op_columns else ():
-            if name not in op_columns:
-                self._db.execute(f"ALTER TABLE list_ops ADD COLUMN {name} BLOB")
+        for name, ddl in (
+            ("content", "content BLOB"),
+            ("chain", "chain BLOB"),
+            ("redacted", "redacted INTEGER NOT NULL DEFAULT 0"),
+        ):
+            if op_columns and name not in op_columns:
+                self._db.execute(f"ALTER TABLE list_ops ADD COLUMN {ddl}")
 
     def append(self, r: LogRecord) -> None:
         gross, stake = event_money(r.type, r.facts)
@@ -139,6 +124,8 @@ class SqliteDecisionLog:
         content = decision_content(row)
         self._head = link(self._head, content)
         self._rows.append((*row, r.facts.get("merchant"), gross, stake, content, self._head))
+        if r.decision is not None:
+            self._terms.extend((r.tenant, t, r.seq) for t in terms(r.facts, r.decision))
         for op in r.list_ops:
             self._stage_op(r.seq, op)
         if r.alert is not None:
@@ -160,6 +147,7 @@ class SqliteDecisionLog:
         db.execute("BEGIN")
         try:
             db.executemany(_INSERT, self._rows)
+            db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?)", self._terms)
             if self._ops:
                 db.executemany(
                     "INSERT INTO list_ops(seq, op, content, chain) VALUES (?,?,?,?)", self._ops
@@ -173,7 +161,7 @@ class SqliteDecisionLog:
             self._head, self._ops_head = self._heads
             raise
         finally:
-            self._rows, self._ops, self._alerts = [], [], []
+            self._rows, self._ops, self._alerts, self._terms = [], [], [], []
 
     def last_seq(self) -> int:
         return self._seq
@@ -209,7 +197,7 @@ class SqliteDecisionLog:
             )
 
     def list_ops(self) -> Iterator[bytes]:
-        for (op,) in self._db.execute("SELECT op FROM list_ops ORDER BY id"):
+        for (op,) in self._db.execute("SELECT op FROM list_ops WHERE redacted = 0 ORDER BY id"):
             yield bytes(op)
 
     def add_label(self, label: Label) -> None:
@@ -237,21 +225,31 @@ class SqliteDecisionLog:
         self, tenant: str, since: float, until: float, known_by: float | None = None
     ) -> list[MerchantHealth]:
         self.commit()
-        tallies: dict[str, list[Any]] = {}
-        for row in self._db.execute(_OUTCOMES, (tenant, since, until)):
-            tallies[row[0]] = [*row[1:], 0.0, 0]
-        kinds = sorted(LOSS_KINDS)
-        known = 1e18 if known_by is None else known_by
-        params = (tenant, known, *kinds, since, until)
-        for merchant, loss, cases in self._db.execute(_LOSSES, params):
-            tally = tallies.setdefault(merchant, [0, 0, 0, 0, 0.0, 0.0, 0.0, 0])
-            tally[6], tally[7] = loss, cases
-        out = []
-        for merchant, (a, r, c, d, gross, blocked, loss, cases) in sorted(tallies.items()):
-            rate = round(loss / gross, 6) if gross else None
-            health = (merchant, a + r + c + d, a, r, c, d, round(gross, 2), round(blocked, 2))
-            out.append(MerchantHealth(*health, round(loss, 2), cases, rate))
-        return out
+        return merchant_health(self._db, tenant, since, until, known_by)
+
+    # -- search and upkeep (state/housekeeping.py) ---------------------------------------
+    def search(self, query: DecisionQuery) -> Found:
+        self.commit()
+        return housekeeping.search(self._db, query)
+
+    def thin(self, before_time: float, upto_seq: int) -> int:
+        self.commit()
+        return housekeeping.thin(self._db, before_time, upto_seq)
+
+    def compact(self, before_time: float, upto_seq: int) -> int:
+        self.commit()
+        return housekeeping.compact(self._db, before_time, upto_seq)
+
+    def erase(self, tenant: str, kind: str, value: str) -> dict[str, int]:
+        self.commit()
+        return housekeeping.erase(self._db, tenant, kind, value)
+
+    def size(self) -> tuple[int, int]:
+        """(records kept, bytes on disk including the WAL)."""
+        self.commit()
+        rows = int(self._db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+        wal = self.path.with_name(self.path.name + "-wal")
+        return rows, self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def verify(self) -> list[ChainReport]:
         """Recompute the hash chains (see state/chain.py)."""
