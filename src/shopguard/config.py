@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.schema import FACT_TYPES, NUM
@@ -51,6 +53,19 @@ class Pack:
     schema: dict[str, str]
     catalog: Catalog | None = None
     campaigns: CampaignBook | None = None
+    baits: list[dict[str, Any]] | None = None  # rules made from bait.yaml
+    rules_text: str = ""  # rules.yaml as written: the first version of the ruleset
+
+    def compile_rules(self, text: str, version: str) -> RuleSet:
+        """A new rules.yaml for this pack (its features, its bait), checked as at load:
+        a ConfigError names the rule."""
+        doc = _yaml(text, "rules.yaml") or {"rules": []}
+        if not isinstance(doc, dict):
+            raise ConfigError("rules.yaml must be a mapping with a `rules` list", "rules.yaml")
+        doc = {**doc, "rules": [*(doc.get("rules") or []), *(self.baits or [])]}
+        rules = load_rules(doc, self.schema, "rules.yaml")
+        rules.version = version
+        return rules
 
 
 def _read(source: str | Path) -> dict[str, str]:
@@ -143,4 +158,24 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
     rules.version = version
     catalog = Catalog.from_doc(docs["catalog.yaml"])
     campaigns = CampaignBook.from_doc(docs["campaigns.yaml"])
-    return Pack(features, rules, policy, list(entries or []), version, schema, catalog, campaigns)
+    rules_text = _rules_text(source, texts, docs)
+    return Pack(
+        features,
+        rules,
+        policy,
+        list(entries or []),
+        version,
+        schema,
+        catalog,
+        campaigns,
+        baits,
+        rules_text,
+    )
+
+
+def _rules_text(source: str | Path, texts: dict[str, str] | None, docs: dict[str, Any]) -> str:
+    """rules.yaml as written, or for a pack extending another the merged rules as YAML."""
+    texts = texts if texts is not None else _read(source)
+    if not (docs.get("pack.yaml") or {}).get("extends") and "rules.yaml" in texts:
+        return texts["rules.yaml"]
+    return str(yaml.safe_dump(docs["rules.yaml"], sort_keys=False, allow_unicode=True))

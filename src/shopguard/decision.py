@@ -34,6 +34,7 @@ class Decision(msgspec.Struct, omit_defaults=True):
     challenge: str | None = None  # captcha | sms | face ... when outcome is challenge
     shadow: list[Reason] = []  # shadow-mode rules that fired: recorded, never enforced
     simulated_outcome: str | None = None  # set in simulation mode: what enforcing would do
+    challenger_outcome: str | None = None  # what a ruleset running in shadow would answer
     features: dict[str, Any] = {}  # non-PII values the fired rules read
     display: dict[str, str] = {}  # masks for analysts: 138****5678
     model_score: float | None = None

@@ -12,32 +12,29 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
 from shopguard.config import Pack, load_pack
 from shopguard.decision import Decision, Reason
 from shopguard.desensitize import Desensitizer, KeyRing
-from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
+from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.errors import InvalidEvent
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
-from shopguard.features.plan import FeaturePlan
+from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
-from shopguard.labels import Label, MerchantHealth
-from shopguard.labels.label import label_from
-from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
-from shopguard.lists.store import ops_encoder as list_ops_encoder
+from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
+from shopguard.operations import Operations
 from shopguard.outcome import Action, Outcome
-from shopguard.rules.ruleset import RuleHit
+from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
-from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
@@ -52,12 +49,19 @@ def _reason(hit: RuleHit) -> Reason:
     return Reason(rule.id, rule.code, str(rule.action), rule.score, hit.reason, list(rule.tags))
 
 
+def _challenger_reason(hit: RuleHit, version: str) -> Reason:
+    """A challenger's hit, recorded in shadow as ``<rule id>@<its version>``."""
+    reason = _reason(hit)
+    reason.rule = f"{reason.rule}@{version}"
+    return reason
+
+
 def _recommendations(hits: list[RuleHit]) -> list[str]:
     """What fired active rules suggest operators do, each once, in rule order."""
     return list(dict.fromkeys(r for h in hits for r in h.rule.recommend))
 
 
-class Engine:
+class Engine(Operations):
     def __init__(
         self,
         pack: Pack,
@@ -84,14 +88,9 @@ class Engine:
             pack.features, settings.max_events_per_key, settings.distinct_exact_bound
         )
         self.rules = pack.rules
+        self.challenger: RuleSet | None = None
         self.scorer = scorer or NoScorer()
-        needed = self.rules.names_by_type()
-        if settings.explain:
-            needed = {t: set(self.features.specs) for t in needed}
-        for names in needed.values():
-            names.update(self.scorer.features)
-            names.intersection_update(self.features.specs)
-        self.plans = self.features.compile(needed)
+        self.plans = self._plans()
         self.policy = pack.policy
         self._simulate = self.policy.mode == "simulate"
         self._explain = settings.explain
@@ -113,6 +112,26 @@ class Engine:
         self._fingerprint = msgspec.json.encode(pack.features).hex()[:4096]
         self.lists.load_config(pack.lists)
         recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
+
+    def _plans(self) -> dict[str, TypePlan]:
+        """Per event type: read what the rules (champion and challenger) and the model
+        need; every stream is updated whatever is read."""
+        needed = self.rules.names_by_type()
+        if self.challenger is not None:
+            for event_type, names in self.challenger.names_by_type().items():
+                needed.setdefault(event_type, set()).update(names)
+        if self.settings.explain:
+            needed = {t: set(self.features.specs) for t in needed}
+        for names in needed.values():
+            names.update(self.scorer.features)
+            names.intersection_update(self.features.specs)
+        return self.features.compile(needed)
+
+    def use_rules(self, champion: RuleSet, challenger: RuleSet | None = None) -> None:
+        """Swap the rules between two events (a published ruleset version), with an
+        optional challenger evaluated in shadow. Feature state is untouched."""
+        self.rules, self.challenger = champion, challenger
+        self.plans = self._plans()
 
     @classmethod
     def from_config(
@@ -170,6 +189,8 @@ class Engine:
         shadow: list[RuleHit] = []
         trace: list[str] = []
         model_score = None
+        challenger_outcome = None
+        challenger_hits: list[RuleHit] = []
         decisive = listed[0] if listed and listed[0].list != "watch" else None
         if decisive is not None:  # an allow or deny entry short-circuits rules and model
             action = _LIST_ACTION[decisive.list]
@@ -202,8 +223,12 @@ class Engine:
                 total += self.policy.model.weight * model_score
             action = self.policy.decide([h.rule.action for h in hits], total, model_score)
             reasons = [_reason(h) for h in hits]
-            if hits or shadow or self._explain:
-                values = self._shown(scope, hits, shadow, values)
+            if self.challenger is not None:
+                challenger_hits, challenger_outcome = self._challenge(
+                    event_type, scope, model_score, trace
+                )
+            if hits or shadow or challenger_hits or self._explain:
+                values = self._shown(scope, hits, [*shadow, *challenger_hits], values)
             else:
                 values = {}
         outcome = action.outcome
@@ -223,7 +248,10 @@ class Engine:
             ENGINE_VERSION,
             (time.perf_counter_ns() - started) // 1000,
             challenge=action.challenge,
-            shadow=[_reason(h) for h in shadow] if shadow else [],
+            shadow=self._shadow_reasons(shadow, challenger_hits)
+            if shadow or challenger_hits
+            else [],
+            challenger_outcome=challenger_outcome,
             simulated_outcome=simulated,
             features=values,
             display=display,
@@ -236,6 +264,26 @@ class Engine:
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(dedupe_key, seq, facts["time"])
         return decision
+
+    def _shadow_reasons(self, shadow: list[RuleHit], challenger: list[RuleHit]) -> list[Reason]:
+        out = [_reason(h) for h in shadow]
+        if challenger:
+            version = self.challenger.version if self.challenger else ""
+            out += [_challenger_reason(h, version) for h in challenger]
+        return out
+
+    def _challenge(
+        self, event_type: str, scope: dict[str, Any], model_score: float | None, trace: list[str]
+    ) -> tuple[list[RuleHit], str]:
+        """The challenger's active hits and the outcome it would have given."""
+        assert self.challenger is not None
+        hits, _, errors = self.challenger.evaluate(event_type, scope)
+        trace.extend(f"challenger rule {rid}: {msg}" for rid, msg in errors)
+        total = sum(h.rule.score for h in hits)
+        if model_score is not None:
+            total += self.policy.model.weight * model_score
+        action = self.policy.decide([h.rule.action for h in hits], total, model_score)
+        return hits, _OUTCOME_NAMES[action.outcome]
 
     def _shown(
         self,
@@ -251,7 +299,7 @@ class Engine:
             names |= hit.rule.when.names
         return {n: scope.get(n) for n in sorted(names - _NOT_SHOWN)}
 
-    # -- dedupe, lists, snapshots ------------------------------------------------------
+    # -- dedupe, snapshots ---------------------------------------------------------------
     def _remember(self, key: str, seq: int, when: float) -> None:
         for old in self.dedupe.remember(key, seq, when):
             self._forget(old)
@@ -262,104 +310,6 @@ class Engine:
         every = self.settings.snapshot_every
         if every and self._since_snapshot >= every and self.log.durable:
             self.checkpoint()
-
-    def list_add(
-        self,
-        list_name: str,
-        kind: str,
-        value: str,
-        *,
-        tenant: str = "",
-        ttl: str | None = None,
-        reason: str = "",
-        source: str = "api",
-        raw: bool = True,
-    ) -> ListEntry:
-        """Add an entry for ``tenant`` ("" = every tenant); a raw PII value is pseudonymized
-        first (with the tenant's key), so pass ``raw=False`` for a pseudonym."""
-        if kind not in ENTITY_KINDS:
-            raise ConfigError(f"unknown entity kind {kind!r}")
-        if list_name not in LIST_ORDER:
-            raise ConfigError(f"unknown list {list_name!r}; one of {', '.join(LIST_ORDER)}")
-        value = self._entity_value(tenant, kind, value, raw)
-        now = self.clock()
-        expires = now + parse_duration(ttl) if ttl else None
-        entry = ListEntry(list_name, kind, value, expires, reason, source, now, tenant)
-        self._list_op(AddEntry(entry))
-        return entry
-
-    def list_remove(
-        self, list_name: str, kind: str, value: str, *, tenant: str = "", raw: bool = False
-    ) -> bool:
-        """Remove an entry; False if there was none."""
-        value = self._entity_value(tenant, kind, value, raw)
-        if self.lists.get(list_name, kind, value, float("-inf"), tenant) is None:
-            return False
-        self._list_op(RemoveEntry(cast(ListName, list_name), kind, value, tenant))
-        return True
-
-    def _entity_value(self, tenant: str, kind: str, value: str, raw: bool) -> str:
-        if raw and tenant and kind in PSEUDONYMIZED:
-            return self.desensitize.entity(tenant, kind, value)
-        return value
-
-    def _list_op(self, op: AddEntry | RemoveEntry) -> None:
-        self.log.append_list_op(list_ops_encoder.encode(op))
-        self.log.commit()
-        self.lists.apply(op)
-
-    def find(self, tenant: str, event_id: str) -> Decision | None:
-        """The decision an event got (None if it was never decided here)."""
-        seq = self.dedupe.get(Dedupe.key(tenant, event_id))
-        found = self.log.decision(seq) if seq is not None else None
-        return found if found is not None else self.log.find(tenant, event_id)
-
-    # -- confirmed cases and what they cost ---------------------------------------------
-    def label(self, fields: dict[str, Any], *, raw_entity: bool = True) -> Label:
-        """Record a confirmed case (fields of :class:`~shopguard.labels.Label`; ``known_at``
-        defaults to now). A raw entity value is pseudonymized before it is stored."""
-        pseudonym = self.desensitize.entity if raw_entity else None
-        label = label_from({"known_at": self.clock(), **fields}, pseudonym)
-        self.log.add_label(label)
-        return label
-
-    def merchant_health(
-        self,
-        tenant: str,
-        since: float = 0.0,
-        until: float = float("inf"),
-        known_by: float | None = None,
-    ) -> list[MerchantHealth]:
-        """Per merchant: decided, blocked value, confirmed loss, loss rate (labels.health)."""
-        return self.log.merchant_health(tenant, since, until, known_by)
-
-    # -- search, retention, erasure -----------------------------------------------------
-    def search(self, query: DecisionQuery) -> Found:
-        """Decisions by time, outcome, rule, shadow rule and entity, newest first."""
-        return self.log.search(query)
-
-    def compact(self, now: float | None = None) -> dict[str, int]:
-        """Apply the retention settings: thin quiet records, delete expired ones. Only
-        records under a fresh snapshot are touched, so a restart replays what is left."""
-        now = self.clock() if now is None else now
-        self.checkpoint()
-        upto = self.log.last_seq()
-        deleted = self.log.compact(now - parse_duration(self.settings.retention), upto)
-        thinned = self.log.thin(now - parse_duration(self.settings.retention_quiet), upto)
-        return {"thinned": thinned, "deleted": deleted}
-
-    def erase(self, tenant: str, kind: str, value: str, *, raw: bool = False) -> dict[str, int]:
-        """Delete one entity's data on request: redact its journal records, drop its
-        feature state, list entries and labels, then snapshot without it."""
-        if kind not in INDEXED_KINDS:
-            raise ConfigError(f"erasure is by one of {', '.join(INDEXED_KINDS)}; got {kind!r}")
-        value = self._entity_value(tenant, kind, value, raw)
-        counts = self.log.erase(tenant, kind, value)
-        counts["state"] = self.store.forget(value)
-        counts["list_entries"] = self.lists.forget(kind, value, tenant)
-        if self.log.durable:
-            self.checkpoint()
-        return counts
 
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""

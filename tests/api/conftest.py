@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from shopguard.api import KeyStore, create_app
+from shopguard.rules.versions import RulesetStore
 from tests.conftest import make_engine
 
 
@@ -21,7 +22,9 @@ class Api:
         self.shop_decide = self.keys.create("shop", ["decide"])[1]
         self.shop_label = self.keys.create("shop", ["label"])[1]
         self.rival = self.keys.create("rival", ["admin"])[1]
-        self.app = create_app(self.engine, self.keys, **options)
+        self.rulesets = RulesetStore(tmp / "rulesets.db")
+        options.setdefault("operator_tenant", "shop")
+        self.app = create_app(self.engine, self.keys, rulesets=self.rulesets, **options)
 
     @staticmethod
     def auth(key: str) -> dict[str, str]:

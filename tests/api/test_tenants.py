@@ -3,25 +3,24 @@ another tenant's key. A key never sees or changes another tenant's data."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.testclient import TestClient
 
+from shopguard.api.app import ENDPOINTS
 from tests.api.conftest import Api
 from tests.api.test_decisions import _event
 
 
-def test_every_v1_endpoint_needs_a_key(api: tuple[Api, TestClient]) -> None:
+def test_every_endpoint_with_a_scope_needs_a_key(api: tuple[Api, TestClient]) -> None:
     _, client = api
-    calls = [
-        ("POST", "/v1/decisions", _event("a")),
-        ("POST", "/v1/decisions:batch", [_event("a")]),
-        ("GET", "/v1/decisions/a", None),
-        ("POST", "/v1/labels", {"kind": "fraud", "event_id": "a"}),
-        ("GET", "/v1/merchants/m1/health", None),
-    ]
-    for method, path, body in calls:
+    guarded = [e for e in ENDPOINTS if e.scope is not None]
+    assert len(guarded) >= 18
+    for e in guarded:
+        path = re.sub(r"\{(\w+)\}", "1", e.path)
         for headers in ({}, {"Authorization": "Bearer sg_nope_nope"}, {"X-API-Key": "junk"}):
-            response = client.request(method, path, json=body, headers=headers)
-            assert response.status_code == 401, (path, headers)
+            response = client.request(e.method, path, json={}, headers=headers)
+            assert response.status_code == 401, (e.method, path, headers)
             assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -81,3 +80,34 @@ def test_overload_is_shed_with_retry_after(tmp_path: object) -> None:
         assert response.json()["type"].endswith("/overloaded")
         assert client.get("/healthz").status_code == 200  # probes are never shed
         assert "shopguard_shed_requests_total 1.0" in client.get("/metrics").text
+
+
+def test_another_tenants_key_cannot_search_list_or_erase_mine(api: tuple[Api, TestClient]) -> None:
+    served, client = api
+    mine, theirs = served.auth(served.shop_admin), served.auth(served.rival)
+    client.post("/v1/decisions", json=_event("t1", phone="13800000001"), headers=mine)
+    entity = "phone:13800000001"
+    found = client.get("/v1/decisions", params={"entity": entity, "raw": "1"}, headers=mine)
+    assert [d["event_id"] for d in found.json()["decisions"]] == ["t1"]
+    for params in ({}, {"entity": entity, "raw": "1"}):
+        theirs_found = client.get("/v1/decisions", params=params, headers=theirs)
+        assert theirs_found.json()["decisions"] == []
+    entry = {"list": "deny", "kind": "campaign", "value": "spring", "reason": "abused"}
+    assert client.post("/v1/lists", json=entry, headers=mine).status_code == 201
+    assert client.get("/v1/lists", headers=theirs).json()["entries"] == []
+    assert client.delete("/v1/lists/deny/campaign/spring", headers=theirs).status_code == 404
+    assert len(client.get("/v1/lists", headers=mine).json()["entries"]) == 1
+    erased = client.delete("/v1/entities/phone/13800000001?raw=1", headers=theirs).json()
+    assert erased["decisions"] == 0 and erased["state"] == 0
+    again = client.get("/v1/decisions", params={"entity": entity, "raw": "1"}, headers=mine)
+    assert len(again.json()["decisions"]) == 1
+
+
+def test_rulesets_are_the_operators_alone(api: tuple[Api, TestClient]) -> None:
+    served, client = api
+    theirs = served.auth(served.rival)  # an admin, of another tenant
+    for e in ENDPOINTS:
+        if e.path.startswith("/v1/rulesets"):
+            path = re.sub(r"\{(\w+)\}", "1", e.path)
+            response = client.request(e.method, path, json={"text": ""}, headers=theirs)
+            assert response.status_code == 403, path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -11,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shopguard.api import admin
 from shopguard.api import endpoints as v1
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.keys import KeyStore
@@ -21,6 +24,9 @@ from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
+from shopguard.lists.store import ListEntry
+from shopguard.rules.versions import RulesetStore, Version
+from shopguard.state.search import Found
 
 
 async def openapi(request: Request) -> Response:
@@ -48,6 +54,17 @@ ENDPOINTS = [
         Decision,
     ),
     Endpoint(
+        "GET",
+        "/v1/decisions",
+        admin.search_decisions,
+        "Search decisions, newest first: by event time, outcome, rule, shadow rule, entity"
+        " (kind:pseudonym, or kind:raw value with raw=true); page on with before",
+        "decide",
+        None,
+        Found,
+        params=("since", "until", "outcome", "rule", "shadow", "entity", "raw", "before", "limit"),
+    ),
+    Endpoint(
         "POST",
         "/v1/labels",
         v1.add_label,
@@ -67,11 +84,112 @@ ENDPOINTS = [
         MerchantHealth,
         params=("since", "until", "known_by"),
     ),
+    Endpoint(
+        "GET",
+        "/v1/lists",
+        admin.list_entries,
+        "Live list entries of this tenant (and shared ones)",
+        "decide",
+        None,
+        admin.Entries,
+        params=("list", "kind"),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/lists",
+        admin.add_entry,
+        "Put an entity on the allow, deny or watch list, with an optional TTL",
+        "label",
+        admin.NewEntry,
+        ListEntry,
+        201,
+    ),
+    Endpoint(
+        "DELETE",
+        "/v1/lists/{list}/{kind}/{value}",
+        admin.remove_entry,
+        "Take an entity off a list (value: pseudonym, or raw with raw=true)",
+        "label",
+        status=204,
+        params=("raw",),
+    ),
+    Endpoint(
+        "DELETE",
+        "/v1/entities/{kind}/{value}",
+        admin.erase_entity,
+        "Erase one entity's data: journal records redacted, state, list entries, labels",
+        "admin",
+        None,
+        admin.Erased,
+        params=("raw",),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/rulesets",
+        admin.rulesets,
+        "Ruleset versions, what runs (champion, challenger) and the change trail",
+        "admin",
+        None,
+        admin.Rulesets,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/rulesets",
+        admin.upload_ruleset,
+        "Upload a new version (a whole rules.yaml), checked against the pack",
+        "admin",
+        admin.NewRuleset,
+        Version,
+        201,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/rulesets:validate",
+        admin.validate_ruleset,
+        "Check a rules.yaml without storing it",
+        "admin",
+        admin.NewRuleset,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/rulesets/{number}",
+        admin.get_ruleset,
+        "One version, with its text",
+        "admin",
+        None,
+        Version,
+    ),
+    *[
+        Endpoint("POST", f"/v1/rulesets/{{number}}:{action}", handler, summary, "admin")
+        for action, handler, summary in (
+            ("publish", admin.publish_ruleset, "Make this version the champion"),
+            ("shadow", admin.shadow_ruleset, "Run this version in shadow beside the champion"),
+        )
+    ],
+    *[
+        Endpoint("POST", f"/v1/rulesets:{action}", handler, summary, "admin")
+        for action, handler, summary in (
+            ("promote", admin.promote_ruleset, "Make the challenger the champion"),
+            ("rollback", admin.rollback_ruleset, "Go back to the previous champion"),
+            ("unshadow", admin.unshadow_ruleset, "Stop running the challenger"),
+        )
+    ],
     Endpoint("GET", "/healthz", healthz, "Liveness"),
     Endpoint("GET", "/readyz", readyz, "Readiness: the engine is loaded and not draining"),
     Endpoint("GET", "/metrics", metrics, "Prometheus metrics"),
     Endpoint("GET", "/v1/openapi.json", openapi, "This document"),
 ]
+
+
+async def _upkeep(engine: Engine, every: float) -> None:
+    """Retention on the event loop, between requests (the engine is single-threaded)."""
+    log = logging.getLogger("shopguard.upkeep")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            log.info("retention: %s", engine.compact())
+        except Exception:  # a failed pass is logged and retried next time
+            log.exception("retention pass failed")
 
 
 def create_app(
@@ -80,6 +198,9 @@ def create_app(
     max_body_bytes: int = 1_048_576,
     max_batch: int = 1000,
     max_inflight: int = 512,
+    rulesets: RulesetStore | None = None,
+    operator_tenant: str = "default",
+    compact_every: float = 0.0,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
     one decision at a time; a decision takes tens of microseconds)."""
@@ -87,10 +208,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        upkeep = asyncio.create_task(_upkeep(engine, compact_every)) if compact_every else None
         yield
+        if upkeep is not None:
+            upkeep.cancel()
         app.state.draining = True
         engine.close()  # checkpoint, so a restart replays little
         keys.close()
+        if rulesets is not None:
+            rulesets.close()
 
     routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     app = Starlette(
@@ -103,5 +229,7 @@ def create_app(
     app.state.commits = GroupCommit(engine)
     app.state.max_body_bytes, app.state.max_batch = max_body_bytes, max_batch
     app.state.draining = False
+    app.state.rulesets = rulesets or RulesetStore(":memory:")
+    app.state.operator_tenant = operator_tenant
     app.state.openapi = document(ENDPOINTS)
     return app

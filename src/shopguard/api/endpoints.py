@@ -23,11 +23,11 @@ class Decisions(msgspec.Struct):
     decisions: list[Decision]
 
 
-def _json(value: Any, status: int = 200) -> Response:
+def respond(value: Any, status: int = 200) -> Response:
     return Response(_encode(value), status, media_type="application/json")
 
 
-def _engine(request: Request) -> Engine:
+def engine_of(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -45,7 +45,7 @@ async def decide(request: Request) -> Response:
     same_tenant(key, event.tenant)
     decision = await request.app.state.commits.decide(event)  # durable before we answer
     _count(request, [decision])
-    return _json(decision)
+    return respond(decision)
 
 
 async def decide_batch(request: Request) -> Response:
@@ -56,18 +56,18 @@ async def decide_batch(request: Request) -> Response:
         raise ProblemError(413, "too-large", f"at most {limit:,} events per batch", "$")
     for i, event in enumerate(events):
         same_tenant(key, event.tenant, f"$[{i}].tenant")
-    decisions = _engine(request).decide_many(events)  # all or nothing, one commit
+    decisions = engine_of(request).decide_many(events)  # all or nothing, one commit
     _count(request, decisions)
-    return _json(Decisions(decisions))
+    return respond(Decisions(decisions))
 
 
 async def get_decision(request: Request) -> Response:
     key = authorize(request, "decide")
     event_id = request.path_params["event_id"]
-    decision = _engine(request).find(key.tenant, event_id)
+    decision = engine_of(request).find(key.tenant, event_id)
     if decision is None:
         raise ProblemError(404, "not-found", f"no decision for event {event_id!r}")
-    return _json(decision)
+    return respond(decision)
 
 
 async def add_label(request: Request) -> Response:
@@ -81,15 +81,15 @@ async def add_label(request: Request) -> Response:
     fields.setdefault("tenant", key.tenant)
     same_tenant(key, str(fields["tenant"]))
     fields.setdefault("source", f"api:{key.id}")
-    label = _engine(request).label(fields)
-    return _json(label, 201)
+    label = engine_of(request).label(fields)
+    return respond(label, 201)
 
 
 async def merchant_health(request: Request) -> Response:
     key = authorize(request, "label")
     merchant = request.path_params["merchant"]
     q = request.query_params
-    rows = _engine(request).merchant_health(
+    rows = engine_of(request).merchant_health(
         key.tenant,
         _when(q.get("since"), 0.0, "since"),
         _when(q.get("until"), float("inf"), "until"),
@@ -98,7 +98,7 @@ async def merchant_health(request: Request) -> Response:
     found = next((h for h in rows if h.merchant == merchant), None)
     if found is None:
         raise ProblemError(404, "not-found", f"no decided events for merchant {merchant!r}")
-    return _json(found)
+    return respond(found)
 
 
 def _when(text: str | None, default: float | None, name: str) -> Any:

@@ -3,6 +3,7 @@ from the msgspec types the handlers decode and encode: it cannot drift from the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -67,4 +68,4 @@ def document(endpoints: list[Endpoint]) -> dict[str, Any]:
 
 
 def _path_params(path: str) -> list[str]:
-    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+    return re.findall(r"\{(\w+)\}", path)

@@ -19,6 +19,7 @@ TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    409: "Conflict",
     405: "Method not allowed",
     413: "Request too large",
     415: "Unsupported media type",

@@ -32,6 +32,8 @@ def serve(
 
     from shopguard.api import KeyStore, create_app
     from shopguard.engine import Engine
+    from shopguard.features.spec import parse_duration
+    from shopguard.rules.versions import RulesetStore, running
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack)
@@ -45,8 +47,17 @@ def serve(
             )
         with err.status("loading the engine (replaying the journal)"):
             engine = Engine.from_config(settings=settings)
+            rulesets = RulesetStore(settings.rulesets_path)
+            engine.use_rules(*running(engine.pack, rulesets))
         application = create_app(
-            engine, keys, settings.max_body_bytes, settings.max_batch, settings.max_inflight
+            engine,
+            keys,
+            settings.max_body_bytes,
+            settings.max_batch,
+            settings.max_inflight,
+            rulesets=rulesets,
+            operator_tenant=settings.default_tenant,
+            compact_every=parse_duration(settings.compact_every),
         )
         listen = (host or settings.http_host, port or settings.http_port)
         err.print(f"serving on http://{listen[0]}:{listen[1]} (ruleset {engine.rules.version})")

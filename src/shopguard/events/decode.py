@@ -31,7 +31,7 @@ def json_path(message: str) -> str:
     return path
 
 
-def _invalid(exc: msgspec.DecodeError) -> InvalidEvent:
+def invalid_input(exc: msgspec.DecodeError) -> InvalidEvent:
     """msgspec's refusal as ours: a ValidationError names a field, any other DecodeError
     is malformed JSON."""
     if isinstance(exc, msgspec.ValidationError):
@@ -55,7 +55,7 @@ def decode_event(raw: bytes | str | dict[str, Any] | BaseEvent) -> BaseEvent:
             else:
                 event = _json.decode(raw)
         except msgspec.DecodeError as exc:  # ValidationError included
-            raise _invalid(exc) from None
+            raise invalid_input(exc) from None
     if event.time.tzinfo is None:
         raise InvalidEvent("time must carry a timezone (RFC 3339, e.g. ...Z)", "$.time")
     ts = event.time.timestamp()
@@ -82,7 +82,7 @@ def decode_batch(raw: bytes | str) -> list[BaseEvent]:
     try:
         events: list[BaseEvent] = list(_json_array.decode(raw))
     except msgspec.DecodeError as exc:
-        raise _invalid(exc) from None
+        raise invalid_input(exc) from None
     for i, event in enumerate(events):
         try:
             decode_event(event)  # the checks types alone cannot make (time zone, range)

@@ -88,6 +88,7 @@ def compact(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # freed pages are reused from here on
     return int(deleted)
 
 

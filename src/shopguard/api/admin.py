@@ -1,0 +1,234 @@
+"""The `/v1` handlers analysts and operators use: decision search, lists, erasure of one
+entity, and ruleset versions. Rulesets are the deployment's, not a tenant's: only admin
+keys of the operator tenant (``default_tenant``) may read or change them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shopguard.api.endpoints import engine_of, respond
+from shopguard.api.guard import authorize, body
+from shopguard.api.keys import ApiKey
+from shopguard.api.problems import ProblemError
+from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.events.decode import invalid_input, json_path, parse_instant
+from shopguard.lists.store import ListEntry, ListName
+from shopguard.rules.versions import Change, RulesetStore, Standing, Version, running
+from shopguard.state.search import DecisionQuery
+
+TRUE = ("1", "true", "yes")
+
+
+class NewEntry(msgspec.Struct, forbid_unknown_fields=True):
+    list: ListName
+    kind: str
+    value: str
+    ttl: str | None = None  # e.g. 30d; none: until removed
+    reason: str = ""
+    raw: bool = True  # a raw identity (pseudonymized here) rather than a pseudonym
+
+
+class Entries(msgspec.Struct):
+    entries: list[ListEntry]
+
+
+class NewRuleset(msgspec.Struct, forbid_unknown_fields=True):
+    text: str  # a whole rules.yaml for the running pack
+    note: str = ""
+
+
+class Rulesets(msgspec.Struct):
+    standing: Standing
+    versions: list[Version]
+    changes: list[Change]
+
+
+class Erased(msgspec.Struct):
+    decisions: int
+    list_ops: int
+    labels: int
+    state: int
+    list_entries: int
+
+
+def _decode(raw: bytes, kind: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.DecodeError as exc:
+        raise invalid_input(exc) from None
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in TRUE
+
+
+# -- search ------------------------------------------------------------------------------
+async def search_decisions(request: Request) -> Response:
+    key = authorize(request, "decide")
+    q = request.query_params
+    fields: dict[str, Any] = {"tenant": key.tenant}
+    for name in ("since", "until"):
+        if name in q:
+            fields[name] = _number(q[name], name, instant=True)
+    for name in ("outcome", "rule", "shadow", "entity"):
+        if name in q:
+            fields[name] = q[name]
+    for name in ("before", "limit"):
+        if name in q:
+            fields[name] = int(_number(q[name], name))
+    entity = fields.get("entity")
+    if entity and _flag(request, "raw"):
+        kind, _, value = entity.partition(":")
+        fields["entity"] = (
+            f"{kind}:{engine_of(request).entity_value(key.tenant, kind, value, True)}"
+        )
+    try:
+        query = msgspec.convert(fields, DecisionQuery)
+    except msgspec.ValidationError as exc:
+        field = f"$.query.{json_path(str(exc))[2:]}"
+        raise ProblemError(400, "bad-request", str(exc), field) from None
+    if not 1 <= query.limit <= 1000:
+        raise ProblemError(400, "bad-request", "limit: 1 to 1000", "$.query.limit")
+    return respond(engine_of(request).search(query))
+
+
+def _number(text: str, name: str, instant: bool = False) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if instant:
+        try:
+            return parse_instant(text)
+        except ValueError:
+            pass
+    raise ProblemError(400, "bad-request", f"{name}: not a number", f"$.query.{name}")
+
+
+# -- lists -------------------------------------------------------------------------------
+async def list_entries(request: Request) -> Response:
+    key = authorize(request, "decide")
+    q = request.query_params
+    engine = engine_of(request)
+    entries = [
+        e
+        for e in engine.lists.entries(engine.clock(), tenant=key.tenant)
+        if q.get("list", e.list) == e.list and q.get("kind", e.kind) == e.kind
+    ]
+    entries.sort(key=lambda e: (e.list, e.kind, e.value))
+    return respond(Entries(entries))
+
+
+async def add_entry(request: Request) -> Response:
+    key = authorize(request, "label")
+    new: NewEntry = _decode(await body(request), NewEntry)
+    try:
+        entry = engine_of(request).list_add(
+            new.list,
+            new.kind,
+            new.value,
+            tenant=key.tenant,
+            ttl=new.ttl,
+            reason=new.reason,
+            source=f"api:{key.id}",
+            raw=new.raw,
+        )
+    except ConfigError as exc:
+        raise InvalidEvent(str(exc), "$.ttl" if "duration" in str(exc) else "$.kind") from None
+    return respond(entry, 201)
+
+
+async def remove_entry(request: Request) -> Response:
+    key = authorize(request, "label")
+    p = request.path_params
+    removed = engine_of(request).list_remove(
+        p["list"], p["kind"], p["value"], tenant=key.tenant, raw=_flag(request, "raw")
+    )
+    if not removed:
+        raise ProblemError(404, "not-found", "no such entry for this tenant")
+    return Response(status_code=204)
+
+
+# -- erasure -----------------------------------------------------------------------------
+async def erase_entity(request: Request) -> Response:
+    key = authorize(request, "admin")
+    p = request.path_params
+    counts = engine_of(request).erase(key.tenant, p["kind"], p["value"], raw=_flag(request, "raw"))
+    return respond(msgspec.convert(counts, Erased))
+
+
+# -- rulesets ----------------------------------------------------------------------------
+def _operator(request: Request) -> tuple[ApiKey, RulesetStore]:
+    key = authorize(request, "admin")
+    if key.tenant != request.app.state.operator_tenant:
+        raise ProblemError(403, "forbidden", "rulesets belong to the operator tenant's admins")
+    store: RulesetStore = request.app.state.rulesets
+    return key, store
+
+
+async def rulesets(request: Request) -> Response:
+    _, store = _operator(request)
+    return respond(Rulesets(store.standing(), store.versions(), store.changes()))
+
+
+async def get_ruleset(request: Request) -> Response:
+    _, store = _operator(request)
+    version = store.version(_int(request.path_params["number"]))
+    if version is None:
+        raise ProblemError(404, "not-found", "no such ruleset version")
+    return respond(version)
+
+
+async def upload_ruleset(request: Request) -> Response:
+    key, store = _operator(request)
+    new: NewRuleset = _decode(await body(request), NewRuleset)
+    _check(request, new.text)
+    version = store.upload(new.text, f"key:{key.id}", new.note)
+    return respond(msgspec.structs.replace(version, text=""), 201)
+
+
+async def validate_ruleset(request: Request) -> Response:
+    _operator(request)
+    new: NewRuleset = _decode(await body(request), NewRuleset)
+    rules = _check(request, new.text)
+    return respond({"valid": True, "rules": rules})
+
+
+def _check(request: Request, text: str) -> int:
+    try:
+        return len(engine_of(request).pack.compile_rules(text, "check").rules)
+    except ConfigError as exc:
+        raise InvalidEvent(str(exc), "$.text") from None
+
+
+def _change(action: Literal["publish", "shadow", "promote", "rollback", "unshadow"]) -> Any:
+    async def handler(request: Request) -> Response:
+        key, store = _operator(request)
+        number = request.path_params.get("number")
+        try:
+            standing = store.change(action, f"key:{key.id}", _int(number) if number else None)
+        except ConfigError as exc:
+            raise ProblemError(409, "conflict", str(exc)) from None
+        engine = engine_of(request)
+        engine.use_rules(*running(engine.pack, store))
+        return respond(standing)
+
+    handler.__name__ = f"{action}_ruleset"
+    return handler
+
+
+def _int(text: str) -> int:
+    if not text.isdigit():
+        raise ProblemError(404, "not-found", "ruleset versions are numbered 1, 2, 3...")
+    return int(text)
+
+
+publish_ruleset = _change("publish")
+shadow_ruleset = _change("shadow")
+promote_ruleset = _change("promote")
+rollback_ruleset = _change("rollback")
+unshadow_ruleset = _change("unshadow")

@@ -1,0 +1,135 @@
+"""What the engine does besides deciding: lists, confirmed cases, search, retention and
+erasure. A mixin of :class:`~shopguard.engine.Engine`, kept apart so the pipeline reads
+in one sitting; every method here goes through the same journal as ``decide``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from shopguard.decision import Decision
+from shopguard.desensitize import Desensitizer
+from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
+from shopguard.effects.dedupe import Dedupe
+from shopguard.errors import ConfigError
+from shopguard.features.spec import parse_duration
+from shopguard.labels import Label, MerchantHealth
+from shopguard.labels.label import label_from
+from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
+from shopguard.lists.store import ops_encoder as list_ops_encoder
+from shopguard.settings import Settings
+from shopguard.state import DecisionLog, StateStore
+from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
+
+
+class Operations:
+    settings: Settings
+    clock: Callable[[], float]
+    desensitize: Desensitizer
+    lists: ListStore
+    store: StateStore
+    log: DecisionLog
+    dedupe: Dedupe
+
+    def checkpoint(self) -> None:
+        raise NotImplementedError
+
+    # -- lists --------------------------------------------------------------------------
+    def list_add(
+        self,
+        list_name: str,
+        kind: str,
+        value: str,
+        *,
+        tenant: str = "",
+        ttl: str | None = None,
+        reason: str = "",
+        source: str = "api",
+        raw: bool = True,
+    ) -> ListEntry:
+        """Add an entry for ``tenant`` ("" = every tenant); a raw PII value is pseudonymized
+        first (with the tenant's key), so pass ``raw=False`` for a pseudonym."""
+        if kind not in ENTITY_KINDS:
+            raise ConfigError(f"unknown entity kind {kind!r}")
+        if list_name not in LIST_ORDER:
+            raise ConfigError(f"unknown list {list_name!r}; one of {', '.join(LIST_ORDER)}")
+        value = self.entity_value(tenant, kind, value, raw)
+        now = self.clock()
+        expires = now + parse_duration(ttl) if ttl else None
+        entry = ListEntry(list_name, kind, value, expires, reason, source, now, tenant)
+        self._list_op(AddEntry(entry))
+        return entry
+
+    def list_remove(
+        self, list_name: str, kind: str, value: str, *, tenant: str = "", raw: bool = False
+    ) -> bool:
+        """Remove an entry; False if there was none."""
+        value = self.entity_value(tenant, kind, value, raw)
+        if self.lists.get(list_name, kind, value, float("-inf"), tenant) is None:
+            return False
+        self._list_op(RemoveEntry(cast(ListName, list_name), kind, value, tenant))
+        return True
+
+    def entity_value(self, tenant: str, kind: str, value: str, raw: bool) -> str:
+        """The stored form of an identity: a raw PII value pseudonymized, else as given."""
+        if raw and tenant and kind in PSEUDONYMIZED:
+            return self.desensitize.entity(tenant, kind, value)
+        return value
+
+    def _list_op(self, op: AddEntry | RemoveEntry) -> None:
+        self.log.append_list_op(list_ops_encoder.encode(op))
+        self.log.commit()
+        self.lists.apply(op)
+
+    def find(self, tenant: str, event_id: str) -> Decision | None:
+        """The decision an event got (None if it was never decided here)."""
+        seq = self.dedupe.get(Dedupe.key(tenant, event_id))
+        found = self.log.decision(seq) if seq is not None else None
+        return found if found is not None else self.log.find(tenant, event_id)
+
+    # -- confirmed cases and what they cost ---------------------------------------------
+    def label(self, fields: dict[str, Any], *, raw_entity: bool = True) -> Label:
+        """Record a confirmed case (fields of :class:`~shopguard.labels.Label`; ``known_at``
+        defaults to now). A raw entity value is pseudonymized before it is stored."""
+        pseudonym = self.desensitize.entity if raw_entity else None
+        label = label_from({"known_at": self.clock(), **fields}, pseudonym)
+        self.log.add_label(label)
+        return label
+
+    def merchant_health(
+        self,
+        tenant: str,
+        since: float = 0.0,
+        until: float = float("inf"),
+        known_by: float | None = None,
+    ) -> list[MerchantHealth]:
+        """Per merchant: decided, blocked value, confirmed loss, loss rate (labels.health)."""
+        return self.log.merchant_health(tenant, since, until, known_by)
+
+    # -- search, retention, erasure -----------------------------------------------------
+    def search(self, query: DecisionQuery) -> Found:
+        """Decisions by time, outcome, rule, shadow rule and entity, newest first."""
+        return self.log.search(query)
+
+    def compact(self, now: float | None = None) -> dict[str, int]:
+        """Apply the retention settings: thin quiet records, delete expired ones. Only
+        records under a fresh snapshot are touched, so a restart replays what is left."""
+        now = self.clock() if now is None else now
+        self.checkpoint()
+        upto = self.log.last_seq()
+        deleted = self.log.compact(now - parse_duration(self.settings.retention), upto)
+        thinned = self.log.thin(now - parse_duration(self.settings.retention_quiet), upto)
+        return {"thinned": thinned, "deleted": deleted}
+
+    def erase(self, tenant: str, kind: str, value: str, *, raw: bool = False) -> dict[str, int]:
+        """Delete one entity's data on request: redact its journal records, drop its
+        feature state, list entries and labels, then snapshot without it."""
+        if kind not in INDEXED_KINDS:
+            raise ConfigError(f"erasure is by one of {', '.join(INDEXED_KINDS)}; got {kind!r}")
+        value = self.entity_value(tenant, kind, value, raw)
+        counts = self.log.erase(tenant, kind, value)
+        counts["state"] = self.store.forget(value)
+        counts["list_entries"] = self.lists.forget(kind, value, tenant)
+        if self.log.durable:
+            self.checkpoint()
+        return counts

@@ -1,0 +1,207 @@
+"""Ruleset versions and their audit trail: upload, validate, publish, roll back, run in
+shadow, promote.
+
+A version is a whole rules.yaml for the running pack, checked before it is stored. What
+runs is folded from the trail of changes: ``publish`` / ``rollback`` / ``promote`` set the
+champion, ``shadow`` sets a challenger (evaluated beside the champion, recorded, never
+enforced), ``unshadow`` drops it. Every change carries who, when, and a hash chained to
+the one before (as the journal does), so ``shopguard audit verify`` finds any edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from shopguard.errors import ConfigError
+from shopguard.rules.ruleset import RuleSet
+from shopguard.state.chain import GENESIS, ChainReport, link
+
+if TYPE_CHECKING:
+    from shopguard.config import Pack
+
+ACTIONS = ("upload", "publish", "rollback", "shadow", "unshadow", "promote")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions(number INTEGER PRIMARY KEY, digest TEXT NOT NULL,
+  text TEXT NOT NULL, note TEXT NOT NULL, author TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS changes(id INTEGER PRIMARY KEY, action TEXT NOT NULL,
+  number INTEGER, actor TEXT NOT NULL, at REAL NOT NULL, digest TEXT NOT NULL,
+  content BLOB NOT NULL, chain BLOB NOT NULL);
+"""
+
+
+class Version(msgspec.Struct, frozen=True):
+    number: int
+    digest: str  # SHA-256 of the text
+    note: str
+    author: str
+    at: float
+    text: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"r{self.number}+{self.digest[:10]}"
+
+
+class Change(msgspec.Struct, frozen=True):
+    id: int
+    action: str
+    number: int | None
+    actor: str
+    at: float
+
+
+class Standing(msgspec.Struct, frozen=True):
+    """What runs: the champion (None: the pack's own rules) and the challenger."""
+
+    champion: int | None = None
+    challenger: int | None = None
+    previous: list[int] = []  # earlier champions, newest last: where rollback goes
+
+
+def _content(action: str, number: int | None, actor: str, at: float, digest: str) -> bytes:
+    text = f"{action}\x1f{number}\x1f{actor}\x1f{at!r}\x1f{digest}"
+    return hashlib.sha256(text.encode()).digest()
+
+
+class RulesetStore:
+    def __init__(self, path: str | Path, clock: object = time.time) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._clock = clock if callable(clock) else time.time
+
+    # -- reading ------------------------------------------------------------------------
+    def versions(self) -> list[Version]:
+        rows = self._db.execute("SELECT number, digest, note, author, at FROM versions ORDER BY 1")
+        return [Version(*row) for row in rows]
+
+    def version(self, number: int) -> Version | None:
+        row = self._db.execute("SELECT * FROM versions WHERE number = ?", (number,)).fetchone()
+        return None if row is None else Version(row[0], row[1], row[3], row[4], row[5], row[2])
+
+    def changes(self) -> list[Change]:
+        rows = self._db.execute("SELECT id, action, number, actor, at FROM changes ORDER BY id")
+        return [Change(*row) for row in rows]
+
+    def standing(self) -> Standing:
+        champion: int | None = None
+        challenger: int | None = None
+        previous: list[int] = []
+        for change in self.changes():
+            n = change.number
+            if change.action in ("publish", "promote") and n is not None:
+                if champion is not None:
+                    previous.append(champion)
+                champion = n
+                challenger = None if challenger == n else challenger
+            elif change.action == "rollback":
+                champion = previous.pop() if previous else None
+            elif change.action == "shadow":
+                challenger = n
+            elif change.action == "unshadow":
+                challenger = None
+        return Standing(champion, challenger, previous)
+
+    # -- changing -----------------------------------------------------------------------
+    def upload(self, text: str, author: str, note: str = "") -> Version:
+        """Store a new version (the caller has compiled it against the pack first)."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        at = self._clock()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = self._db.execute(
+                "INSERT INTO versions(digest, text, note, author, at) VALUES (?,?,?,?,?)",
+                (digest, text, note, author, at),
+            )
+            number = int(cursor.lastrowid or 0)
+            self._record("upload", number, author, at, digest)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return Version(number, digest, note, author, at, text)
+
+    def change(self, action: str, actor: str, number: int | None = None) -> Standing:
+        """Publish, shadow a version; promote the challenger; roll back; unshadow."""
+        standing = self.standing()
+        if action in ("publish", "shadow"):
+            if number is None or self.version(number) is None:
+                raise ConfigError(f"no ruleset version {number}")
+        elif action == "promote":
+            if standing.challenger is None:
+                raise ConfigError("no challenger in shadow to promote")
+            number = standing.challenger
+        elif action == "rollback":
+            if standing.champion is None:
+                raise ConfigError("nothing to roll back: the pack's own rules are running")
+            number = standing.previous[-1] if standing.previous else None
+        elif action != "unshadow":
+            raise ConfigError(f"unknown ruleset action {action!r}; one of {', '.join(ACTIONS)}")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._record(action, number, actor, self._clock(), "")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return self.standing()
+
+    def _record(self, action: str, number: int | None, actor: str, at: float, digest: str) -> None:
+        row = self._db.execute("SELECT chain FROM changes ORDER BY id DESC LIMIT 1").fetchone()
+        previous = GENESIS if row is None else bytes(row[0])
+        content = _content(action, number, actor, at, digest)
+        self._db.execute(
+            "INSERT INTO changes(action, number, actor, at, digest, content, chain)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (action, number, actor, at, digest, content, link(previous, content)),
+        )
+
+    def verify(self) -> ChainReport:
+        """Recompute the trail's chain; an upload's digest must still match its text."""
+        texts = dict(self._db.execute("SELECT number, digest FROM versions"))
+        actual = {
+            n: hashlib.sha256(t.encode()).hexdigest()
+            for n, t in self._db.execute("SELECT number, text FROM versions")
+        }
+        previous, count = GENESIS, 0
+        rows = self._db.execute(
+            "SELECT id, action, number, actor, at, digest, content, chain FROM changes ORDER BY id"
+        )
+        for cid, action, number, actor, at, digest, content, chain in rows:
+            edited = _content(action, number, actor, at, digest) != bytes(content)
+            if action == "upload":
+                edited |= texts.get(number) != digest or actual.get(number) != digest
+            if edited:
+                return ChainReport("ruleset_changes", count, previous.hex(), "record edited", cid)
+            if link(previous, bytes(content)) != bytes(chain):
+                return ChainReport("ruleset_changes", count, previous.hex(), "chain broken", cid)
+            previous, count = bytes(chain), count + 1
+        return ChainReport("ruleset_changes", count, previous.hex())
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def running(pack: Pack, store: RulesetStore) -> tuple[RuleSet, RuleSet | None]:
+    """The champion and challenger rule sets the trail says run (the pack's own rules
+    while nothing was published)."""
+    standing = store.standing()
+    return _compiled(pack, store, standing.champion), (
+        _compiled(pack, store, standing.challenger) if standing.challenger else None
+    )
+
+
+def _compiled(pack: Pack, store: RulesetStore, number: int | None) -> RuleSet:
+    version = store.version(number) if number is not None else None
+    if version is None:
+        return pack.rules
+    return pack.compile_rules(version.text, version.name)

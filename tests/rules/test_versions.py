@@ -1,0 +1,84 @@
+"""Ruleset versions: upload, publish, shadow, promote, roll back; the trail is chained."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from shopguard.errors import ConfigError
+from shopguard.rules.versions import RulesetStore, running
+from tests.conftest import event, make_engine
+
+DENY_SMS = """
+rules:
+  - id: deny_every_sms
+    on: [sms.send]
+    when: hour >= 0
+    action: deny
+    reason: every SMS denied (test)
+"""
+REVIEW_SMS = DENY_SMS.replace("deny_every_sms", "review_every_sms").replace(
+    "action: deny", "action: review"
+)
+
+
+def test_a_bad_version_is_refused_naming_the_rule() -> None:
+    engine = make_engine()
+    with pytest.raises(ConfigError, match="rule deny_every_sms"):
+        engine.pack.compile_rules(DENY_SMS.replace("hour >= 0", "no_such_feature > 1"), "r1")
+
+
+def test_publish_shadow_promote_rollback(tmp_path: Path) -> None:
+    engine = make_engine()
+    store = RulesetStore(tmp_path / "rulesets.db")
+    one = store.upload(DENY_SMS, "alice", "deny all SMS")
+    two = store.upload(REVIEW_SMS, "bob")
+    store.change("publish", "alice", one.number)
+    engine.use_rules(*running(engine.pack, store))
+    first = engine.decide(event("sms.send", "s1", phone="13800000001"))
+    assert first.outcome == "deny" and first.ruleset_version == one.name
+
+    store.change("shadow", "bob", two.number)
+    engine.use_rules(*running(engine.pack, store))
+    shadowed = engine.decide(event("sms.send", "s2", phone="13800000002"))
+    assert shadowed.outcome == "deny" and shadowed.challenger_outcome == "review"
+    assert [r.rule for r in shadowed.shadow] == [f"review_every_sms@{two.name}"]
+
+    assert store.change("promote", "carol").champion == two.number
+    engine.use_rules(*running(engine.pack, store))
+    assert engine.decide(event("sms.send", "s3", phone="13800000003")).outcome == "review"
+
+    standing = store.change("rollback", "carol")
+    assert (standing.champion, standing.challenger) == (one.number, None)
+    assert store.change("rollback", "carol").champion is None  # back to the pack's rules
+    engine.use_rules(*running(engine.pack, store))
+    assert engine.decide(event("sms.send", "s4", phone="13800000004")).outcome == "allow"
+    actions = [(c.action, c.actor) for c in store.changes()]
+    assert actions[:3] == [("upload", "alice"), ("upload", "bob"), ("publish", "alice")]
+    assert store.verify().ok and store.verify().records == 7
+
+
+def test_an_edited_version_or_change_is_found(tmp_path: Path) -> None:
+    store = RulesetStore(tmp_path / "rulesets.db")
+    store.upload(DENY_SMS, "alice")
+    store.change("publish", "alice", 1)
+    db = sqlite3.connect(tmp_path / "rulesets.db")
+    db.execute("UPDATE versions SET text = replace(text, 'deny', 'allow')")
+    db.commit()
+    assert store.verify().problem == "record edited" and store.verify().at == 1
+    db.execute("UPDATE versions SET text = ?", (DENY_SMS,))
+    db.execute("UPDATE changes SET actor = 'mallory' WHERE id = 2")
+    db.commit()
+    assert store.verify().at == 2
+
+
+def test_nothing_to_promote_or_roll_back_is_a_clear_error(tmp_path: Path) -> None:
+    store = RulesetStore(tmp_path / "rulesets.db")
+    with pytest.raises(ConfigError, match="no challenger"):
+        store.change("promote", "alice")
+    with pytest.raises(ConfigError, match="nothing to roll back"):
+        store.change("rollback", "alice")
+    with pytest.raises(ConfigError, match="no ruleset version 9"):
+        store.change("publish", "alice", 9)
