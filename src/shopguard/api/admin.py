@@ -4,6 +4,7 @@ keys of the operator tenant (``default_tenant``) may read or change them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import msgspec
@@ -79,7 +80,9 @@ async def search_decisions(request: Request) -> Response:
             fields[name] = q[name]
     for name in ("before", "limit"):
         if name in q:
-            fields[name] = int(_number(q[name], name))
+            if not re.fullmatch(r"[0-9]{1,18}", q[name]):
+                raise ProblemError(400, "bad-request", f"{name}: a whole number", f"$.query.{name}")
+            fields[name] = int(q[name])
     entity = fields.get("entity")
     if entity and _flag(request, "raw"):
         kind, _, value = entity.partition(":")
@@ -222,7 +225,7 @@ def _change(action: Literal["publish", "shadow", "promote", "rollback", "unshado
 
 
 def _int(text: str) -> int:
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", text):
         raise ProblemError(404, "not-found", "ruleset versions are numbered 1, 2, 3...")
     return int(text)
 
