@@ -14,7 +14,6 @@ from schemathesis import checks
 
 from tests.api.conftest import Api
 
-
 # Built at import: schemathesis parametrizes one test per operation from the document.
 _served = Api(Path(tempfile.mkdtemp(prefix="shopguard-fuzz-")), max_body_bytes=64_000)
 _AUTH = {"Authorization": f"Bearer {_served.shop_admin}"}
