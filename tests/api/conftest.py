@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from shopguard.api import KeyStore, create_app
+from shopguard.console import UserStore
 from shopguard.rules.versions import RulesetStore
 from tests.conftest import make_engine
 
@@ -24,7 +25,10 @@ class Api:
         self.rival = self.keys.create("rival", ["admin"])[1]
         self.rulesets = RulesetStore(tmp / "rulesets.db")
         options.setdefault("operator_tenant", "shop")
-        self.app = create_app(self.engine, self.keys, rulesets=self.rulesets, **options)
+        self.users = UserStore(tmp / "access.db")
+        self.app = create_app(
+            self.engine, self.keys, rulesets=self.rulesets, users=self.users, **options
+        )
 
     @staticmethod
     def auth(key: str) -> dict[str, str]:

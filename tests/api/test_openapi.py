@@ -29,7 +29,8 @@ def test_every_route_is_documented_and_served(api: tuple[Api, TestClient]) -> No
     served, client = api
     doc = client.get("/v1/openapi.json").json()
     for route in served.app.routes:
-        assert isinstance(route, Route)
+        if not isinstance(route, Route) or route.path.startswith("/console"):
+            continue  # the console's pages are HTML, not API
         for method in route.methods or ():
             if method != "HEAD":
                 assert method.lower() in doc["paths"][route.path], (method, route.path)

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from shopguard.api import admin
 from shopguard.api import endpoints as v1
@@ -20,6 +20,7 @@ from shopguard.api.keys import KeyStore
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
+from shopguard.console import UserStore, console_routes
 from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import Event
@@ -201,6 +202,7 @@ def create_app(
     rulesets: RulesetStore | None = None,
     operator_tenant: str = "default",
     compact_every: float = 0.0,
+    users: UserStore | None = None,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
     one decision at a time; a decision takes tens of microseconds)."""
@@ -217,8 +219,11 @@ def create_app(
         keys.close()
         if rulesets is not None:
             rulesets.close()
+        if users is not None:
+            users.close()
 
-    routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
+    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
+    routes += console_routes()
     app = Starlette(
         routes=routes,
         exception_handlers=HANDLERS,
@@ -231,5 +236,6 @@ def create_app(
     app.state.draining = False
     app.state.rulesets = rulesets or RulesetStore(":memory:")
     app.state.operator_tenant = operator_tenant
+    app.state.users = users or UserStore(":memory:")
     app.state.openapi = document(ENDPOINTS)
     return app

@@ -31,6 +31,7 @@ def serve(
     import uvicorn
 
     from shopguard.api import KeyStore, create_app
+    from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
     from shopguard.rules.versions import RulesetStore, running
@@ -58,6 +59,7 @@ def serve(
             rulesets=rulesets,
             operator_tenant=settings.default_tenant,
             compact_every=parse_duration(settings.compact_every),
+            users=UserStore(settings.access_path, parse_duration(settings.console_session)),
         )
         listen = (host or settings.http_host, port or settings.http_port)
         err.print(f"serving on http://{listen[0]}:{listen[1]} (ruleset {engine.rules.version})")
@@ -129,5 +131,42 @@ def keys_revoke(
         if not store.revoke(key_id):
             raise ConfigError(f"no active key {key_id!r}")
         err.print(f"revoked {key_id}")
+
+    guard(run)
+
+
+users_app = typer.Typer(help="Console users (risk analysts).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Option(help="The sign-in name.")],
+    tenant: Annotated[str, typer.Option(help="The tenant whose data the user sees.")],
+    role: Annotated[str, typer.Option(help="analyst, or admin (rulesets, if operator).")] = (
+        "analyst"
+    ),
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Create (or reset) a console user; the password is hashed with scrypt.
+
+    Example: shopguard users create --name alice --tenant default --role admin
+    """
+    from shopguard.console import UserStore
+    from shopguard.errors import ConfigError
+
+    def run() -> None:
+        settings = settings_for(config, data_dir)
+        settings.access_path.parent.mkdir(parents=True, exist_ok=True)
+        users = UserStore(settings.access_path)
+        try:
+            users.create(name, tenant, role, password)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        err.print(f"console user {name} ({role}) for tenant {tenant}")
 
     guard(run)

@@ -53,6 +53,9 @@ def terms(facts: dict[str, Any], decision: Decision) -> list[str]:
         value = facts.get(kind)
         if value is not None:
             out.append(f"{kind}:{value}")
+    campaign = facts.get("campaign")
+    if campaign is not None:  # the console's "top attacked campaigns"
+        out.append(f"campaign:{campaign}")
     return list(dict.fromkeys(out))
 
 

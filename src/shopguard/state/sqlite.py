@@ -244,6 +244,11 @@ class SqliteDecisionLog:
         self.commit()
         return housekeeping.erase(self._db, tenant, kind, value)
 
+    def reader(self) -> sqlite3.Connection:
+        """The connection, everything staged committed: for read-only reports (console)."""
+        self.commit()
+        return self._db
+
     def size(self) -> tuple[int, int]:
         """(records kept, bytes on disk including the WAL)."""
         self.commit()
