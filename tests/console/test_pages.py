@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.api.test_decisions import _event
 from tests.console.conftest import PASSWORD, Console
-from tests.rules.test_versions import DENY_SMS
+from tests.rules.test_versions import DENY_SMS, REVIEW_SMS
 
 
 def _decide(console: Console, event_id: str, **fields: object) -> dict[str, object]:
@@ -85,6 +85,15 @@ def test_rulesets_from_the_console(console: Console) -> None:
     assert console.served.engine.rules.version.startswith("r1+")
     diff = console.client.get("/console/rules", params={"a": "pack", "b": "1"}).text
     assert "+  - id: deny_every_sms" in diff
+    two = {"csrf": csrf, "action": "upload", "text": REVIEW_SMS}
+    console.client.post("/console/rules", data=two)
+    console.client.post("/console/rules", data={"csrf": csrf, "action": "shadow", "number": "2"})
+    sms = {"type": "sms.send", "event_id": "sms-1", "tenant": "shop", "phone": "13800000001"}
+    key = console.served.auth(console.served.shop_admin)
+    console.client.post("/v1/decisions", json={**sms, "time": "2025-03-01T10:00:00Z"}, headers=key)
+    assert "review_every_sms@r2+" in console.client.get("/console/rules").text  # shadow hits
+    overview = console.client.get("/console").text
+    assert "deny_every_sms</td><td>1</td>" in overview  # top rules
     bad = {"csrf": csrf, "action": "upload", "text": DENY_SMS.replace("hour", "nothing")}
     assert "refused: rule deny_every_sms" in console.client.post("/console/rules", data=bad).text
 

@@ -129,14 +129,15 @@ async def overview(request: Request, user: User) -> Response:
         for m in range(int(since // 60) + 1, int(since // 60) + 61)
     ]
     totals = [sum(c[1][i] for c in columns) for i in range(4)]
+    first = queries.first_seq(db, user.tenant, since) if db else 0
     return render(
         request,
         "overview.html",
         user,
         chart=Markup(charts.stacked(columns)),
         totals=dict(zip(queries.OUTCOMES, totals, strict=True)),
-        rules=queries.top_terms(db, user.tenant, "rule:", since) if db else [],
-        campaigns=queries.top_terms(db, user.tenant, "campaign:", since, 1) if db else [],
+        rules=queries.top_terms(db, user.tenant, "rule:", first) if db else [],
+        campaigns=queries.top_terms(db, user.tenant, "campaign:", first, 1) if db else [],
         colours=charts.COLOURS,
     )
 
@@ -214,7 +215,8 @@ async def rules(request: Request, user: User) -> Response:
         form = await request.form()
         message = _rules_action(engine, store, user, form)
     db = _db(request)
-    shadow = queries.top_terms(db, None, "shadow:", float("-inf")) if db else []
+    newest = _engine(request).log.last_seq()
+    shadow = queries.top_terms(db, None, "shadow:", newest - 1_000_000) if db else []
     q = request.query_params
     diff = ""
     if q.get("a") and q.get("b"):

@@ -11,6 +11,7 @@ records after the latest snapshot, which a restart replays.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -20,51 +21,109 @@ from shopguard.lists.store import names_entity
 from shopguard.state.search import DecisionQuery, Found
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS decision_terms(tenant TEXT NOT NULL, term TEXT NOT NULL,
-  seq INTEGER NOT NULL, PRIMARY KEY(tenant, term, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS decision_terms(tenant TEXT NOT NULL, bucket INTEGER NOT NULL,
+  term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tenant, bucket, term, seq))
+  WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions(tenant, time);
 CREATE TABLE IF NOT EXISTS anchors(name TEXT PRIMARY KEY, seq INTEGER NOT NULL,
   chain BLOB NOT NULL);
 """
 THINNED, REDACTED = 2, 1  # values of decisions.redacted
+# The term index is keyed by bucket (seq >> 12) first: new terms land in the newest
+# bucket's small subtree, so a commit dirties a few hundred pages, not one page per term
+# (terms are random pseudonyms). A lookup probes each bucket: ~2,500 probes per 10M.
+BUCKET_BITS = 12
 _OUTCOMES = {"allow": 0, "review": 1, "challenge": 2, "deny": 3}
 _facts_encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
 
+def bucket(seq: int) -> int:
+    return seq >> BUCKET_BITS
+
+
+def term_seqs(db: sqlite3.Connection, tenant: str, term: str, below: int) -> Iterator[int]:
+    """The seqs indexed under ``term``, newest first, below ``below``."""
+    low = db.execute("SELECT MIN(seq) FROM decisions").fetchone()[0] or 0
+    for b in range(bucket(below - 1), bucket(low) - 1, -1):
+        rows = db.execute(
+            "SELECT seq FROM decision_terms WHERE tenant = ? AND bucket = ? AND term = ?"
+            " AND seq < ? ORDER BY seq DESC",
+            (tenant, b, term, below),
+        )
+        yield from (seq for (seq,) in rows)
+
+
 def search(db: sqlite3.Connection, q: DecisionQuery) -> Found:
-    where = ["d.tenant = ?", "d.time >= ?", "d.time < ?", "d.redacted != 2"]
+    where = ["tenant = ?", "time >= ?", "time < ?", "redacted != 2"]
     params: list[Any] = [q.tenant, q.since, q.until]
     if q.outcome is not None:
-        where.append("d.outcome = ?")
+        where.append("outcome = ?")
         params.append(_OUTCOMES[q.outcome])
-    if q.before is not None:
-        where.append("d.seq < ?")
-        params.append(q.before)
-    source = "decisions d"
-    wanted = [t for t in (q.entity, q.rule and f"rule:{q.rule}", q.shadow and f"shadow:{q.shadow}")]
-    for i, term in enumerate(t for t in wanted if t):
-        source += f" JOIN decision_terms t{i} ON t{i}.tenant = d.tenant AND t{i}.seq = d.seq"
-        where.append(f"t{i}.term = ?")
+    terms = (q.entity, q.rule and f"rule:{q.rule}", q.shadow and f"shadow:{q.shadow}")
+    wanted: list[str] = [t for t in terms if t]
+    for term in wanted[1:]:
+        where.append(
+            "EXISTS (SELECT 1 FROM decision_terms t WHERE t.tenant = decisions.tenant"
+            f" AND t.bucket = decisions.seq >> {BUCKET_BITS} AND t.term = ?"
+            " AND t.seq = decisions.seq)"
+        )
         params.append(term)
-    sql = f"SELECT d.seq, d.decision FROM {source} WHERE {' AND '.join(where)}"
-    rows = db.execute(f"{sql} ORDER BY d.seq DESC LIMIT ?", (*params, q.limit + 1)).fetchall()
+    top = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0])
+    below = top if q.before is None else min(q.before, top)
+    select = f"SELECT seq, decision FROM decisions WHERE {' AND '.join(where)}"
+    rows: list[tuple[int, bytes]] = []
+    if not wanted:
+        sql = f"{select} AND seq < ? ORDER BY seq DESC LIMIT ?"
+        rows = db.execute(sql, (*params, below, q.limit + 1)).fetchall()
+    else:
+        chunk: list[int] = []
+        for seq in term_seqs(db, q.tenant, wanted[0], below):
+            chunk.append(seq)
+            if len(chunk) == 256:
+                rows += _fetch(db, select, params, chunk)
+                chunk = []
+                if len(rows) > q.limit:
+                    break
+        if chunk:
+            rows += _fetch(db, select, params, chunk)
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     decisions = [decision_decoder.decode(raw) for _, raw in rows]
     return Found(decisions, rows[-1][0] if more else None)
 
 
+def _fetch(
+    db: sqlite3.Connection, select: str, params: list[Any], seqs: list[int]
+) -> list[tuple[int, bytes]]:
+    marks = ",".join("?" * len(seqs))
+    sql = f"{select} AND seq IN ({marks}) ORDER BY seq DESC"
+    return db.execute(sql, (*params, *seqs)).fetchall()
+
+
 def thin(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
-    """Drop the bodies of quiet allowed records older than ``before_time``."""
-    cursor = db.execute(
-        "UPDATE decisions SET facts = x'', decision = x'', redacted = 2 WHERE seq <= ?"
-        " AND time < ? AND outcome = 0 AND redacted = 0 AND NOT EXISTS (SELECT 1 FROM"
-        " decision_terms t WHERE t.tenant = decisions.tenant AND t.seq = decisions.seq"
-        " AND t.term LIKE 'rule:%')",
-        (upto_seq, before_time),
-    )
-    return cursor.rowcount
+    """Drop the bodies and index terms of quiet allowed records older than
+    ``before_time``; their seq, hashes and event id stay."""
+    db.execute("BEGIN")
+    try:
+        # seq is unique across tenants: one pass over the rule terms, not a probe per row
+        db.execute(
+            "CREATE TEMP TABLE quiet AS SELECT seq FROM decisions WHERE seq <= ? AND time < ?"
+            " AND outcome = 0 AND redacted = 0 AND seq NOT IN (SELECT seq FROM decision_terms"
+            " WHERE seq <= ? AND term >= 'rule:' AND term < 'rule;')",
+            (upto_seq, before_time, upto_seq),
+        )
+        thinned = db.execute(
+            "UPDATE decisions SET facts = x'', decision = x'', redacted = 2"
+            " WHERE seq IN (SELECT seq FROM quiet)"
+        ).rowcount
+        db.execute("DELETE FROM decision_terms WHERE seq IN (SELECT seq FROM quiet)")
+        db.execute("DROP TABLE quiet")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return int(thinned)
 
 
 def compact(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
@@ -96,12 +155,8 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
     """Redact every journal record naming this pseudonym: the value and the analyst
     masks go, the hashes stay (``verify`` still links the chain). Returns counts."""
     term = f"{kind}:{value}"
-    seqs = [
-        r[0]
-        for r in db.execute(
-            "SELECT seq FROM decision_terms WHERE tenant = ? AND term = ?", (tenant, term)
-        )
-    ]
+    top = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0])
+    seqs = list(term_seqs(db, tenant, term, top))
     db.execute("PRAGMA secure_delete = ON")  # overwrite the old bytes, not just unlink them
     db.execute("BEGIN")
     try:
@@ -117,7 +172,10 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
                 "UPDATE decisions SET facts = ?, decision = ?, redacted = 1 WHERE seq = ?",
                 (_facts_encoder.encode(facts), decision_encoder.encode(decision), seq),
             )
-        db.execute("DELETE FROM decision_terms WHERE tenant = ? AND term = ?", (tenant, term))
+        db.executemany(
+            "DELETE FROM decision_terms WHERE tenant = ? AND bucket = ? AND term = ? AND seq = ?",
+            [(tenant, bucket(seq), term, seq) for seq in seqs],
+        )
         ops = 0
         for op_id, raw in db.execute("SELECT id, op FROM list_ops WHERE redacted = 0").fetchall():
             if names_entity(raw, tenant, kind, value):

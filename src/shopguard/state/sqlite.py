@@ -74,7 +74,7 @@ class SqliteDecisionLog:
         self._rows: list[tuple[object, ...]] = []
         self._ops: list[tuple[int | None, bytes, bytes, bytes]] = []
         self._alerts: list[tuple[int, bytes]] = []
-        self._terms: list[tuple[str, str, int]] = []
+        self._terms: list[tuple[str, int, str, int]] = []
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
         self._seq = int(row[0])
         self._head = self._last_chain("SELECT chain FROM decisions ORDER BY seq DESC LIMIT 1")
@@ -125,7 +125,8 @@ class SqliteDecisionLog:
         self._head = link(self._head, content)
         self._rows.append((*row, r.facts.get("merchant"), gross, stake, content, self._head))
         if r.decision is not None:
-            self._terms.extend((r.tenant, t, r.seq) for t in terms(r.facts, r.decision))
+            where = (r.tenant, r.seq >> housekeeping.BUCKET_BITS)
+            self._terms.extend((*where, t, r.seq) for t in terms(r.facts, r.decision))
         for op in r.list_ops:
             self._stage_op(r.seq, op)
         if r.alert is not None:
@@ -147,7 +148,7 @@ class SqliteDecisionLog:
         db.execute("BEGIN")
         try:
             db.executemany(_INSERT, self._rows)
-            db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?)", self._terms)
+            db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
                 db.executemany(
                     "INSERT INTO list_ops(seq, op, content, chain) VALUES (?,?,?,?)", self._ops
