@@ -39,8 +39,18 @@ def test_an_untouched_journal_verifies_and_prints_its_heads(tmp_path: Path) -> N
         ("UPDATE decisions SET outcome = 0 WHERE seq = 7", "record edited at 7"),
         ("DELETE FROM decisions WHERE seq = 4", "records deleted at 4"),
         ("UPDATE list_ops SET op = CAST('{}' AS BLOB) WHERE id = 1", "list_ops"),
+        ("UPDATE decisions SET outcome = 0, redacted = 1 WHERE seq = 6", "record edited at 6"),
+        ("UPDATE decisions SET outcome = 0, redacted = 2 WHERE seq = 5", "record edited at 5"),
+        ("UPDATE list_ops SET op = x'', redacted = 1 WHERE id = 1", "list_ops"),
     ],
-    ids=["edited", "deleted", "list change edited"],
+    ids=[
+        "edited",
+        "deleted",
+        "list change edited",
+        "edited, passed off as erased",
+        "edited, passed off as thinned",
+        "list change blanked",
+    ],
 )
 def test_an_edited_or_deleted_record_is_found(tmp_path: Path, tampering: str, found: str) -> None:
     path = _journal(tmp_path)

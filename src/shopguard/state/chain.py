@@ -6,7 +6,8 @@ share an encoding); ``chain`` is SHA-256(previous chain || content), from 32 zer
 ``verify`` recomputes both, in order, and names the first record that was edited (its
 content no longer matches), deleted (a gap, or a chain that no longer links), or
 inserted (a chain that does not link). A record redacted on an erasure request keeps its
-content hash, so the chain still verifies while the personal data is gone. Deleting the
+content hash, so the chain still verifies while the personal data is gone; it must be
+covered by an entry of the redaction chain (state/redactions.py), or it counts as edited. Deleting the
 newest records leaves a shorter valid chain: keep the head hash ``verify`` prints
 somewhere else (a ticket, a partner) to catch that too. Compaction deletes the oldest
 records and keeps the last one's chain hash as an anchor, where verification starts.
@@ -17,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+if TYPE_CHECKING:
+    from shopguard.state.redactions import Allowed
 
 GENESIS = bytes(32)
 
@@ -63,10 +67,13 @@ class ChainReport(msgspec.Struct):
 
 
 def verify(db: sqlite3.Connection) -> list[ChainReport]:
-    return [_decisions(db), _list_ops(db)]
+    from shopguard.state import redactions
+
+    report, allowed = redactions.verify(db)
+    return [_decisions(db, allowed), _list_ops(db, allowed), report]
 
 
-def _decisions(db: sqlite3.Connection) -> ChainReport:
+def _decisions(db: sqlite3.Connection, allowed: Allowed) -> ChainReport:
     anchor = db.execute("SELECT seq, chain FROM anchors WHERE name = 'decisions'").fetchone()
     previous, expected_seq, count = GENESIS, None, 0
     if anchor is not None:
@@ -80,7 +87,10 @@ def _decisions(db: sqlite3.Connection) -> ChainReport:
         seq, content, chain, redacted = row[0], bytes(row[8]), bytes(row[9]), row[10]
         if expected_seq is not None and seq != expected_seq:
             return ChainReport("decisions", count, previous.hex(), "records deleted", expected_seq)
-        if not redacted and decision_content(row) != content:
+        if redacted:
+            if not allowed.decision(seq, row[3], row[5], redacted):
+                return ChainReport("decisions", count, previous.hex(), "record edited", seq)
+        elif decision_content(row) != content:
             return ChainReport("decisions", count, previous.hex(), "record edited", seq)
         if link(previous, content) != chain:
             return ChainReport("decisions", count, previous.hex(), "chain broken", seq)
@@ -88,14 +98,15 @@ def _decisions(db: sqlite3.Connection) -> ChainReport:
     return ChainReport("decisions", count, previous.hex())
 
 
-def _list_ops(db: sqlite3.Connection) -> ChainReport:
+def _list_ops(db: sqlite3.Connection, allowed: Allowed) -> ChainReport:
     rows = db.execute(
         "SELECT id, seq, op, content, chain, redacted FROM list_ops WHERE chain IS NOT NULL"
         " ORDER BY id"
     )
     previous, count = GENESIS, 0
     for op_id, seq, op, content, chain, redacted in rows:
-        if not redacted and op_content(seq, bytes(op)) != bytes(content):
+        edited = op_id not in allowed.ops if redacted else op_content(seq, bytes(op)) != content
+        if edited:
             return ChainReport("list_ops", count, previous.hex(), "record edited", op_id)
         if link(previous, bytes(content)) != bytes(chain):
             return ChainReport("list_ops", count, previous.hex(), "chain broken", op_id)

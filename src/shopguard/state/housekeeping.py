@@ -18,9 +18,12 @@ import msgspec
 
 from shopguard.decision import decision_decoder, decision_encoder
 from shopguard.lists.store import names_entity
+from shopguard.state import redactions
 from shopguard.state.search import DecisionQuery, Found
 
-SCHEMA = """
+SCHEMA = (
+    redactions.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS decision_terms(tenant TEXT NOT NULL, bucket INTEGER NOT NULL,
   term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tenant, bucket, term, seq))
   WITHOUT ROWID;
@@ -28,6 +31,7 @@ CREATE INDEX IF NOT EXISTS decisions_time ON decisions(tenant, time);
 CREATE TABLE IF NOT EXISTS anchors(name TEXT PRIMARY KEY, seq INTEGER NOT NULL,
   chain BLOB NOT NULL);
 """
+)
 THINNED, REDACTED = 2, 1  # values of decisions.redacted
 # The term index is keyed by bucket (seq >> 12) first: new terms land in the newest
 # bucket's small subtree, so a commit dirties a few hundred pages, not one page per term
@@ -119,6 +123,8 @@ def thin(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
         ).rowcount
         db.execute("DELETE FROM decision_terms WHERE seq IN (SELECT seq FROM quiet)")
         db.execute("DROP TABLE quiet")
+        if thinned:
+            redactions.record(db, "thin", upto=upto_seq, before=before_time)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -176,11 +182,12 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
             "DELETE FROM decision_terms WHERE tenant = ? AND bucket = ? AND term = ? AND seq = ?",
             [(tenant, bucket(seq), term, seq) for seq in seqs],
         )
-        ops = 0
+        ops = []
         for op_id, raw in db.execute("SELECT id, op FROM list_ops WHERE redacted = 0").fetchall():
             if names_entity(raw, tenant, kind, value):
                 db.execute("UPDATE list_ops SET op = x'', redacted = 1 WHERE id = ?", (op_id,))
-                ops += 1
+                ops.append(op_id)
+        redactions.record(db, "erase", seqs, ops)
         labels = db.execute(
             "DELETE FROM labels WHERE tenant = ? AND json_extract(label, '$.entity') = ?"
             " AND json_extract(label, '$.entity_kind') = ?",
@@ -193,4 +200,4 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
     finally:
         db.execute("PRAGMA secure_delete = OFF")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
-    return {"decisions": len(seqs), "list_ops": ops, "labels": int(labels)}
+    return {"decisions": len(seqs), "list_ops": len(ops), "labels": int(labels)}
