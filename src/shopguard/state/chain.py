@@ -7,10 +7,11 @@ share an encoding); ``chain`` is SHA-256(previous chain || content), from 32 zer
 content no longer matches), deleted (a gap, or a chain that no longer links), or
 inserted (a chain that does not link). A record redacted on an erasure request keeps its
 content hash, so the chain still verifies while the personal data is gone; it must be
-covered by an entry of the redaction chain (state/redactions.py), or it counts as edited. Deleting the
-newest records leaves a shorter valid chain: keep the head hash ``verify`` prints
-somewhere else (a ticket, a partner) to catch that too. Compaction deletes the oldest
-records and keeps the last one's chain hash as an anchor, where verification starts.
+covered by an entry of the redaction chain (state/redactions.py), or it counts as
+edited. Deleting the newest records leaves a shorter valid chain: keep the head hash
+``verify`` prints somewhere else (a ticket, a partner) to catch that too. Compaction
+deletes the oldest records and keeps the last one's chain hash as an anchor, where
+verification starts.
 """
 
 from __future__ import annotations
