@@ -38,6 +38,7 @@ class Decision(msgspec.Struct, omit_defaults=True):
     features: dict[str, Any] = {}  # non-PII values the fired rules read
     display: dict[str, str] = {}  # masks for analysts: 138****5678
     model_score: float | None = None
+    challenger_score: float | None = None  # a challenger model's score, in shadow
     recommendations: list[str] = []  # operator actions fired rules suggest: pause_campaign
     trace: list[str] = []  # rules or models that errored and were skipped
 

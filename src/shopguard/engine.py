@@ -23,13 +23,14 @@ from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import InvalidEvent
+from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
 from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
+from shopguard.model.registry import registered_scorers
 from shopguard.operations import Operations
 from shopguard.outcome import Action, Outcome
 from shopguard.rules.ruleset import RuleHit, RuleSet
@@ -41,6 +42,7 @@ ENGINE_VERSION = __version__
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
+_EXPLAIN_SKIPS = _NOT_SHOWN | {"score", "_listed"}
 RawEvent = bytes | str | dict[str, Any] | BaseEvent
 
 
@@ -89,7 +91,13 @@ class Engine(Operations):
         )
         self.rules = pack.rules
         self.challenger: RuleSet | None = None
-        self.scorer = scorer or NoScorer()
+        self.scorer: Scorer = NoScorer()
+        self.challenger_scorer: Scorer | None = None
+        if scorer is None and settings.model == "registry":
+            scorer, self.challenger_scorer = registered_scorers(settings.models_path)
+        self._check_model(scorer or self.scorer)
+        self._check_model(self.challenger_scorer)
+        self.scorer = scorer or self.scorer
         self.plans = self._plans()
         self.policy = pack.policy
         self._simulate = self.policy.mode == "simulate"
@@ -124,8 +132,23 @@ class Engine(Operations):
             needed = {t: set(self.features.specs) for t in needed}
         for names in needed.values():
             names.update(self.scorer.features)
+            if self.challenger_scorer is not None:
+                names.update(self.challenger_scorer.features)
             names.intersection_update(self.features.specs)
         return self.features.compile(needed)
+
+    def _check_model(self, scorer: Scorer | None) -> None:
+        """A model may read only what the engine computes: fail at load, naming the rest."""
+        unknown = sorted(set(scorer.features) - set(self.pack.schema)) if scorer else []
+        if scorer is not None and unknown:
+            raise ConfigError(f"model {scorer.name} reads what the engine lacks: {unknown}")
+
+    def use_models(self, champion: Scorer | None, challenger: Scorer | None = None) -> None:
+        """Swap the champion model (None: no model) and the one scoring in shadow."""
+        self._check_model(champion)
+        self._check_model(challenger)
+        self.scorer, self.challenger_scorer = champion or NoScorer(), challenger
+        self.plans = self._plans()
 
     def use_rules(self, champion: RuleSet, challenger: RuleSet | None = None) -> None:
         """Swap the rules between two events (a published ruleset version), with an
@@ -188,7 +211,7 @@ class Engine(Operations):
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
         trace: list[str] = []
-        model_score = None
+        model_score = challenger_score = None
         challenger_outcome = None
         challenger_hits: list[RuleHit] = []
         decisive = listed[0] if listed and listed[0].list != "watch" else None
@@ -215,6 +238,8 @@ class Engine(Operations):
                 except Exception as exc:  # a failing model is traced, never fatal
                     trace.append(f"model {self.scorer.name}: {type(exc).__name__}: {exc}")
                 scope["score"] = model_score
+            if self.challenger_scorer is not None:
+                challenger_score = self._shadow_score(scope, trace)
             hits, shadow, errors = self.rules.evaluate(event_type, scope)
             if errors:
                 trace.extend(f"rule {rid}: {msg}" for rid, msg in errors)
@@ -256,6 +281,7 @@ class Engine(Operations):
             features=values,
             display=display,
             model_score=model_score,
+            challenger_score=challenger_score,
             trace=trace,
             recommendations=_recommendations(hits) if hits else [],
         )
@@ -271,6 +297,14 @@ class Engine(Operations):
             version = self.challenger.version if self.challenger else ""
             out += [_challenger_reason(h, version) for h in challenger]
         return out
+
+    def _shadow_score(self, scope: dict[str, Any], trace: list[str]) -> float | None:
+        assert self.challenger_scorer is not None
+        try:
+            return self.challenger_scorer.score(scope)
+        except Exception as exc:  # traced like the champion's
+            trace.append(f"challenger model {self.challenger_scorer.name}: {exc}")
+            return None
 
     def _challenge(
         self, event_type: str, scope: dict[str, Any], model_score: float | None, trace: list[str]
@@ -292,8 +326,12 @@ class Engine(Operations):
         shadow: list[RuleHit],
         values: dict[str, Any],
     ) -> dict[str, Any]:
-        if self._explain:
-            return values
+        if self._explain:  # every value a rule or model could read: what datasets are made of
+            return {
+                k: v
+                for k, v in scope.items()
+                if k not in _EXPLAIN_SKIPS and (v is None or isinstance(v, int | float))
+            }
         names: set[str] = set()
         for hit in (*hits, *shadow):
             names |= hit.rule.when.names

@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_batch: int = 1000
     max_inflight: int = 512
     default_tenant: str = "default"
+    model: str = "none"
     retention: str = "180d"
     retention_quiet: str = "30d"
     compact_every: str = "1h"
@@ -52,6 +53,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     def access_path(self) -> Path:
         """The API keys and console users of this data directory."""
         return Path(self.data_dir) / "access.db"
+
+    @property
+    def models_path(self) -> Path:
+        """Registered models (model/registry.py)."""
+        return Path(self.data_dir) / "models"
 
     @property
     def rulesets_path(self) -> Path:

@@ -1,0 +1,145 @@
+"""`shopguard train` and `shopguard models`: fit a LightGBM model on a training set,
+register it with its card, and choose which model scores (champion) or shadows
+(challenger)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, settings_for
+
+if TYPE_CHECKING:  # numpy loads only for the commands that need it
+    import numpy as np
+    from numpy.typing import NDArray
+
+models_app = typer.Typer(help="Registered models: champion, challenger.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+SKIPPED = ("label", "time", "event_id", "type", "tenant")
+
+
+@app.command()
+def train(
+    dataset: Annotated[Path, typer.Argument(help="A Parquet training set (shopguard dataset).")],
+    label: Annotated[str, typer.Option(help="The 0/1 column to learn.")] = "label",
+    time_column: Annotated[str, typer.Option("--time", help="Event time column.")] = "time",
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated columns; default: every numeric one.")
+    ] = None,
+    valid_share: Annotated[float, typer.Option(help="Newest share kept for validation.")] = 0.2,
+    note: Annotated[str, typer.Option(help="Stored in the model card.")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Fit LightGBM with time-based validation (the newest rows), early stopping and the
+    class imbalance weighed in; register the model with its card (data window, features,
+    metrics, threshold table). It scores nothing until made champion or challenger.
+
+    Example: shopguard train train.parquet --note "july, 7-day label delay"
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from shopguard.errors import ConfigError
+    from shopguard.model.registry import ModelRegistry
+    from shopguard.model.train import fit
+
+    def run() -> None:
+        table = pq.read_table(dataset)
+        names = (
+            features.split(",")
+            if features
+            else [
+                f.name
+                for f in table.schema
+                if f.name not in SKIPPED and (f.type.num_fields == 0) and _numeric(f.type)
+            ]
+        )
+        missing = sorted({*names, label, time_column} - set(table.column_names))
+        if missing:
+            raise ConfigError(f"{dataset}: no column(s) {missing}")
+        x = np.column_stack([_floats(table.column(n)) for n in names])
+        y, when = _floats(table.column(label)), _floats(table.column(time_column))
+        with err.status(f"training on {len(y):,} rows, {len(names)} features"):
+            text, card = fit(x, y, when, names, f"{label} == 1", valid_share)
+        card.note = note
+        settings = settings_for(config, data_dir)
+        card = ModelRegistry(settings.models_path).register(text, card, "cli")
+        err.print(
+            f"registered {card.version}: ROC-AUC {card.metrics['roc_auc']:.4f}, average"
+            f" precision {card.metrics['average_precision']:.4f} on the validation window"
+            f" ({card.rows['valid']:,} rows), {card.best_iteration} trees"
+        )
+        typer.echo(card.version)
+
+    guard(run)
+
+
+def _numeric(kind: Any) -> bool:
+    import pyarrow as pa
+
+    types = pa.types
+    return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_boolean(kind))
+
+
+def _floats(column: Any) -> NDArray[np.float64]:
+    import numpy as np
+
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+@models_app.command("list")
+def models_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """Registered models with their validation metrics; ★ champion, ☾ challenger."""
+    from shopguard.model.registry import ModelRegistry
+
+    def run() -> None:
+        registry = ModelRegistry(settings_for(config, data_dir).models_path)
+        standing = registry.standing()
+        table = Table("", "version", "features", "trees", "ROC-AUC", "avg precision", "note")
+        for version in registry.versions():
+            card = registry.card(version)
+            mark = (
+                "★"
+                if version == standing.champion
+                else "☾"
+                if version == standing.challenger
+                else ""
+            )
+            table.add_row(
+                mark,
+                version,
+                str(len(card.features)),
+                str(card.best_iteration),
+                f"{card.metrics['roc_auc']:.4f}",
+                f"{card.metrics['average_precision']:.4f}",
+                card.note,
+            )
+        err.print(table)
+
+    guard(run)
+
+
+@models_app.command("use")
+def models_use(
+    action: Annotated[str, typer.Argument(help="champion, challenger, promote or retire.")],
+    version: Annotated[str | None, typer.Argument(help="m1, m2... (champion/challenger)")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Make a version champion (scores decisions) or challenger (scores in shadow),
+    promote the challenger, or retire it. A running server picks it up on restart.
+
+    Example: shopguard models use challenger m3 && shopguard models use promote
+    """
+    from shopguard.model.registry import ModelRegistry
+
+    def run() -> None:
+        registry = ModelRegistry(settings_for(config, data_dir).models_path)
+        standing = registry.change(action, "cli", version)
+        err.print(f"champion {standing.champion or '-'}, challenger {standing.challenger or '-'}")
+
+    guard(run)

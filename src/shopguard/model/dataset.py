@@ -1,0 +1,52 @@
+"""Training sets from replay: the same engine decides history with ``explain`` on, and
+each event's row is exactly the values its decision saw (numeric facts and features, as
+of before the event), plus the label. There is no second feature code path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from shopguard.engine import Engine, RawEvent
+from shopguard.errors import ConfigError
+
+
+def build(
+    engine: Engine,
+    events: Iterable[RawEvent],
+    labels: Mapping[str, int],
+    types: set[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pa.Table:
+    """One row per decided event of ``types`` (all when None): event_id, tenant, type,
+    time, label (``labels[event_id]``, 0 when absent), then every value in sorted order."""
+    if not engine.settings.explain:
+        raise ConfigError("datasets need an engine built with explain: true")
+    rows: list[dict[str, Any]] = []
+    for i, event in enumerate(events):
+        decision = engine.decide(event)
+        if progress is not None and i % 10_000 == 0:
+            progress(i)
+        if types is not None and decision.type not in types:
+            continue
+        row: dict[str, Any] = {name: _number(v) for name, v in decision.features.items()}
+        row.update(
+            event_id=decision.event_id,
+            tenant=decision.tenant,
+            type=decision.type,
+            time=decision.time,
+            label=labels.get(decision.event_id, 0),
+        )
+        rows.append(row)
+    names = sorted({name for row in rows for name in row} - set(_HEAD))
+    columns = {name: [row.get(name) for row in rows] for name in (*_HEAD, *names)}
+    return pa.table(columns)
+
+
+_HEAD = ("event_id", "tenant", "type", "time", "label")
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
