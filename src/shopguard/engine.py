@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from shopguard.champions import Champions
 from shopguard.config import Pack, load_pack
 from shopguard.decision import Decision, Reason
 from shopguard.desensitize import Desensitizer, KeyRing
@@ -23,7 +24,7 @@ from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.errors import InvalidEvent
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent
 from shopguard.features.plan import FeaturePlan, TypePlan
@@ -46,24 +47,12 @@ _EXPLAIN_SKIPS = _NOT_SHOWN | {"score", "_listed"}
 RawEvent = bytes | str | dict[str, Any] | BaseEvent
 
 
-def _reason(hit: RuleHit) -> Reason:
-    rule = hit.rule
-    return Reason(rule.id, rule.code, str(rule.action), rule.score, hit.reason, list(rule.tags))
-
-
-def _challenger_reason(hit: RuleHit, version: str) -> Reason:
-    """A challenger's hit, recorded in shadow as ``<rule id>@<its version>``."""
-    reason = _reason(hit)
-    reason.rule = f"{reason.rule}@{version}"
-    return reason
-
-
 def _recommendations(hits: list[RuleHit]) -> list[str]:
     """What fired active rules suggest operators do, each once, in rule order."""
     return list(dict.fromkeys(r for h in hits for r in h.rule.recommend))
 
 
-class Engine(Operations):
+class Engine(Champions, Operations):
     def __init__(
         self,
         pack: Pack,
@@ -136,25 +125,6 @@ class Engine(Operations):
                 names.update(self.challenger_scorer.features)
             names.intersection_update(self.features.specs)
         return self.features.compile(needed)
-
-    def _check_model(self, scorer: Scorer | None) -> None:
-        """A model may read only what the engine computes: fail at load, naming the rest."""
-        unknown = sorted(set(scorer.features) - set(self.pack.schema)) if scorer else []
-        if scorer is not None and unknown:
-            raise ConfigError(f"model {scorer.name} reads what the engine lacks: {unknown}")
-
-    def use_models(self, champion: Scorer | None, challenger: Scorer | None = None) -> None:
-        """Swap the champion model (None: no model) and the one scoring in shadow."""
-        self._check_model(champion)
-        self._check_model(challenger)
-        self.scorer, self.challenger_scorer = champion or NoScorer(), challenger
-        self.plans = self._plans()
-
-    def use_rules(self, champion: RuleSet, challenger: RuleSet | None = None) -> None:
-        """Swap the rules between two events (a published ruleset version), with an
-        optional challenger evaluated in shadow. Feature state is untouched."""
-        self.rules, self.challenger = champion, challenger
-        self.plans = self._plans()
 
     @classmethod
     def from_config(
@@ -247,7 +217,7 @@ class Engine(Operations):
             if model_score is not None:
                 total += self.policy.model.weight * model_score
             action = self.policy.decide([h.rule.action for h in hits], total, model_score)
-            reasons = [_reason(h) for h in hits]
+            reasons = [h.as_reason() for h in hits]
             if self.challenger is not None:
                 challenger_hits, challenger_outcome = self._challenge(
                     event_type, scope, model_score, trace
@@ -290,34 +260,6 @@ class Engine(Operations):
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(dedupe_key, seq, facts["time"])
         return decision
-
-    def _shadow_reasons(self, shadow: list[RuleHit], challenger: list[RuleHit]) -> list[Reason]:
-        out = [_reason(h) for h in shadow]
-        if challenger:
-            version = self.challenger.version if self.challenger else ""
-            out += [_challenger_reason(h, version) for h in challenger]
-        return out
-
-    def _shadow_score(self, scope: dict[str, Any], trace: list[str]) -> float | None:
-        assert self.challenger_scorer is not None
-        try:
-            return self.challenger_scorer.score(scope)
-        except Exception as exc:  # traced like the champion's
-            trace.append(f"challenger model {self.challenger_scorer.name}: {exc}")
-            return None
-
-    def _challenge(
-        self, event_type: str, scope: dict[str, Any], model_score: float | None, trace: list[str]
-    ) -> tuple[list[RuleHit], str]:
-        """The challenger's active hits and the outcome it would have given."""
-        assert self.challenger is not None
-        hits, _, errors = self.challenger.evaluate(event_type, scope)
-        trace.extend(f"challenger rule {rid}: {msg}" for rid, msg in errors)
-        total = sum(h.rule.score for h in hits)
-        if model_score is not None:
-            total += self.policy.model.weight * model_score
-        action = self.policy.decide([h.rule.action for h in hits], total, model_score)
-        return hits, _OUTCOME_NAMES[action.outcome]
 
     def _shown(
         self,

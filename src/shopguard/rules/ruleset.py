@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from shopguard.decision import Reason
 from shopguard.desensitize.schema import ENTITY_KINDS
 from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_TYPES
@@ -93,6 +94,12 @@ class _Display(dict[str, Any]):
 class RuleHit:
     rule: Rule
     reason: str
+
+    def as_reason(self) -> Reason:
+        rule = self.rule
+        return Reason(
+            rule.id, rule.code, str(rule.action), rule.score, self.reason, list(rule.tags)
+        )
 
 
 def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
