@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import msgspec
 import numpy as np
 import pytest
 
@@ -32,8 +31,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]
     tmp = tmp_path_factory.mktemp("models")
     stream = list(simulate(30_000, seed=3))
     events = [raw for raw, _ in stream]
-    truth = {msgspec.json.decode(raw)["event_id"]: t.label for raw, t in stream}
-    table = build(_engine(tmp, explain=True), events, truth, types={"payment"})
+    labelled = [(raw, t.label) for raw, t in stream]
+    table = build(_engine(tmp, explain=True), labelled, types={"payment"})
     assert table.num_rows > 500 and set(LEARNED) <= set(table.column_names)
     x = np.column_stack([table.column(n).to_numpy(zero_copy_only=False) for n in LEARNED])
     y = table.column("label").to_numpy().astype(float)

@@ -4,13 +4,23 @@ register it with its card, and choose which model scores (champion) or shadows
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, settings_for
+from shopguard.cli.app import (
+    ConfigOpt,
+    DataOpt,
+    PackOpt,
+    app,
+    err,
+    guard,
+    progress_bar,
+    settings_for,
+)
 
 if TYPE_CHECKING:  # numpy loads only for the commands that need it
     import numpy as np
@@ -141,5 +151,49 @@ def models_use(
         registry = ModelRegistry(settings_for(config, data_dir).models_path)
         standing = registry.change(action, "cli", version)
         err.print(f"champion {standing.champion or '-'}, challenger {standing.challenger or '-'}")
+
+    guard(run)
+
+
+@app.command()
+def dataset(
+    source: Annotated[Path, typer.Argument(help="Events: JSON lines, simulator output or CSV.")],
+    out: Annotated[Path, typer.Option(help="The Parquet file to write.")],
+    label: Annotated[str, typer.Option(help="The source's 0/1 label column.")] = "label",
+    mapping: Annotated[str | None, typer.Option(help="CSV mapping (fdh...).")] = None,
+    types: Annotated[str | None, typer.Option(help="Comma-separated event types kept.")] = None,
+    pack: PackOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Replay history through the engine (in memory, explain on) and write, per event,
+    every value its decision saw plus the label: the training set for `shopguard train`.
+
+    Example: shopguard dataset ../shared/data/fdh/transactions.csv.gz --mapping fdh
+    --label TX_FRAUD --types payment --out fdh.parquet
+    """
+    import pyarrow.parquet as pq
+
+    from shopguard.engine import Engine
+    from shopguard.errors import ConfigError
+    from shopguard.model.dataset import build
+    from shopguard.replay.sources import iter_events, load_mapping
+
+    def run() -> None:
+        settings = settings_for(config, None, pack, decision_log="memory", explain=True)
+        engine = Engine.from_config(settings=settings)
+        pairs = iter_events(source, load_mapping(mapping) if mapping else None)
+
+        def labelled() -> Iterator[tuple[Any, int]]:
+            for event, tags in pairs:
+                if label not in tags:
+                    raise ConfigError(f"{source}: events carry no {label!r} label")
+                yield event, int(float(tags[label]))
+
+        with progress_bar("deciding") as bar:
+            task = bar.add_task("events", total=None)
+            kept = set(types.split(",")) if types else None
+            table = build(engine, labelled(), kept, lambda n: bar.update(task, completed=n))
+        pq.write_table(table, out, compression="zstd")
+        err.print(f"wrote {table.num_rows:,} rows x {table.num_columns} columns to {out}")
 
     guard(run)

@@ -4,7 +4,7 @@ of before the event), plus the label. There is no second feature code path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -15,17 +15,17 @@ from shopguard.errors import ConfigError
 
 def build(
     engine: Engine,
-    events: Iterable[RawEvent],
-    labels: Mapping[str, int],
+    labelled: Iterable[tuple[RawEvent, int]],
     types: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pa.Table:
     """One row per decided event of ``types`` (all when None): event_id, tenant, type,
-    time, label (``labels[event_id]``, 0 when absent), then every value in sorted order."""
+    time, label, then every value in sorted order. ``labelled``: (event, 0/1) pairs in
+    time order."""
     if not engine.settings.explain:
         raise ConfigError("datasets need an engine built with explain: true")
     rows: list[dict[str, Any]] = []
-    for i, event in enumerate(events):
+    for i, (event, label) in enumerate(labelled):
         decision = engine.decide(event)
         if progress is not None and i % 10_000 == 0:
             progress(i)
@@ -37,7 +37,7 @@ def build(
             tenant=decision.tenant,
             type=decision.type,
             time=decision.time,
-            label=labels.get(decision.event_id, 0),
+            label=label,
         )
         rows.append(row)
     names = sorted({name for row in rows for name in row} - set(_HEAD))

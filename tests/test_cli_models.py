@@ -1,0 +1,39 @@
+"""`shopguard simulate | dataset | train | models`: from traffic to a champion model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from shopguard.cli import app
+from tests.conftest import TEST_KEYS
+
+FEATURES = "amount,account_payments_30d,account_amount_mean_30d,card_accounts_24h,hour"
+
+
+def test_dataset_train_and_choose_a_champion(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"SHOPGUARD_KEYS": f"k1:{TEST_KEYS['k1']}"}
+    sim, table = tmp_path / "sim.jsonl", tmp_path / "set.parquet"
+    data = ["--data-dir", str(tmp_path / "data")]
+    made = runner.invoke(app, ["simulate", "--events", "30000", "--seed", "3", "--out", str(sim)])
+    assert made.exit_code == 0, made.output
+    built = runner.invoke(
+        app,
+        ["dataset", str(sim), "--out", str(table), "--types", "payment", "--pack", "retail"],
+        env=env,
+    )
+    assert built.exit_code == 0, built.output
+    columns = pq.read_schema(table).names
+    assert columns[:5] == ["event_id", "tenant", "type", "time", "label"]
+    assert {"amount", "card_accounts_24h"} <= set(columns)
+    trained = runner.invoke(app, ["train", str(table), "--features", FEATURES, *data], env=env)
+    assert trained.exit_code == 0 and trained.stdout.strip() == "m1", trained.output
+    chosen = runner.invoke(app, ["models", "use", "champion", "m1", *data])
+    assert chosen.exit_code == 0 and "champion m1" in chosen.output
+    unknown = runner.invoke(app, ["models", "use", "champion", "m9", *data])
+    assert unknown.exit_code == 2 and "no registered model 'm9'" in unknown.output
+    missing = runner.invoke(app, ["train", str(table), "--features", "nope", *data], env=env)
+    assert missing.exit_code == 2 and "column(s) ['nope']" in " ".join(missing.output.split())
