@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import yaml
 from typer.testing import CliRunner
 
 from shopguard.cli import app
@@ -37,3 +39,17 @@ def test_dataset_train_and_choose_a_champion(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "no registered model 'm9'" in unknown.output
     missing = runner.invoke(app, ["train", str(table), "--features", "nope", *data], env=env)
     assert missing.exit_code == 2 and "column(s) ['nope']" in " ".join(missing.output.split())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("policy:\n  mode: enforce\n")
+    write = ["--write-policy", str(policy)]
+    report = runner.invoke(
+        app,
+        ["evaluate-model", str(table), "--model", "m1", "--json", "--k", "5", *data, *write],
+        env=env,
+    )
+    assert report.exit_code == 0, report.output
+    figures = json.loads(report.stdout[report.stdout.index("{") :])
+    assert 0.5 < figures["roc_auc"] <= 1 and "card_precision_at_5" in figures
+    written = yaml.safe_load(policy.read_text())["policy"]
+    assert written["mode"] == "enforce"
+    assert written["model"]["deny"] == figures["cheapest_deny_threshold"]["score"]

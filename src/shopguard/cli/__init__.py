@@ -4,7 +4,17 @@ Errors print one line (``error: ...``) and exit with status 2; --help on every c
 explains its inputs with an example.
 """
 
-from shopguard.cli import audit, cases, decide, lab, models, replay, rules, serve  # noqa: F401
+from shopguard.cli import (  # noqa: F401
+    audit,
+    cases,
+    decide,
+    lab,
+    modeleval,
+    models,
+    replay,
+    rules,
+    serve,
+)
 from shopguard.cli.app import app
 
 

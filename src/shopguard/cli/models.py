@@ -71,8 +71,8 @@ def train(
         missing = sorted({*names, label, time_column} - set(table.column_names))
         if missing:
             raise ConfigError(f"{dataset}: no column(s) {missing}")
-        x = np.column_stack([_floats(table.column(n)) for n in names])
-        y, when = _floats(table.column(label)), _floats(table.column(time_column))
+        x = np.column_stack([floats(table.column(n)) for n in names])
+        y, when = floats(table.column(label)), floats(table.column(time_column))
         with err.status(f"training on {len(y):,} rows, {len(names)} features"):
             text, card = fit(x, y, when, names, f"{label} == 1", valid_share)
         card.note = note
@@ -95,7 +95,7 @@ def _numeric(kind: Any) -> bool:
     return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_boolean(kind))
 
 
-def _floats(column: Any) -> NDArray[np.float64]:
+def floats(column: Any) -> NDArray[np.float64]:
     import numpy as np
 
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from shopguard.engine import Engine, RawEvent
 from shopguard.errors import ConfigError
+from shopguard.events import decode_event
 
 
 def build(
@@ -18,10 +19,12 @@ def build(
     labelled: Iterable[tuple[RawEvent, int]],
     types: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    entities: tuple[str, ...] = ("account", "card", "device", "terminal"),
 ) -> pa.Table:
     """One row per decided event of ``types`` (all when None): event_id, tenant, type,
-    time, label, then every value in sorted order. ``labelled``: (event, 0/1) pairs in
-    time order."""
+    time, label, the ``entities`` (pseudonyms: for grouping, card-precision and folds,
+    never model inputs), then every value in sorted order. ``labelled``: (event, 0/1)
+    pairs in time order."""
     if not engine.settings.explain:
         raise ConfigError("datasets need an engine built with explain: true")
     rows: list[dict[str, Any]] = []
@@ -32,6 +35,9 @@ def build(
         if types is not None and decision.type not in types:
             continue
         row: dict[str, Any] = {name: _number(v) for name, v in decision.features.items()}
+        if entities:
+            facts, _ = engine.desensitize(decode_event(event))
+            row.update({f"entity_{kind}": facts.get(kind) for kind in entities})
         row.update(
             event_id=decision.event_id,
             tenant=decision.tenant,
