@@ -26,7 +26,7 @@ from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
 from shopguard.errors import InvalidEvent
 from shopguard.events import decode_event
-from shopguard.events.catalog import BaseEvent
+from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
 from shopguard.lists.store import ListStore
@@ -148,7 +148,7 @@ class Engine(Champions, Operations):
     # -- the pipeline -------------------------------------------------------------------
     def decide(self, event: RawEvent) -> Decision:
         """Decide one event; returns once the decision is durable (acknowledged)."""
-        decision = self._decide(decode_event(event))
+        decision = self._decide(self.admit(decode_event(event)))
         self.log.commit()
         return decision
 
@@ -158,12 +158,19 @@ class Engine(Champions, Operations):
         decoded = []
         for i, raw in enumerate(events):
             try:
-                decoded.append(decode_event(raw))
+                decoded.append(self.admit(decode_event(raw)))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
         decisions = [self._decide(event) for event in decoded]
         self.log.commit()
         return decisions
+
+    def admit(self, event: BaseEvent) -> BaseEvent:
+        """Refuse what decoding cannot judge alone: a label dated after now (by the
+        injected clock, 5 minutes' skew allowed) would leak into earlier events' features."""
+        if type(event) is CaseLabel and event.time.timestamp() > self.clock() + 300:
+            raise InvalidEvent("a case.label cannot be known in the future", "$.time")
+        return event
 
     def _decide(self, event: BaseEvent) -> Decision:
         started = time.perf_counter_ns()

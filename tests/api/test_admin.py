@@ -101,3 +101,23 @@ def test_ruleset_lifecycle_over_http(api: tuple[Api, TestClient]) -> None:
     assert all(c["actor"].startswith("key:") for c in listing["changes"])
     assert client.get("/v1/rulesets/1", headers=admin).json()["text"] == DENY_SMS
     assert served.rulesets.verify().ok
+
+
+def test_a_label_event_from_the_future_is_refused(api: tuple[Api, TestClient]) -> None:
+    served, client = api
+    admin = served.auth(served.shop_admin)
+    label = {"type": "case.label", "event_id": "l1", "tenant": "shop", "verdict": "fraud"}
+    future = client.post(
+        "/v1/decisions", json={**label, "time": "2099-01-01T00:00:00Z"}, headers=admin
+    )
+    assert future.status_code == 422 and future.json()["field"] == "$.time"
+    batch = client.post(
+        "/v1/decisions:batch",
+        json=[{**label, "time": "2025-01-01T00:00:00Z"}, {**label, "time": "2099-01-01T00:00:00Z"}],
+        headers=admin,
+    )
+    assert batch.status_code == 422 and batch.json()["field"] == "$[1].time"
+    known = client.post(
+        "/v1/decisions", json={**label, "time": "2025-01-01T00:00:00Z"}, headers=admin
+    )
+    assert known.status_code == 200 and known.json()["outcome"] == "allow"

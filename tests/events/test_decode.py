@@ -22,6 +22,7 @@ MINIMAL = {
     "cabinet.session": {"cabinet": "c", "session_id": "s"},
     "product.verify": {"product_code": "p"},
     "http.request": {"path": "/"},
+    "case.label": {"verdict": "fraud"},
 }
 
 

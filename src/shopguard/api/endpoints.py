@@ -41,7 +41,7 @@ def _count(request: Request, decisions: list[Decision]) -> None:
 
 async def decide(request: Request) -> Response:
     key = authorize(request, "decide")
-    event = decode_event(await body(request))
+    event = engine_of(request).admit(decode_event(await body(request)))
     same_tenant(key, event.tenant)
     decision = await request.app.state.commits.decide(event)  # durable before we answer
     _count(request, [decision])
@@ -56,6 +56,10 @@ async def decide_batch(request: Request) -> Response:
         raise ProblemError(413, "too-large", f"at most {limit:,} events per batch", "$")
     for i, event in enumerate(events):
         same_tenant(key, event.tenant, f"$[{i}].tenant")
+        try:
+            engine_of(request).admit(event)
+        except InvalidEvent as exc:
+            raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
     decisions = engine_of(request).decide_many(events)  # all or nothing, one commit
     _count(request, decisions)
     return respond(Decisions(decisions))

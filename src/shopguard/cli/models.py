@@ -162,26 +162,38 @@ def dataset(
     label: Annotated[str, typer.Option(help="The source's 0/1 label column.")] = "label",
     mapping: Annotated[str | None, typer.Option(help="CSV mapping (fdh...).")] = None,
     types: Annotated[str | None, typer.Option(help="Comma-separated event types kept.")] = None,
+    label_delay: Annotated[
+        str | None,
+        typer.Option(help="Send a case.label this long after each labelled event (e.g. 7d)."),
+    ] = None,
     pack: PackOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Replay history through the engine (in memory, explain on) and write, per event,
     every value its decision saw plus the label: the training set for `shopguard train`.
 
+    With --label-delay, each labelled event is followed that much later by the
+    case.label a fraud team would have sent, so label features (a terminal's confirmed
+    cases...) see it only from then on.
+
     Example: shopguard dataset ../shared/data/fdh/transactions.csv.gz --mapping fdh
-    --label TX_FRAUD --types payment --out fdh.parquet
+    --label TX_FRAUD --label-delay 7d --types payment --pack cards --out fdh.parquet
     """
     import pyarrow.parquet as pq
 
     from shopguard.engine import Engine
     from shopguard.errors import ConfigError
+    from shopguard.features.spec import parse_duration
     from shopguard.model.dataset import build
+    from shopguard.replay.labels import with_delayed_labels
     from shopguard.replay.sources import iter_events, load_mapping
 
     def run() -> None:
         settings = settings_for(config, None, pack, decision_log="memory", explain=True)
         engine = Engine.from_config(settings=settings)
         pairs = iter_events(source, load_mapping(mapping) if mapping else None)
+        if label_delay:
+            pairs = with_delayed_labels(pairs, label, parse_duration(label_delay))
 
         def labelled() -> Iterator[tuple[Any, int]]:
             for event, tags in pairs:

@@ -85,6 +85,10 @@ FACT_TYPES: dict[str, str] = {
     "unbilled_value": NUM,
     "unknown_skus": NUM,
     "amount_owed": NUM,
+    # case.label: a confirmed case, at the time it became known
+    "verdict": STR,
+    "labelled_event": STR,
+    "loss": NUM,
     # campaign budgets from the pack's campaigns.yaml (campaigns.py)
     "campaign_daily_budget": NUM,
 }

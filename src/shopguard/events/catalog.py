@@ -172,6 +172,18 @@ class HttpRequest(BaseEvent, tag="http.request"):
     is_static: bool = False
 
 
+class CaseLabel(BaseEvent, tag="case.label"):
+    """A confirmed case became known. ``time`` is when it became known: label features
+    (a terminal's fraud labels over 30 days...) see it from then on, never before. The
+    entity fields name whom it concerns (the labelled event's account, card, terminal).
+    """
+
+    verdict: Literal["fraud", "chargeback", "theft", "abuse", "legit"]
+    labelled_event: Id | None = None
+    loss: Money = 0.0
+    terminal: Id | None = None
+
+
 Event = (
     AccountRegister
     | AccountLogin
@@ -187,6 +199,7 @@ Event = (
     | CabinetSession
     | ProductVerify
     | HttpRequest
+    | CaseLabel
 )
 
 EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
@@ -204,5 +217,6 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     CabinetSession,
     ProductVerify,
     HttpRequest,
+    CaseLabel,
 )
 EVENT_TYPES: frozenset[str] = frozenset(str(cls.__struct_config__.tag) for cls in EVENT_CLASSES)
