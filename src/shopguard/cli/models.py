@@ -166,6 +166,10 @@ def dataset(
         str | None,
         typer.Option(help="Send a case.label this long after each labelled event (e.g. 7d)."),
     ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Rows from this date (earlier events build state).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Rows before this date.")] = None,
     pack: PackOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -183,6 +187,7 @@ def dataset(
 
     from shopguard.engine import Engine
     from shopguard.errors import ConfigError
+    from shopguard.events.decode import parse_instant
     from shopguard.features.spec import parse_duration
     from shopguard.model.dataset import build
     from shopguard.replay.labels import with_delayed_labels
@@ -204,7 +209,18 @@ def dataset(
         with progress_bar("deciding") as bar:
             task = bar.add_task("events", total=None)
             kept = set(types.split(",")) if types else None
-            table = build(engine, labelled(), kept, lambda n: bar.update(task, completed=n))
+            window = (
+                parse_instant(since) if since else float("-inf"),
+                parse_instant(until) if until else float("inf"),
+            )
+            table = build(
+                engine,
+                labelled(),
+                kept,
+                lambda n: bar.update(task, completed=n),
+                since=window[0],
+                until=window[1],
+            )
         pq.write_table(table, out, compression="zstd")
         err.print(f"wrote {table.num_rows:,} rows x {table.num_columns} columns to {out}")
 

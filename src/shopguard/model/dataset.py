@@ -20,19 +20,25 @@ def build(
     types: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
     entities: tuple[str, ...] = ("account", "card", "device", "terminal"),
+    since: float = float("-inf"),
+    until: float = float("inf"),
 ) -> pa.Table:
     """One row per decided event of ``types`` (all when None): event_id, tenant, type,
     time, label, the ``entities`` (pseudonyms: for grouping, card-precision and folds,
     never model inputs), then every value in sorted order. ``labelled``: (event, 0/1)
-    pairs in time order."""
+    pairs in time order. Events before ``since`` are decided (they build state) but only
+    those in [since, until) become rows."""
     if not engine.settings.explain:
         raise ConfigError("datasets need an engine built with explain: true")
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {name: [] for name in _HEAD}
+    count = 0
     for i, (event, label) in enumerate(labelled):
         decision = engine.decide(event)
         if progress is not None and i % 10_000 == 0:
             progress(i)
         if types is not None and decision.type not in types:
+            continue
+        if not since <= decision.time < until:
             continue
         row: dict[str, Any] = {name: _number(v) for name, v in decision.features.items()}
         if entities:
@@ -45,10 +51,13 @@ def build(
             time=decision.time,
             label=label,
         )
-        rows.append(row)
-    names = sorted({name for row in rows for name in row} - set(_HEAD))
-    columns = {name: [row.get(name) for row in rows] for name in (*_HEAD, *names)}
-    return pa.table(columns)
+        for name in row.keys() - columns.keys():  # a value first seen now: earlier rows lack it
+            columns[name] = [None] * count
+        for name, column in columns.items():
+            column.append(row.get(name))
+        count += 1
+    order = [*_HEAD, *sorted(set(columns) - set(_HEAD))]
+    return pa.table({name: columns[name] for name in order})
 
 
 _HEAD = ("event_id", "tenant", "type", "time", "label")
