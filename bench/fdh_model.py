@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--known-from", default="2018-07-25", help="the handbook's train start")
     parser.add_argument("--test-from", default="2018-08-08")
     parser.add_argument("--test-until", default="2018-08-15")
+    parser.add_argument("--params", default="{}", help="LightGBM parameters as JSON")
     args = parser.parse_args()
     table = pq.read_table(args.dataset)
     names = [
@@ -66,7 +67,8 @@ def main() -> None:
     compromised = set(customer[known])
     test = (when >= _day(args.test_from)) & (when < _day(args.test_until))
     test &= ~np.isin(customer, list(compromised))
-    text, card = fit(x[train], y[train], when[train], names, "TX_FRAUD")
+    params = json.loads(args.params)
+    text, card = fit(x[train], y[train], when[train], names, "TX_FRAUD", params=params)
     import lightgbm
 
     booster = lightgbm.Booster(model_str=text)
@@ -80,6 +82,7 @@ def main() -> None:
         "removed_compromised_customers": len(compromised),
         "features": names,
         "trees": card.best_iteration,
+        "params": params,
         "roc_auc": round(metrics.roc_auc(y[test], score), 4),
         "average_precision": round(metrics.average_precision(y[test], score), 4),
         "card_precision_at_100": round(

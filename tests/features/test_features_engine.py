@@ -59,9 +59,25 @@ def test_unknown_key_entity_fails_at_load(tmp_path: pytest.TempPathFactory) -> N
         ),
         ("{name: x, kind: count, key: [account], on: [teleport], window: 1h}", "teleport"),
         ("{name: X, kind: count, key: [account], on: [payment], window: 1h}", "lower_snake"),
+        ("{name: x, kind: ratio, num: merchant, den: amount}", "nor a number fact"),
     ],
 )
 def test_bad_feature_declarations_name_the_feature(body: str, message: str) -> None:
     texts = {"features.yaml": f"features:\n  - {body}\n", "rules.yaml": "rules: []\n"}
     with pytest.raises(ConfigError, match=message):
         load_pack("inline", texts)
+
+
+def test_a_ratio_may_put_a_number_fact_over_a_feature() -> None:
+    from shopguard.engine import Engine
+
+    engine = Engine.from_config(pack="cards", decision_log="memory", explain=True)
+    base = {"type": "payment", "tenant": "t", "account": "c1", "terminal": "T1"}
+    engine.decide({**base, "event_id": "a", "time": "2025-01-01T00:00:00Z", "amount": 10})
+    second = {**base, "event_id": "b", "time": "2025-01-01T01:00:00Z", "amount": 50}
+    features = engine.decide(second).features
+    assert features["amount_vs_account_mean_7d"] == 5.0  # 50 against the earlier 10
+    first = engine.decide(
+        {**base, "event_id": "c", "account": "c2", "time": "2025-01-01T02:00:00Z", "amount": 5}
+    )
+    assert first.features["amount_vs_account_mean_7d"] is None  # no history: missing

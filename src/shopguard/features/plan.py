@@ -97,8 +97,14 @@ class FeaturePlan:
         where = f"feature {spec.name}"
         if spec.kind == "ratio":
             for part in (spec.num, spec.den):
-                if part not in self.specs or self.specs[part].kind == "followed_by":
-                    raise ConfigError(f"ratio part {part!r} is not a numeric feature", where)
+                number = part in FACT_TYPES and FACT_TYPES[part] == NUM  # e.g. amount / its mean
+                if not number and (
+                    part not in self.specs or self.specs[part].kind == "followed_by"
+                ):
+                    raise ConfigError(
+                        f"ratio part {part!r} is neither a numeric feature nor a number fact",
+                        where,
+                    )
             self.ratios[spec.name] = (spec.num or "", spec.den or "")
             return
         for entity in spec.key:
@@ -185,7 +191,7 @@ class FeaturePlan:
             names = set(needed.get(event_type, ()))
             ratios = [(n, *self.ratios[n]) for n in sorted(names) if n in self.ratios]
             for _, num, den in ratios:
-                names.update((num, den))
+                names.update(part for part in (num, den) if part in self.specs)
             uses: dict[int, Use] = {}
             for name in sorted(names - set(self.ratios)):
                 spec = self.specs.get(name)
@@ -276,7 +282,8 @@ class TypePlan:
             if use.fold is not None:
                 touched.append((key, state, use.fold))
         for name, num, den in self.ratios:
-            a, b = values.get(num), values.get(den)
+            a = values[num] if num in values else facts.get(num)
+            b = values[den] if den in values else facts.get(den)
             values[name] = None if a is None or not b else a / b
         return values, touched
 

@@ -17,6 +17,9 @@ from shopguard.model.metrics import average_precision, roc_auc, thresholds
 
 DEFAULTS: dict[str, Any] = {
     "objective": "binary",
+    # stop on ranking quality: with class weights the validation log loss rises from the
+    # first round (weighted training, unweighted validation), which would stop at 1 tree
+    "metric": "average_precision",
     "learning_rate": 0.05,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
