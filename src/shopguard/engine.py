@@ -279,7 +279,8 @@ class Engine(Champions, Operations):
             return {
                 k: v
                 for k, v in scope.items()
-                if k not in _EXPLAIN_SKIPS and (v is None or isinstance(v, int | float))
+                if k not in _EXPLAIN_SKIPS
+                and (isinstance(v, int | float) or (v is None and k in values))
             }
         names: set[str] = set()
         for hit in (*hits, *shadow):
