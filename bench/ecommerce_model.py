@@ -21,9 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from shopguard.model import metrics
+from shopguard.model.dataset import inputs, matrix
 from shopguard.model.train import fit
-
-SKIP = {"label", "time", "event_id", "tenant", "type"}
 
 
 def _score(x, y, when, names, train, test) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -41,17 +40,8 @@ def main() -> None:
     parser.add_argument("dataset")
     args = parser.parse_args()
     table = pq.read_table(args.dataset)
-    names = [
-        f.name
-        for f in table.schema
-        if f.name not in SKIP
-        and not f.name.startswith("entity_")
-        and str(f.type) in ("double", "int64", "bool")
-        and table.column(f.name).null_count < table.num_rows
-    ]
-    x = np.column_stack(
-        [np.asarray(table.column(n).to_numpy(zero_copy_only=False), float) for n in names]
-    )
+    names = inputs(table)
+    x = matrix(table, names)
     y = np.asarray(table.column("label").to_numpy(), float)
     when = np.asarray(table.column("time").to_numpy(), float)
     device = table.column("entity_device").to_pylist()

@@ -27,10 +27,10 @@ from rich.console import Console
 from rich.table import Table
 
 from shopguard.model import metrics
+from shopguard.model.dataset import inputs, matrix
 from shopguard.model.train import fit
 
 PUBLISHED = {"roc_auc": 0.871, "average_precision": 0.687, "card_precision_at_100": 0.303}
-SKIP = {"label", "time", "event_id", "tenant", "type"}
 
 
 def _day(text: str) -> float:
@@ -48,17 +48,8 @@ def main() -> None:
     parser.add_argument("--params", default="{}", help="LightGBM parameters as JSON")
     args = parser.parse_args()
     table = pq.read_table(args.dataset)
-    names = [
-        f.name
-        for f in table.schema
-        if f.name not in SKIP
-        and not f.name.startswith("entity_")
-        and f.type != "string"
-        and str(f.type) in ("double", "int64", "bool", "float")
-    ]
-    x = np.column_stack(
-        [np.asarray(table.column(n).to_numpy(zero_copy_only=False), float) for n in names]
-    )
+    names = inputs(table)
+    x = matrix(table, names)
     y = np.asarray(table.column("label").to_numpy(), float)
     when = np.asarray(table.column("time").to_numpy(), float)
     customer = np.asarray(table.column("entity_account").to_numpy(zero_copy_only=False), str)

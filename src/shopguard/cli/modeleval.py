@@ -40,6 +40,7 @@ def evaluate_model(
 
     from shopguard.errors import ConfigError
     from shopguard.model import metrics
+    from shopguard.model.dataset import floats, matrix
     from shopguard.model.registry import ModelRegistry
 
     def run() -> None:
@@ -52,13 +53,8 @@ def evaluate_model(
         import lightgbm
 
         booster = lightgbm.Booster(model_file=str(registry.path(model) / "model.txt"))
-        x = np.column_stack(
-            [
-                np.asarray(table.column(n).to_numpy(zero_copy_only=False), float)
-                for n in card.features
-            ]
-        )
-        y = np.asarray(table.column(label).to_numpy(zero_copy_only=False), float)
+        x = matrix(table, card.features)
+        y = floats(table.column(label))
         score = np.asarray(booster.predict(x), float)
         report: dict[str, Any] = {
             "model": model,

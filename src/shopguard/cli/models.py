@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,13 +22,8 @@ from shopguard.cli.app import (
     settings_for,
 )
 
-if TYPE_CHECKING:  # numpy loads only for the commands that need it
-    import numpy as np
-    from numpy.typing import NDArray
-
 models_app = typer.Typer(help="Registered models: champion, challenger.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-SKIPPED = ("label", "time", "event_id", "type", "tenant")
 
 
 @app.command()
@@ -50,28 +45,20 @@ def train(
 
     Example: shopguard train train.parquet --note "july, 7-day label delay"
     """
-    import numpy as np
     import pyarrow.parquet as pq
 
     from shopguard.errors import ConfigError
+    from shopguard.model.dataset import floats, inputs, matrix
     from shopguard.model.registry import ModelRegistry
     from shopguard.model.train import fit
 
     def run() -> None:
         table = pq.read_table(dataset)
-        names = (
-            features.split(",")
-            if features
-            else [
-                f.name
-                for f in table.schema
-                if f.name not in SKIPPED and (f.type.num_fields == 0) and _numeric(f.type)
-            ]
-        )
+        names = features.split(",") if features else inputs(table)
         missing = sorted({*names, label, time_column} - set(table.column_names))
         if missing:
             raise ConfigError(f"{dataset}: no column(s) {missing}")
-        x = np.column_stack([floats(table.column(n)) for n in names])
+        x = matrix(table, names)
         y, when = floats(table.column(label)), floats(table.column(time_column))
         with err.status(f"training on {len(y):,} rows, {len(names)} features"):
             text, card = fit(x, y, when, names, f"{label} == 1", valid_share)
@@ -86,19 +73,6 @@ def train(
         typer.echo(card.version)
 
     guard(run)
-
-
-def _numeric(kind: Any) -> bool:
-    import pyarrow as pa
-
-    types = pa.types
-    return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_boolean(kind))
-
-
-def floats(column: Any) -> NDArray[np.float64]:
-    import numpy as np
-
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 @models_app.command("list")

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from shopguard.engine import Engine, RawEvent
 from shopguard.errors import ConfigError
@@ -65,3 +67,30 @@ _HEAD = ("event_id", "tenant", "type", "time", "label")
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def inputs(table: pa.Table) -> list[str]:
+    """The columns a model may learn from: numbers with at least one value, never the
+    head (ids, time, label) nor the entity pseudonyms."""
+    return [
+        f.name
+        for f in table.schema
+        if f.name not in _HEAD
+        and not f.name.startswith("entity_")
+        and _numeric(f.type)
+        and table.column(f.name).null_count < table.num_rows
+    ]
+
+
+def matrix(table: pa.Table, names: list[str]) -> NDArray[np.float64]:
+    """The named columns as a float matrix (missing values NaN)."""
+    return np.column_stack([floats(table.column(n)) for n in names])
+
+
+def floats(column: pa.ChunkedArray) -> NDArray[np.float64]:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    types = pa.types
+    return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_boolean(kind))
