@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shopguard.model import metrics
-from shopguard.model.dataset import inputs, matrix
+from shopguard.model.dataset import floats, inputs, matrix
 from shopguard.model.train import fit
 
 
@@ -42,8 +42,7 @@ def main() -> None:
     table = pq.read_table(args.dataset)
     names = inputs(table)
     x = matrix(table, names)
-    y = np.asarray(table.column("label").to_numpy(), float)
-    when = np.asarray(table.column("time").to_numpy(), float)
+    y, when = floats(table.column("label")), floats(table.column("time"))
     device = table.column("entity_device").to_pylist()
     fold = np.array([int(hashlib.sha256(str(d).encode()).hexdigest(), 16) % 5 for d in device])
     pooled = np.empty(len(y))

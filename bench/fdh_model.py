@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shopguard.model import metrics
-from shopguard.model.dataset import inputs, matrix
+from shopguard.model.dataset import floats, inputs, matrix
 from shopguard.model.train import fit
 
 PUBLISHED = {"roc_auc": 0.871, "average_precision": 0.687, "card_precision_at_100": 0.303}
@@ -50,8 +50,7 @@ def main() -> None:
     table = pq.read_table(args.dataset)
     names = inputs(table)
     x = matrix(table, names)
-    y = np.asarray(table.column("label").to_numpy(), float)
-    when = np.asarray(table.column("time").to_numpy(), float)
+    y, when = floats(table.column("label")), floats(table.column("time"))
     customer = np.asarray(table.column("entity_account").to_numpy(zero_copy_only=False), str)
     train = (when >= _day(args.train_from)) & (when < _day(args.train_until))
     known = (when >= _day(args.known_from)) & (when < _day(args.test_from)) & (y == 1)
@@ -81,7 +80,7 @@ def main() -> None:
         ),
         "published_best": PUBLISHED,
     }
-    gain = lightgbm.Booster(model_str=text).feature_importance("gain")
+    gain = booster.feature_importance("gain")
     result["top_features"] = [names[i] for i in np.argsort(-gain)[:10]]
     json.dump(result, sys.stdout, indent=2)
     print()

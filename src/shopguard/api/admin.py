@@ -11,12 +11,12 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shopguard.api.endpoints import engine_of, respond
+from shopguard.api.endpoints import engine_of, query_instant, respond
 from shopguard.api.guard import authorize, body
 from shopguard.api.keys import ApiKey
 from shopguard.api.problems import ProblemError
 from shopguard.errors import ConfigError, InvalidEvent
-from shopguard.events.decode import invalid_input, json_path, parse_instant
+from shopguard.events.decode import invalid_input, json_path
 from shopguard.lists.store import ListEntry, ListName
 from shopguard.rules.versions import Change, RulesetStore, Standing, Version, running
 from shopguard.state.search import DecisionQuery
@@ -74,15 +74,16 @@ async def search_decisions(request: Request) -> Response:
     fields: dict[str, Any] = {"tenant": key.tenant}
     for name in ("since", "until"):
         if name in q:
-            fields[name] = _number(q[name], name, instant=True)
+            fields[name] = query_instant(q[name], None, name)
     for name in ("outcome", "rule", "shadow", "entity"):
         if name in q:
             fields[name] = q[name]
     for name in ("before", "limit"):
         if name in q:
-            if not re.fullmatch(r"[0-9]{1,18}", q[name]):
+            whole = _whole(q[name])
+            if whole is None:
                 raise ProblemError(400, "bad-request", f"{name}: a whole number", f"$.query.{name}")
-            fields[name] = int(q[name])
+            fields[name] = whole
     entity = fields.get("entity")
     if entity and _flag(request, "raw"):
         kind, _, value = entity.partition(":")
@@ -97,19 +98,6 @@ async def search_decisions(request: Request) -> Response:
     if not 1 <= query.limit <= 1000:
         raise ProblemError(400, "bad-request", "limit: 1 to 1000", "$.query.limit")
     return respond(engine_of(request).search(query))
-
-
-def _number(text: str, name: str, instant: bool = False) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    if instant:
-        try:
-            return parse_instant(text)
-        except ValueError:
-            pass
-    raise ProblemError(400, "bad-request", f"{name}: not a number", f"$.query.{name}")
 
 
 # -- lists -------------------------------------------------------------------------------
@@ -225,9 +213,15 @@ def _change(action: Literal["publish", "shadow", "promote", "rollback", "unshado
 
 
 def _int(text: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,18}", text):
+    number = _whole(text)
+    if number is None:
         raise ProblemError(404, "not-found", "ruleset versions are numbered 1, 2, 3...")
-    return int(text)
+    return number
+
+
+def _whole(text: str) -> int | None:
+    """A whole number SQLite can hold (18 digits at most), or None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
 
 
 publish_ruleset = _change("publish")

@@ -95,9 +95,9 @@ async def merchant_health(request: Request) -> Response:
     q = request.query_params
     rows = engine_of(request).merchant_health(
         key.tenant,
-        _when(q.get("since"), 0.0, "since"),
-        _when(q.get("until"), float("inf"), "until"),
-        _when(q.get("known_by"), None, "known_by"),
+        query_instant(q.get("since"), 0.0, "since"),
+        query_instant(q.get("until"), float("inf"), "until"),
+        query_instant(q.get("known_by"), None, "known_by"),
     )
     found = next((h for h in rows if h.merchant == merchant), None)
     if found is None:
@@ -105,7 +105,7 @@ async def merchant_health(request: Request) -> Response:
     return respond(found)
 
 
-def _when(text: str | None, default: float | None, name: str) -> Any:
+def query_instant(text: str | None, default: float | None, name: str) -> Any:
     if text is None:
         return default
     try:

@@ -34,7 +34,8 @@ def build(
         raise ConfigError("datasets need an engine built with explain: true")
     columns: dict[str, list[Any]] = {name: [] for name in _HEAD}
     count = 0
-    for i, (event, label) in enumerate(labelled):
+    for i, (raw, label) in enumerate(labelled):
+        event = decode_event(raw)  # once: the engine takes it decoded, desensitize too
         decision = engine.decide(event)
         if progress is not None and i % 10_000 == 0:
             progress(i)
@@ -44,7 +45,7 @@ def build(
             continue
         row: dict[str, Any] = {name: _number(v) for name, v in decision.features.items()}
         if entities:
-            facts, _ = engine.desensitize(decode_event(event))
+            facts, _ = engine.desensitize(event)
             row.update({f"entity_{kind}": facts.get(kind) for kind in entities})
         row.update(
             event_id=decision.event_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ import msgspec
 
 from shopguard.errors import ConfigError
 from shopguard.rules.ruleset import RuleSet
-from shopguard.state.chain import GENESIS, ChainReport, link
+from shopguard.state.chain import GENESIS, ChainReport, link, walk
 
 if TYPE_CHECKING:
     from shopguard.config import Pack
@@ -172,20 +173,18 @@ class RulesetStore:
             n: hashlib.sha256(t.encode()).hexdigest()
             for n, t in self._db.execute("SELECT number, text FROM versions")
         }
-        previous, count = GENESIS, 0
         rows = self._db.execute(
             "SELECT id, action, number, actor, at, digest, content, chain FROM changes ORDER BY id"
         )
-        for cid, action, number, actor, at, digest, content, chain in rows:
-            edited = _content(action, number, actor, at, digest) != bytes(content)
-            if action == "upload":
-                edited |= texts.get(number) != digest or actual.get(number) != digest
-            if edited:
-                return ChainReport("ruleset_changes", count, previous.hex(), "record edited", cid)
-            if link(previous, bytes(content)) != bytes(chain):
-                return ChainReport("ruleset_changes", count, previous.hex(), "chain broken", cid)
-            previous, count = bytes(chain), count + 1
-        return ChainReport("ruleset_changes", count, previous.hex())
+
+        def checked() -> Iterator[tuple[int, bytes, bytes, bool]]:
+            for cid, action, number, actor, at, digest, content, chain in rows:
+                edited = _content(action, number, actor, at, digest) != bytes(content)
+                if action == "upload":
+                    edited |= texts.get(number) != digest or actual.get(number) != digest
+                yield cid, bytes(content), bytes(chain), edited
+
+        return walk("ruleset_changes", checked())
 
     def close(self) -> None:
         self._db.close()

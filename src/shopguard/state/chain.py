@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import struct
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -104,12 +105,24 @@ def _list_ops(db: sqlite3.Connection, allowed: Allowed) -> ChainReport:
         "SELECT id, seq, op, content, chain, redacted FROM list_ops WHERE chain IS NOT NULL"
         " ORDER BY id"
     )
+
+    def checked() -> Iterator[tuple[int, bytes, bytes, bool]]:
+        for op_id, seq, op, content, chain, redacted in rows:
+            edited = op_id not in allowed.ops if redacted else op_content(seq, bytes(op)) != content
+            yield op_id, bytes(content), bytes(chain), edited
+
+    return walk("list_ops", checked())
+
+
+def walk(table: str, rows: Iterable[tuple[int, bytes, bytes, bool]]) -> ChainReport:
+    """Follow a chain of (id, content, chain hash, edited?) records from the genesis: the
+    first edited record or broken link is the problem. A generator feeding it resumes
+    only after its record passed, so it may collect what passed as it goes."""
     previous, count = GENESIS, 0
-    for op_id, seq, op, content, chain, redacted in rows:
-        edited = op_id not in allowed.ops if redacted else op_content(seq, bytes(op)) != content
+    for rid, content, chain, edited in rows:
         if edited:
-            return ChainReport("list_ops", count, previous.hex(), "record edited", op_id)
-        if link(previous, bytes(content)) != bytes(chain):
-            return ChainReport("list_ops", count, previous.hex(), "chain broken", op_id)
-        previous, count = bytes(chain), count + 1
-    return ChainReport("list_ops", count, previous.hex())
+            return ChainReport(table, count, previous.hex(), "record edited", rid)
+        if link(previous, content) != chain:
+            return ChainReport(table, count, previous.hex(), "chain broken", rid)
+        previous, count = chain, count + 1
+    return ChainReport(table, count, previous.hex())
