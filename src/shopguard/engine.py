@@ -181,6 +181,12 @@ class Engine(Champions, Operations):
             if previous is not None:
                 return previous
         facts, display = self.desensitize(event)
+        return self._judge(facts, display, dedupe_key, started)
+
+    def _judge(
+        self, facts: dict[str, Any], display: dict[str, str], dedupe_key: str, started: int
+    ) -> Decision:
+        """Everything after desensitize: from here on only pseudonyms exist."""
         event_type = facts["type"]
         plan = self.plans[event_type]
         listed = self.lists.check(facts)
@@ -239,8 +245,8 @@ class Engine(Champions, Operations):
             simulated, action = str(action), Action(Outcome.ALLOW)
         seq = self.log.last_seq() + 1
         decision = Decision(
-            event.event_id,
-            event.tenant,
+            facts["event_id"],
+            facts["tenant"],
             event_type,
             facts["time"],
             _OUTCOME_NAMES[action.outcome],

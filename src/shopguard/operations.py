@@ -4,6 +4,7 @@ in one sitting; every method here goes through the same journal as ``decide``.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -11,9 +12,10 @@ from shopguard.decision import Decision
 from shopguard.desensitize import Desensitizer
 from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.effects.dedupe import Dedupe
-from shopguard.errors import ConfigError
+from shopguard.errors import ConfigError, InvalidLabel
 from shopguard.features.spec import parse_duration
 from shopguard.labels import Label, MerchantHealth
+from shopguard.labels.feedback import case_facts
 from shopguard.labels.label import label_from
 from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
@@ -32,6 +34,11 @@ class Operations:
     dedupe: Dedupe
 
     def checkpoint(self) -> None:
+        raise NotImplementedError
+
+    def _judge(
+        self, facts: dict[str, Any], display: dict[str, str], dedupe_key: str, started: int
+    ) -> Decision:
         raise NotImplementedError
 
     # -- lists --------------------------------------------------------------------------
@@ -93,8 +100,31 @@ class Operations:
         defaults to now). A raw entity value is pseudonymized before it is stored."""
         pseudonym = self.desensitize.entity if raw_entity else None
         label = label_from({"known_at": self.clock(), **fields}, pseudonym)
+        if label.known_at > self.clock() + 300:  # as admit() refuses a future case.label
+            raise InvalidLabel("a label cannot be known in the future", "$.known_at")
         self.log.add_label(label)
+        self._feed_back(label)
         return label
+
+    def _feed_back(self, label: Label) -> Decision | None:
+        """A label about an event the journal holds also enters the features, as the
+        ``case.label`` event a caller could have sent (``labels.feedback``)."""
+        if label.event_id is None:
+            return None
+        labelled = self.log.facts_of(label.tenant, label.event_id)
+        if labelled is None:
+            return None
+        facts = case_facts(label, labelled, self.desensitize.utc_offset_s)
+        key = f"{label.tenant}\x1f{facts['event_id']}"
+        seq = self.dedupe.seen.get(key)
+        if seq is not None:  # the same label again: counted once
+            return self.log.decision(seq)
+        known = self.log.find(label.tenant, facts["event_id"])
+        if known is not None:  # ... also past the dedupe window
+            return known
+        decision = self._judge(facts, {}, key, time.perf_counter_ns())
+        self.log.commit()
+        return decision
 
     def merchant_health(
         self,

@@ -5,7 +5,7 @@ event or an entity, with the time it became known) and merchant health: decided 
 value blocked, confirmed loss and loss rate per merchant, folded from the decision log.
 """
 
-from shopguard.labels.health import MerchantHealth, MerchantLedger, event_money
+from shopguard.labels.health import MerchantHealth, MerchantLedger, event_money, ledger_merchant
 from shopguard.labels.label import LABEL_KINDS, LOSS_KINDS, Label, latest_labels
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "MerchantLedger",
     "event_money",
     "latest_labels",
+    "ledger_merchant",
 ]

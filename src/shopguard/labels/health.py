@@ -24,6 +24,12 @@ from shopguard.labels.label import LOSS_KINDS, Label, latest_labels
 CHARGED = frozenset({"payment", "cabinet.session"})
 
 
+def ledger_merchant(event_type: str, facts: dict[str, Any]) -> str | None:
+    """The merchant whose volume an event counts in: none for a ``case.label``, which
+    reports a case about an event already counted, not business of its own."""
+    return None if event_type == "case.label" else facts.get("merchant")
+
+
 def event_money(event_type: str, facts: dict[str, Any]) -> tuple[float, float]:
     """(money charged, money at stake) of one event, from its facts."""
     amount = float(facts.get("amount") or 0.0)

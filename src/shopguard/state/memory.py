@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
-from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money
+from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money, ledger_merchant
 from shopguard.lists.store import names_entity
 from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord, StateKey
 from shopguard.state.search import DecisionQuery, Found, matches
@@ -85,7 +85,7 @@ class MemoryDecisionLog:
             self._facts[record.seq] = record.facts
 
         self._ops.extend(record.list_ops)
-        merchant = record.facts.get("merchant")
+        merchant = ledger_merchant(record.type, record.facts)
         if merchant is not None:
             gross, stake = event_money(record.type, record.facts)
             row = (record.tenant, record.event_id, merchant, record.time, record.outcome)
@@ -113,6 +113,12 @@ class MemoryDecisionLog:
             decision = decision_decoder.decode(raw)
             if decision.event_id == event_id and decision.tenant == tenant:
                 return decision
+        return None
+
+    def facts_of(self, tenant: str, event_id: str) -> dict[str, Any] | None:
+        for facts in self._facts.values():  # a scan, as find: kept for the dedupe window
+            if facts.get("event_id") == event_id and facts.get("tenant") == tenant:
+                return facts
         return None
 
     def forget(self, seq: int) -> None:

@@ -73,6 +73,10 @@ class DecisionLog(Protocol):
     def find(self, tenant: str, event_id: str) -> Decision | None:
         """The decision of one event (the first, if it was decided more than once)."""
 
+    def facts_of(self, tenant: str, event_id: str) -> dict[str, Any] | None:
+        """The journaled facts of one event (pseudonyms only): None when it was never
+        decided here or its record has been thinned or deleted."""
+
     def records_after(self, seq: int) -> Iterator[LogRecord]: ...
 
     def list_ops(self) -> Iterator[bytes]: ...

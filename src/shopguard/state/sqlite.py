@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
-from shopguard.labels import Label, MerchantHealth, event_money
+from shopguard.labels import Label, MerchantHealth, event_money, ledger_merchant
 from shopguard.labels.label import label_decoder, label_encoder
 from shopguard.state import housekeeping
 from shopguard.state.chain import (
@@ -123,7 +123,8 @@ class SqliteDecisionLog:
         )
         content = decision_content(row)
         self._head = link(self._head, content)
-        self._rows.append((*row, r.facts.get("merchant"), gross, stake, content, self._head))
+        merchant = ledger_merchant(r.type, r.facts)
+        self._rows.append((*row, merchant, gross, stake, content, self._head))
         if r.decision is not None:
             where = (r.tenant, r.seq >> housekeeping.BUCKET_BITS)
             self._terms.extend((*where, t, r.seq) for t in terms(r.facts, r.decision))
@@ -185,6 +186,14 @@ class SqliteDecisionLog:
             (tenant, event_id),
         ).fetchone()
         return None if row is None else decision_decoder.decode(row[0])
+
+    def facts_of(self, tenant: str, event_id: str) -> dict[str, Any] | None:
+        self.commit()
+        row = self._db.execute(
+            "SELECT facts FROM decisions WHERE tenant = ? AND event_id = ? ORDER BY seq LIMIT 1",
+            (tenant, event_id),
+        ).fetchone()
+        return _facts_decoder.decode(row[0]) if row is not None and row[0] else None
 
     def records_after(self, seq: int) -> Iterator[LogRecord]:
         cursor = self._db.execute(

@@ -1,0 +1,139 @@
+"""Benchmark: the cost of scoring one event with a 300-tree LightGBM model, by backend.
+
+    python bench/scorers.py                       # a synthetic 300-tree, 40-feature model
+    python bench/scorers.py --model models/m3     # a registered model (its model.txt)
+
+Every backend starts from the same thing the engine has: a mapping of feature values for
+one event. ``shopguard scorer`` is what the engine runs (GbmScorer over the compiled
+forest), filling its row included. onnxruntime is measured when installed
+(``pip install -e '.[bench]'``). Prints a table on stderr and JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightgbm
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from shopguard.model.card import ModelCard
+from shopguard.model.compiled import CompiledForest
+from shopguard.model.gbm import GbmScorer
+
+
+def _synthetic(folder: Path, trees: int, width: int) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20_000, width))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(size=len(x)) > 1.5).astype(float)
+    names = [f"input_{i}" for i in range(width)]
+    params = {"objective": "binary", "num_leaves": 31, "verbose": -1, "min_data_in_leaf": 20}
+    booster = lightgbm.train(params, lightgbm.Dataset(x, y, feature_name=names), trees)
+    booster.save_model(str(folder / "model.txt"))
+    card = ModelCard(
+        version="synthetic", created=time.time(), features=names, label="synthetic",
+        train_window=(0.0, 0.0), valid_window=(0.0, 0.0), rows={}, params=params,
+        best_iteration=trees, metrics={}, thresholds=[],
+    )  # fmt: skip
+    card.write(folder / "card.json")
+
+
+def _timed(score: Callable[[dict[str, float]], float], rows: list[dict[str, float]]) -> float:
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        for values in rows:
+            score(values)
+        best = min(best, (time.perf_counter() - started) / len(rows))
+    return best * 1e6
+
+
+def _onnx(booster: lightgbm.Booster, names: list[str]) -> Callable[[dict[str, float]], float]:
+    import onnxruntime
+    from onnxmltools.convert import convert_lightgbm
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    graph = convert_lightgbm(
+        booster, initial_types=[("x", FloatTensorType([None, len(names)]))], zipmap=False
+    )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), options)
+    output = session.get_outputs()[1].name
+    row = np.empty((1, len(names)), dtype=np.float32)
+
+    def score(values: dict[str, float]) -> float:
+        row[0] = [values.get(n, math.nan) for n in names]
+        return float(session.run([output], {"x": row})[0][0, 1])
+
+    return score
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="a registered model's folder (model.txt + card.json)")
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--features", type=int, default=40)
+    parser.add_argument("--rows", type=int, default=5000)
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    folder = Path(args.model) if args.model else Path(scratch.name)
+    if not args.model:
+        _synthetic(folder, args.trees, args.features)
+    booster = lightgbm.Booster(model_file=str(folder / "model.txt"))
+    names = list(ModelCard.read(folder / "card.json").features)
+    rng = np.random.default_rng(2)
+    drawn = rng.normal(size=(args.rows, len(names)))
+    rows = [dict(zip(names, map(float, r), strict=True)) for r in drawn]
+    started = time.perf_counter()
+    scorer = GbmScorer(folder)
+    compile_s = time.perf_counter() - started
+    matrix = np.empty((1, len(names)))
+
+    def booster_predict(values: dict[str, float]) -> float:
+        matrix[0] = [values.get(n, math.nan) for n in names]
+        return float(booster.predict(matrix, num_threads=1)[0])
+
+    forest = CompiledForest(folder / "model.txt")
+
+    def lleaves_predict(values: dict[str, float]) -> float:
+        matrix[0] = [values.get(n, math.nan) for n in names]
+        return float(forest._model.predict(matrix, n_jobs=1)[0])
+
+    backends: dict[str, Callable[[dict[str, float]], float]] = {
+        "lightgbm Booster.predict": booster_predict,
+        "lleaves Model.predict": lleaves_predict,
+        "shopguard scorer (lleaves entry, ctypes row)": lambda v: scorer.score(v) or 0.0,
+    }
+    try:
+        backends["onnxruntime"] = _onnx(booster, names)
+    except ImportError:
+        print("onnxruntime/onnxmltools not installed: pip install -e '.[bench]'", file=sys.stderr)
+    expected = booster.predict(np.array([[r[n] for n in names] for r in rows[:200]]))
+    results: dict[str, Any] = {
+        "trees": booster.num_trees(), "features": len(names), "compile_s": round(compile_s, 1),
+        "backends": {},
+    }  # fmt: skip
+    for name, score in backends.items():
+        worst = max(abs(score(r) - e) for r, e in zip(rows[:200], expected, strict=True))
+        results["backends"][name] = {"us_per_row": round(_timed(score, rows), 2), "max_diff": worst}
+    table = Table(title=f"one event, {results['trees']} trees, {len(names)} features")
+    for column in ("backend", "µs per event", "max |diff| vs LightGBM"):
+        table.add_column(column)
+    for name, r in results["backends"].items():
+        table.add_row(name, f"{r['us_per_row']:.2f}", f"{r['max_diff']:.1e}")
+    Console(stderr=True).print(table)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

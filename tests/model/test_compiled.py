@@ -1,0 +1,59 @@
+"""The compiled forest scores exactly as LightGBM does, missing values included, and its
+object code is cached beside the model under the model's digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import pytest
+
+from shopguard.model.compiled import CompiledForest, cache_path
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4000, 6))
+    x[rng.random(x.shape) < 0.2] = np.nan  # missing values take learned default branches
+    y = np.nan_to_num(x[:, 0]) + np.nan_to_num(x[:, 1]) * 2 + rng.normal(size=4000) > 1
+    booster = lightgbm.train(
+        {"objective": "binary", "num_leaves": 15, "verbose": -1, "min_data_in_leaf": 10},
+        lightgbm.Dataset(x, y.astype(float)),
+        num_boost_round=40,
+    )
+    path = tmp_path_factory.mktemp("forest") / "model.txt"
+    booster.save_model(str(path))
+    return path
+
+
+def test_compiled_scores_equal_lightgbm_with_missing_values(model_file: Path) -> None:
+    booster = lightgbm.Booster(model_file=str(model_file))
+    rows = np.random.default_rng(9).normal(size=(500, 6)) * 2
+    rows[np.random.default_rng(10).random(rows.shape) < 0.3] = np.nan
+    forest = CompiledForest(model_file)
+    assert forest.n_features == 6
+    compiled = []
+    for row in rows:
+        for i, value in enumerate(row):
+            forest.row[i] = float(value)
+        compiled.append(forest.predict())
+    np.testing.assert_allclose(compiled, booster.predict(rows), rtol=1e-12, atol=1e-12)
+
+
+def test_object_code_is_cached_by_digest_and_reused(model_file: Path) -> None:
+    CompiledForest(model_file)
+    cached = cache_path(model_file)
+    assert cached.exists() and cached.parent == model_file.parent
+    stamp = cached.stat().st_mtime_ns
+    again = CompiledForest(model_file)
+    assert cached.stat().st_mtime_ns == stamp  # loaded, not rebuilt
+    again.row[0] = 3.0
+    assert 0.0 < again.predict() < 1.0
+    assert not list(model_file.parent.glob("*.tmp"))
+    # a changed model text gets another name: a stale object is never loaded for it
+    changed = model_file.parent / "changed" / "model.txt"
+    changed.parent.mkdir()
+    changed.write_text(model_file.read_text() + "\n")
+    assert cache_path(changed).name != cached.name
