@@ -87,6 +87,36 @@ def run_pair(events: list[bytes], chunk: int = 20_000) -> tuple[Timed, Timed]:
     return ours, theirs
 
 
+def run_model(
+    events: list[bytes], trees: int, types: list[str] | None, chunk: int = 20_000
+) -> dict[str, Any]:
+    """The starter pack with a ``trees``-tree model reading all the pack's features plus
+    amount and hour, scoring events of ``types`` (None: every event), against the same
+    engine without a model over the same chunks, alternating. Each keeps its own state."""
+    from scorers import synthetic_model
+    from shopguard.model.gbm import GbmScorer
+
+    index = {str(o): int(o) for o in Outcome}
+    plain = Engine.from_config(keys=KEYS, decision_log="memory")
+    modelled = Engine.from_config(keys=KEYS, decision_log="memory")
+    names = [*sorted(f.name for f in modelled.pack.features), "amount", "hour"]
+    with tempfile.TemporaryDirectory() as folder:
+        synthetic_model(Path(folder), trees, names, types)
+        modelled.use_models(GbmScorer(folder))
+    without = Timed(lambda raw: index[plain.decide(raw).outcome])
+    scored = Timed(lambda raw: index[modelled.decide(raw).outcome])
+    for start in range(0, len(events), chunk):
+        without.run(events[start : start + chunk])
+        scored.run(events[start : start + chunk])
+    return {
+        "trees": trees,
+        "model_inputs": len(names),
+        "scores": types or "every event",
+        "with_model": scored.result(),
+        "without_model": without.result(),
+    }
+
+
 def run_retail(count: int) -> dict[str, Any]:
     """The full retail pack over the simulator's traffic (honest shoppers and twelve
     attacks, seed 7): the figure issue 3 asks for. No twin: only the starter has one."""
@@ -177,6 +207,8 @@ def main() -> None:
     )
     parser.add_argument("--retail-events", type=int, default=1_000_000)
     parser.add_argument("--skip-fdh", action="store_true")
+    parser.add_argument("--model-events", type=int, default=300_000)
+    parser.add_argument("--trees", type=int, default=300, help="trees in the model-on run")
     args = parser.parse_args()
     console = Console(stderr=True)
     with console.status("generating events"):
@@ -194,6 +226,10 @@ def main() -> None:
         result["engine"]["per_s"] / result["handwritten"]["per_s"], 3
     )
     result["outcomes"] = {str(Outcome(o)): engine_out.count(o) for o in range(4)}
+    with console.status(f"starter pack with a {args.trees}-tree model"):
+        sample = events[: args.model_events]
+        result["model"] = run_model(sample, args.trees, None)
+        result["model_money"] = run_model(sample, args.trees, ["payment", "promo.claim"])
     durable_n = min(len(events), 200_000)
     with console.status("durable journal"):
         result["durable_batch256"] = run_durable(events[:durable_n], 256)
@@ -242,6 +278,16 @@ def _table(console: Console, r: dict[str, Any]) -> None:
             "retail pack, simulated traffic", rp, f"{rp['rules']} rules, {rp['features']} features"
         ),
     ]
+    for key in ("model", "model_money"):
+        mo = r[key]
+        scope = "every event" if mo["scores"] == "every event" else "+".join(mo["scores"])
+        rows.append(
+            _timed_row(
+                f"starter + {mo['trees']}-tree model on {scope}",
+                mo["with_model"],
+                f"{mo['without_model']['per_s']:,}/s without, same chunks",
+            )
+        )
     for key in ("durable_batch256", "durable_per_event"):
         d = r[key]
         note = f"{d['journal_bytes_per_event']} B/event journal"

@@ -31,18 +31,21 @@ from shopguard.model.compiled import CompiledForest
 from shopguard.model.gbm import GbmScorer
 
 
-def _synthetic(folder: Path, trees: int, width: int) -> None:
+def synthetic_model(
+    folder: Path, trees: int, names: list[str], event_types: list[str] | None = None
+) -> None:
+    """A model of ``trees`` full 31-leaf trees over ``names`` (model.txt + card.json):
+    what it learned does not matter here, what a row costs does."""
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(20_000, width))
+    x = rng.normal(size=(20_000, len(names)))
     y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(size=len(x)) > 1.5).astype(float)
-    names = [f"input_{i}" for i in range(width)]
     params = {"objective": "binary", "num_leaves": 31, "verbose": -1, "min_data_in_leaf": 20}
     booster = lightgbm.train(params, lightgbm.Dataset(x, y, feature_name=names), trees)
     booster.save_model(str(folder / "model.txt"))
     card = ModelCard(
         version="synthetic", created=time.time(), features=names, label="synthetic",
         train_window=(0.0, 0.0), valid_window=(0.0, 0.0), rows={}, params=params,
-        best_iteration=trees, metrics={}, thresholds=[],
+        best_iteration=trees, metrics={}, thresholds=[], event_types=event_types or [],
     )  # fmt: skip
     card.write(folder / "card.json")
 
@@ -88,7 +91,7 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory()
     folder = Path(args.model) if args.model else Path(scratch.name)
     if not args.model:
-        _synthetic(folder, args.trees, args.features)
+        synthetic_model(folder, args.trees, [f"input_{i}" for i in range(args.features)])
     booster = lightgbm.Booster(model_file=str(folder / "model.txt"))
     names = list(ModelCard.read(folder / "card.json").features)
     rng = np.random.default_rng(2)

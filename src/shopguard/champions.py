@@ -14,6 +14,7 @@ from typing import Any
 from shopguard.config import Pack
 from shopguard.decision import Reason
 from shopguard.errors import ConfigError
+from shopguard.events.catalog import EVENT_TYPES
 from shopguard.features.plan import TypePlan
 from shopguard.model import NoScorer, Scorer
 from shopguard.policy import Policy
@@ -46,6 +47,9 @@ class Champions:
         unknown = sorted(set(scorer.features) - set(self.pack.schema)) if scorer else []
         if scorer is not None and unknown:
             raise ConfigError(f"model {scorer.name} reads what the engine lacks: {unknown}")
+        strange = sorted(scorer.event_types - set(EVENT_TYPES)) if scorer else []
+        if scorer is not None and strange:
+            raise ConfigError(f"model {scorer.name} scores unknown event types: {strange}")
 
     def use_models(self, champion: Scorer | None, challenger: Scorer | None = None) -> None:
         """Swap the champion model (None: no model) and the one scoring in shadow."""

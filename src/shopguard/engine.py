@@ -32,6 +32,7 @@ from shopguard.features.spec import parse_duration
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
 from shopguard.model.registry import registered_scorers
+from shopguard.model.scorer import scores
 from shopguard.operations import Operations
 from shopguard.outcome import Action, Outcome
 from shopguard.rules.ruleset import RuleHit, RuleSet
@@ -119,9 +120,10 @@ class Engine(Champions, Operations):
                 needed.setdefault(event_type, set()).update(names)
         if self.settings.explain:
             needed = {t: set(self.features.specs) for t in needed}
-        for names in needed.values():
-            names.update(self.scorer.features)
-            if self.challenger_scorer is not None:
+        for event_type, names in needed.items():
+            if scores(self.scorer, event_type):
+                names.update(self.scorer.features)
+            if self.challenger_scorer is not None and scores(self.challenger_scorer, event_type):
                 names.update(self.challenger_scorer.features)
             names.intersection_update(self.features.specs)
         return self.features.compile(needed)
@@ -215,13 +217,14 @@ class Engine(Champions, Operations):
             scope = {**facts, **values}
             if listed:
                 scope["_listed"] = {(e.list, e.kind) for e in listed}
-            if self.scorer.features:
+            if scores(self.scorer, event_type):
                 try:
                     model_score = self.scorer.score(scope)
                 except Exception as exc:  # a failing model is traced, never fatal
                     trace.append(f"model {self.scorer.name}: {type(exc).__name__}: {exc}")
                 scope["score"] = model_score
-            if self.challenger_scorer is not None:
+            challenger = self.challenger_scorer
+            if challenger is not None and scores(challenger, event_type):
                 challenger_score = self._shadow_score(scope, trace)
             hits, shadow, errors = self.rules.evaluate(event_type, scope)
             if errors:

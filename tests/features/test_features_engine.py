@@ -81,3 +81,22 @@ def test_a_ratio_may_put_a_number_fact_over_a_feature() -> None:
         {**base, "event_id": "c", "account": "c2", "time": "2025-01-01T02:00:00Z", "amount": 5}
     )
     assert first.features["amount_vs_account_mean_7d"] is None  # no history: missing
+
+
+def test_the_signup_pack_sees_a_ring_grow_on_one_device() -> None:
+    from shopguard.engine import Engine
+
+    engine = Engine.from_config(pack="signup", decision_log="memory", explain=True)
+    seen = []
+    for i, minute in enumerate((0, 3, 6)):
+        base = {"tenant": "t", "account": f"u{i}", "device": {"id": "D"}, "ip": f"1.2.3.{i}"}
+        at = f"2015-01-05T10:{minute:02d}:00Z"
+        engine.decide({**base, "type": "account.register", "event_id": f"r{i}", "time": at})
+        pay = {**base, "type": "payment", "event_id": f"p{i}", "time": at, "amount": 40 + i}
+        seen.append(engine.decide(pay).features)
+    # as of before each payment: the accounts signed up on the device so far, own included
+    assert [f["device_accounts_90d"] for f in seen] == [1, 2, 3]
+    assert [f["device_payments_90d"] for f in seen] == [0, 1, 2]
+    assert seen[2]["device_since_last"] == 0.0  # its own sign-up, the same minute
+    assert seen[2]["amount_vs_device_mean_90d"] == 42 / 40.5
+    assert seen[0]["amount_vs_device_mean_90d"] is None  # nothing bought there before

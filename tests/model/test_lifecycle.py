@@ -40,6 +40,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]
     registry = ModelRegistry(tmp / "models")
     for leaves in (7, 15):
         text, card = fit(x.astype(float), y, when, LEARNED, "attack", params={"num_leaves": leaves})
+        card.event_types = ["payment"]  # what `shopguard train` records from the set
         registry.register(text, card, "test")
     return tmp, events
 
@@ -63,6 +64,12 @@ def test_a_registered_champion_scores_and_a_challenger_shadows(
     assert all(d.model_score is not None and 0 <= d.model_score <= 1 for d in decisions)
     assert all(d.challenger_score is not None for d in decisions)
     shadow = {d.event_id: d.challenger_score for d in decisions}
+    # a payment model scores payments only; other types neither read its features nor score
+    others = [engine.decide(e) for e in events if b'"type":"payment"' not in e][:200]
+    assert others and all(d.model_score is None and d.challenger_score is None for d in others)
+    read = {t: {n for u in engine.plans[t].uses for n, _, _ in u.readers} for t in engine.plans}
+    assert "account_amount_mean_30d" in read["payment"]
+    assert "account_amount_mean_30d" not in read["sms.send"]
 
     standing = registry.change("promote", "test")
     assert (standing.champion, standing.challenger) == ("m2", None)

@@ -19,6 +19,7 @@ def test_registry() -> None:
 class Broken:
     name = "broken"
     features = ("device_accounts_24h",)
+    event_types: frozenset[str] = frozenset()  # every type
 
     def score(self, values: Mapping[str, Any]) -> float | None:
         raise RuntimeError("model file corrupt")
@@ -27,6 +28,7 @@ class Broken:
 class Constant:
     name = "constant"
     features = ("device_accounts_24h",)
+    event_types: frozenset[str] = frozenset()  # every type
 
     def score(self, values: Mapping[str, Any]) -> float | None:
         return 0.97

@@ -63,6 +63,8 @@ def train(
         with err.status(f"training on {len(y):,} rows, {len(names)} features"):
             text, card = fit(x, y, when, names, f"{label} == 1", valid_share)
         card.note = note
+        if "type" in table.column_names:  # it scores what it learned from
+            card.event_types = sorted(set(table.column("type").to_pylist()))
         settings = settings_for(config, data_dir)
         card = ModelRegistry(settings.models_path).register(text, card, "cli")
         err.print(

@@ -22,6 +22,7 @@ class ModelCard(msgspec.Struct, kw_only=True):
     created: float
     features: list[str]
     label: str  # what 1 means, e.g. "fraud or chargeback known by the cutoff"
+    event_types: list[str] = []  # what it was trained on and scores; empty: every type
     train_window: tuple[float, float]  # event times, epoch seconds
     valid_window: tuple[float, float]
     rows: dict[str, int]  # train, valid, train_positive, valid_positive

@@ -23,6 +23,7 @@ class GbmScorer:
         self.card = ModelCard.read(path / "card.json")
         self.name = self.card.version
         self.features: tuple[str, ...] = tuple(self.card.features)
+        self.event_types = frozenset(self.card.event_types)
         self._forest = CompiledForest(path / "model.txt")
         if self._forest.n_features != len(self.features):
             raise ConfigError(

@@ -10,6 +10,9 @@ from typing import Any, Protocol
 class Scorer(Protocol):
     name: str
     features: tuple[str, ...]  # names the model reads; the engine computes them
+    # the event types it was trained on and scores (empty: every type); other types
+    # neither pay for its features nor get a score
+    event_types: frozenset[str]
 
     def score(self, values: Mapping[str, Any]) -> float | None: ...
 
@@ -19,9 +22,15 @@ class NoScorer:
 
     name = "none"
     features: tuple[str, ...] = ()
+    event_types: frozenset[str] = frozenset()
 
     def score(self, values: Mapping[str, Any]) -> float | None:
         return None
+
+
+def scores(scorer: Scorer, event_type: str) -> bool:
+    """Does ``scorer`` score events of ``event_type``?"""
+    return bool(scorer.features) and (not scorer.event_types or event_type in scorer.event_types)
 
 
 SCORERS: dict[str, Callable[..., Scorer]] = {"none": NoScorer}

@@ -42,13 +42,33 @@ def fit(
     valid_share: float = 0.2,
     rounds: int = 1000,
     params: dict[str, Any] | None = None,
+    valid: NDArray[np.bool_] | None = None,
 ) -> tuple[str, ModelCard]:
-    """(the model as LightGBM text, its card); ``version`` is set when registered."""
+    """(the model as LightGBM text, its card); ``version`` is set when registered.
+    ``valid`` picks the validation rows instead (e.g. whole devices, drawn as the test
+    folds of a grouped cross-validation are), the rest train."""
     if len(features) != x.shape[1]:
         raise ConfigError(f"{x.shape[1]} columns for {len(features)} feature names")
-    order = np.argsort(when, kind="mergesort")
-    cut = int(len(order) * (1 - valid_share))
-    train, valid = order[:cut], order[cut:]
+    if valid is None:
+        order = np.argsort(when, kind="mergesort")
+        cut = int(len(order) * (1 - valid_share))
+        train, valid_rows = order[:cut], order[cut:]
+    else:
+        train, valid_rows = np.flatnonzero(~valid), np.flatnonzero(valid)
+    return _fit(x, y, when, features, label, rounds, params, train, valid_rows)
+
+
+def _fit(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    when: NDArray[np.float64],
+    features: list[str],
+    label: str,
+    rounds: int,
+    params: dict[str, Any] | None,
+    train: NDArray[np.intp],
+    valid: NDArray[np.intp],
+) -> tuple[str, ModelCard]:
     positives = float(y[train].sum())
     if positives == 0 or y[valid].sum() == 0:
         raise ConfigError("both the training and the validation window need positive labels")
