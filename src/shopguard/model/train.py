@@ -55,22 +55,8 @@ def fit(
         train, valid_rows = order[:cut], order[cut:]
     else:
         train, valid_rows = np.flatnonzero(~valid), np.flatnonzero(valid)
-    return _fit(x, y, when, features, label, rounds, params, train, valid_rows)
-
-
-def _fit(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    when: NDArray[np.float64],
-    features: list[str],
-    label: str,
-    rounds: int,
-    params: dict[str, Any] | None,
-    train: NDArray[np.intp],
-    valid: NDArray[np.intp],
-) -> tuple[str, ModelCard]:
     positives = float(y[train].sum())
-    if positives == 0 or y[valid].sum() == 0:
+    if positives == 0 or y[valid_rows].sum() == 0:
         raise ConfigError("both the training and the validation window need positive labels")
     merged = {**DEFAULTS, **(params or {})}
     merged.setdefault("scale_pos_weight", (len(train) - positives) / positives)
@@ -78,30 +64,30 @@ def _fit(
         merged,
         lightgbm.Dataset(x[train], y[train], feature_name=features),
         num_boost_round=rounds,
-        valid_sets=[lightgbm.Dataset(x[valid], y[valid], feature_name=features)],
+        valid_sets=[lightgbm.Dataset(x[valid_rows], y[valid_rows], feature_name=features)],
         callbacks=[lightgbm.early_stopping(50, verbose=False)],
     )
-    scored = np.asarray(booster.predict(x[valid], num_iteration=booster.best_iteration), float)
+    scored = np.asarray(booster.predict(x[valid_rows], num_iteration=booster.best_iteration), float)
     card = ModelCard(
         version="",
         created=time.time(),
         features=features,
         label=label,
         train_window=(float(when[train].min()), float(when[train].max())),
-        valid_window=(float(when[valid].min()), float(when[valid].max())),
+        valid_window=(float(when[valid_rows].min()), float(when[valid_rows].max())),
         rows={
             "train": len(train),
-            "valid": len(valid),
+            "valid": len(valid_rows),
             "train_positive": int(positives),
-            "valid_positive": int(y[valid].sum()),
+            "valid_positive": int(y[valid_rows].sum()),
         },
         params=merged,
         best_iteration=int(booster.best_iteration),
         metrics={
-            "roc_auc": round(roc_auc(y[valid], scored), 6),
-            "average_precision": round(average_precision(y[valid], scored), 6),
+            "roc_auc": round(roc_auc(y[valid_rows], scored), 6),
+            "average_precision": round(average_precision(y[valid_rows], scored), 6),
         },
-        thresholds=thresholds(y[valid], scored, FPRS),
+        thresholds=thresholds(y[valid_rows], scored, FPRS),
     )
     text: str = booster.model_to_string(num_iteration=booster.best_iteration)
     return text, card
