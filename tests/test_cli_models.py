@@ -40,7 +40,7 @@ def test_dataset_train_and_choose_a_champion(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["train", str(table), "--features", "nope", *data], env=env)
     assert missing.exit_code == 2 and "column(s) ['nope']" in " ".join(missing.output.split())
     policy = tmp_path / "policy.yaml"
-    policy.write_text("policy:\n  mode: enforce\n")
+    policy.write_text("# ours\npolicy:\n  mode: enforce  # why we enforce\n")
     write = ["--write-policy", str(policy)]
     report = runner.invoke(
         app,
@@ -53,3 +53,4 @@ def test_dataset_train_and_choose_a_champion(tmp_path: Path) -> None:
     written = yaml.safe_load(policy.read_text())["policy"]
     assert written["mode"] == "enforce"
     assert written["model"]["deny"] == figures["cheapest_deny_threshold"]["score"]
+    assert "# ours" in policy.read_text() and "# why we enforce" in policy.read_text()

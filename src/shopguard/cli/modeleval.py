@@ -92,13 +92,15 @@ def evaluate_model(
 
 
 def _write_threshold(path: Path, cut: float) -> None:
-    """Set policy.model.deny (and a weight of 0: the model decides through thresholds)."""
-    from shopguard.yamlio import load_yaml
+    """Set policy.model.deny, keeping the file's comments and order (a round trip)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
 
-    doc = (load_yaml(path.read_text()) if path.is_file() else None) or {}
-    policy = doc.setdefault("policy", {})
-    policy.setdefault("model", {})["deny"] = cut
-    import yaml
-
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    yaml = YAML()
+    doc = yaml.load(path.read_text()) if path.is_file() else None
+    doc = doc if isinstance(doc, CommentedMap) else CommentedMap()
+    policy = doc.setdefault("policy", CommentedMap())
+    policy.setdefault("model", CommentedMap())["deny"] = cut
+    with path.open("w") as out:
+        yaml.dump(doc, out)
     err.print(f"policy.model.deny = {cut} written to {path}")
