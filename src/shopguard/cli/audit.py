@@ -16,13 +16,14 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
-    """Recompute the hash chains over every decision record, list change and ruleset
-    change; exit 1 and
-    name the first edited, inserted or deleted record if one does not verify. Prints the
-    head hashes: keep them elsewhere to detect the newest records being cut off.
+    """Recompute the hash chains over every decision record, list change, ruleset change
+    and model registry change (with each registered model's files); exit 1 and name the
+    first edited, inserted or deleted record if one does not verify. Prints the head
+    hashes: keep them elsewhere to detect the newest records being cut off.
 
     Example: shopguard audit verify --data-dir ./shopguard-data
     """
+    from shopguard.model.registry import ModelRegistry
     from shopguard.rules.versions import RulesetStore
     from shopguard.state.sqlite import SqliteDecisionLog
 
@@ -35,6 +36,8 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
             rulesets = RulesetStore(settings.rulesets_path)
             reports.append(rulesets.verify())
             rulesets.close()
+        if (settings.models_path / "changes.jsonl").is_file():
+            reports.append(ModelRegistry(settings.models_path).verify())
         table = Table("chain", "records", "head", "verdict")
         for r in reports:
             verdict = "ok" if r.ok else f"[red]{r.problem} at {r.at}[/red]"

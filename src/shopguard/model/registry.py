@@ -1,10 +1,16 @@
 """Registered models, versioned: ``<data_dir>/models/m<n>/`` holds ``model.txt``
 (LightGBM) and ``card.json``; ``changes.jsonl`` is the trail of who made which version
 champion or challenger, and when. The champion scores decisions; a challenger scores
-in shadow beside it. Promotion is a change like any other."""
+in shadow beside it. Promotion is a change like any other.
+
+The trail is hash-chained like the journal (``state/chain.py``) and each registration
+holds a digest of the model's files, so ``shopguard audit verify`` finds an edited or
+removed change, and a model file swapped after registration is refused at load."""
 
 from __future__ import annotations
 
+import hashlib
+import struct
 import time
 from pathlib import Path
 
@@ -13,6 +19,7 @@ import msgspec
 from shopguard.errors import ConfigError
 from shopguard.model.card import ModelCard
 from shopguard.model.scorer import Scorer
+from shopguard.state.chain import GENESIS, ChainReport, link, walk
 
 
 class ModelChange(msgspec.Struct, frozen=True):
@@ -20,6 +27,20 @@ class ModelChange(msgspec.Struct, frozen=True):
     version: str | None
     actor: str
     at: float
+    digest: str = ""  # register: SHA-256 over the model text and its card
+    chain: str = ""  # SHA-256(previous chain || this change without its chain), hex
+
+    def content(self) -> bytes:
+        return msgspec.json.encode(msgspec.structs.replace(self, chain=""))
+
+
+def files_digest(folder: Path) -> str:
+    """SHA-256 over a registered model's files (length-prefixed, in a fixed order)."""
+    h = hashlib.sha256()
+    for name in ("model.txt", "card.json"):
+        data = (folder / name).read_bytes() if (folder / name).is_file() else b""
+        h.update(struct.pack("<Q", len(data)) + data)
+    return h.hexdigest()
 
 
 class Standing(msgspec.Struct, frozen=True):
@@ -54,7 +75,7 @@ class ModelRegistry:
         target.mkdir(parents=True)
         (target / "model.txt").write_text(model_text)
         card.write(target / "card.json")  # last: a version exists once its card does
-        self._log("register", version, actor)
+        self._log("register", version, actor, files_digest(target))
         return card
 
     def changes(self) -> list[ModelChange]:
@@ -89,11 +110,38 @@ class ModelRegistry:
         self._log(action, version, actor)
         return self.standing()
 
-    def _log(self, action: str, version: str | None, actor: str) -> None:
+    def verify(self) -> ChainReport:
+        """Recompute the trail's chain; a registration's digest must match its files."""
+
+        def checked() -> list[tuple[int, bytes, bytes, bool]]:
+            rows = []
+            for i, c in enumerate(self.changes(), start=1):
+                moved = c.action == "register" and c.digest != files_digest(
+                    self.root / (c.version or "")
+                )
+                rows.append((i, c.content(), bytes.fromhex(c.chain or "00"), moved))
+            return rows
+
+        return walk("model_changes", checked())
+
+    def check(self, version: str) -> Path:
+        """The folder of a model fit to serve: registered, its files as registered."""
+        path = self.path(version)
+        registered = [
+            c.digest for c in self.changes() if c.action == "register" and c.version == version
+        ]
+        if not registered or registered[-1] != files_digest(path):
+            raise ConfigError(f"model {version}: its files changed since it was registered")
+        return path
+
+    def _log(self, action: str, version: str | None, actor: str, digest: str = "") -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        line = msgspec.json.encode(ModelChange(action, version, actor, time.time()))
+        changes = self.changes()
+        previous = bytes.fromhex(changes[-1].chain) if changes else GENESIS
+        change = ModelChange(action, version, actor, time.time(), digest)
+        change = msgspec.structs.replace(change, chain=link(previous, change.content()).hex())
         with (self.root / "changes.jsonl").open("ab") as out:
-            out.write(line + b"\n")
+            out.write(msgspec.json.encode(change) + b"\n")
 
 
 def registered_scorers(root: str | Path) -> tuple[Scorer | None, Scorer | None]:
@@ -102,6 +150,6 @@ def registered_scorers(root: str | Path) -> tuple[Scorer | None, Scorer | None]:
 
     registry = ModelRegistry(root)
     standing = registry.standing()
-    champion = GbmScorer(registry.path(standing.champion)) if standing.champion else None
-    challenger = GbmScorer(registry.path(standing.challenger)) if standing.challenger else None
+    champion = GbmScorer(registry.check(standing.champion)) if standing.champion else None
+    challenger = GbmScorer(registry.check(standing.challenger)) if standing.challenger else None
     return champion, challenger
