@@ -85,3 +85,21 @@ def test_a_label_dated_in_the_future_is_refused() -> None:
         engine.decide_many([fine, {**label, "verdict": "fraud"}])
     assert batch.value.path == "$[1].time"
     assert engine.log.last_seq() == 0  # nothing of the batch applied
+
+
+def test_delayed_labels_name_only_the_labelled_types() -> None:
+    """A source row becomes a sign-up and a purchase sharing one label: a case about the
+    sign-up, known a week after it, would reach a purchase made weeks later before that
+    purchase happened (leakage). Only the types a model learns about get cases."""
+    signup = {"type": "account.register", "event_id": "r1", "tenant": "t", "account": "u1"}
+    purchase = {"type": "payment", "event_id": "p1", "tenant": "t", "account": "u1"}
+    pairs = [
+        ({**signup, "time": START}, {"class": "1"}),
+        ({**purchase, "time": START + timedelta(days=30), "amount": 9.0}, {"class": "1"}),
+    ]
+    both = [e["type"] for e, _ in with_delayed_labels(pairs, "class", 7 * DAY)]
+    assert both == ["account.register", "case.label", "payment", "case.label"]
+    cases = list(with_delayed_labels(pairs, "class", 7 * DAY, {"payment"}))
+    labels = [e for e, _ in cases if e["type"] == "case.label"]
+    assert [c["labelled_event"] for c in labels] == ["p1"]
+    assert labels[0]["time"] == START + timedelta(days=37)

@@ -173,8 +173,9 @@ def dataset(
         settings = settings_for(config, None, pack, decision_log="memory", explain=True)
         engine = Engine.from_config(settings=settings)
         pairs = iter_events(source, load_mapping(mapping) if mapping else None)
-        if label_delay:
-            pairs = with_delayed_labels(pairs, label, parse_duration(label_delay))
+        kept = set(types.split(",")) if types else None
+        if label_delay:  # cases about the kept types only: what the model learns to see
+            pairs = with_delayed_labels(pairs, label, parse_duration(label_delay), kept)
 
         def labelled() -> Iterator[tuple[Any, int]]:
             for event, tags in pairs:
@@ -184,7 +185,6 @@ def dataset(
 
         with progress_bar("deciding") as bar:
             task = bar.add_task("events", total=None)
-            kept = set(types.split(",")) if types else None
             window = (
                 parse_instant(since) if since else float("-inf"),
                 parse_instant(until) if until else float("inf"),

@@ -24,9 +24,13 @@ def _epoch(value: Any) -> float:
     return parse_instant(str(value))
 
 
-def with_delayed_labels(pairs: Iterable[Labelled], label: str, delay: float) -> Iterator[Labelled]:
+def with_delayed_labels(
+    pairs: Iterable[Labelled], label: str, delay: float, types: set[str] | None = None
+) -> Iterator[Labelled]:
     """The source's (event, tags) pairs with a ``case.label`` event ``delay`` seconds
-    after every event whose ``label`` tag is 1 (tags of the label events: label 0)."""
+    after every event of ``types`` (None: any) whose ``label`` tag is 1 (tags of the label
+    events: label 0). Only the labelled types: a row's sign-up shares its purchase's
+    label, but nobody could know of a fraud before the purchase that committed it."""
     due: list[tuple[float, int, dict[str, Any]]] = []
     made = 0
     quiet = {label: "0"}
@@ -36,7 +40,7 @@ def with_delayed_labels(pairs: Iterable[Labelled], label: str, delay: float) -> 
         while due and due[0][0] <= when:
             yield heapq.heappop(due)[2], quiet
         yield event, tags
-        if float(tags.get(label, 0) or 0) >= 1:
+        if float(tags.get(label, 0) or 0) >= 1 and (types is None or doc["type"] in types):
             made += 1
             known = when + delay
             case = {
