@@ -57,3 +57,32 @@ def test_object_code_is_cached_by_digest_and_reused(model_file: Path) -> None:
     changed.parent.mkdir()
     changed.write_text(model_file.read_text() + "\n")
     assert cache_path(changed).name != cached.name
+
+
+def test_the_engine_is_asked_only_for_columns_some_tree_splits_on(tmp_path: Path) -> None:
+    import time
+
+    from shopguard.model.card import ModelCard
+    from shopguard.model.gbm import GbmScorer, split_columns
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 3))
+    x[:, 2] = 0.0  # a constant column: no tree can split on it
+    booster = lightgbm.train(
+        {"objective": "binary", "verbose": -1, "num_leaves": 7},
+        lightgbm.Dataset(x, (x[:, 0] + x[:, 1] > 0).astype(float)),
+        num_boost_round=10,
+    )
+    (tmp_path / "model.txt").write_text(booster.model_to_string())
+    names = ["amount", "hour", "account_age"]
+    ModelCard(
+        version="m1", created=time.time(), features=names, label="test",
+        train_window=(0.0, 1.0), valid_window=(1.0, 2.0), rows={}, params={},
+        best_iteration=10, metrics={}, thresholds=[],
+    ).write(tmp_path / "card.json")  # fmt: skip
+    assert split_columns(booster.model_to_string()) == {0, 1}
+    scorer = GbmScorer(tmp_path)
+    assert scorer.columns == tuple(names) and scorer.features == ("amount", "hour")
+    row = {"amount": 0.3, "hour": -1.2}
+    expected = booster.predict(np.array([[0.3, -1.2, np.nan]]))[0]
+    assert scorer.score(row) == pytest.approx(expected, abs=1e-12)

@@ -2,7 +2,10 @@
 (facts and feature values, as of before the event) in the model's own order; a missing
 value is NaN, which the model routes down its learned default branch. Scoring runs the
 model compiled to machine code (``compiled.py``); batch work (evaluation, training)
-keeps LightGBM's own ``Booster.predict``."""
+keeps LightGBM's own ``Booster.predict``.
+
+The engine is asked only for the features some tree splits on: a column the trees never
+use costs nothing to leave missing, while computing it costs a state read per event."""
 
 from __future__ import annotations
 
@@ -22,20 +25,31 @@ class GbmScorer:
         path = Path(path)
         self.card = ModelCard.read(path / "card.json")
         self.name = self.card.version
-        self.features: tuple[str, ...] = tuple(self.card.features)
+        self.columns: tuple[str, ...] = tuple(self.card.features)  # the model's row
         self.event_types = frozenset(self.card.event_types)
         self._forest = CompiledForest(path / "model.txt")
-        if self._forest.n_features != len(self.features):
+        if self._forest.n_features != len(self.columns):
             raise ConfigError(
                 f"{path}: the model reads {self._forest.n_features} columns, "
-                f"its card names {len(self.features)}"
+                f"its card names {len(self.columns)}"
             )
+        used = split_columns((path / "model.txt").read_text())
+        self.features = tuple(n for i, n in enumerate(self.columns) if i in used)
 
     def score(self, values: Mapping[str, Any]) -> float | None:
         nan, get = math.nan, values.get
         # one slice assignment: ctypes converts numbers and bools, and refuses text
-        self._forest.row[:] = [nan if (v := get(name)) is None else v for name in self.features]
+        self._forest.row[:] = [nan if (v := get(name)) is None else v for name in self.columns]
         return self._forest.predict()
+
+
+def split_columns(model_text: str) -> set[int]:
+    """The column indexes some tree of a LightGBM text model splits on."""
+    used: set[int] = set()
+    for line in model_text.splitlines():
+        if line.startswith("split_feature="):
+            used.update(int(i) for i in line[len("split_feature=") :].split())
+    return used
 
 
 SCORERS["lightgbm"] = GbmScorer
