@@ -107,11 +107,13 @@ class Operations:
         return label
 
     def _feed_back(self, label: Label) -> Decision | None:
-        """A label about an event the journal holds also enters the features, as the
-        ``case.label`` event a caller could have sent (``labels.feedback``)."""
-        if label.event_id is None:
-            return None
-        labelled = self.log.facts_of(label.tenant, label.event_id)
+        """A label about an event the journal holds, or about an entity, also enters the
+        features, as the ``case.label`` event a caller could have sent
+        (``labels.feedback``)."""
+        if label.event_id is not None:
+            labelled = self.log.facts_of(label.tenant, label.event_id)
+        else:  # an entity label: the case names that entity alone
+            labelled = {str(label.entity_kind): label.entity}
         if labelled is None:
             return None
         facts = case_facts(label, labelled, self.desensitize.utc_offset_s)

@@ -64,11 +64,20 @@ def test_the_same_label_twice_counts_once_and_legit_is_not_fraud(engine: Engine)
     assert t2.features["terminal_fraud_labels_30d"] == 0
 
 
-def test_labels_about_unknown_events_or_entities_are_stored_only(engine: Engine) -> None:
+def test_a_label_about_an_unknown_event_is_stored_only(engine: Engine) -> None:
     engine.label({"tenant": "shop", "kind": "fraud", "event_id": "never-decided"})
-    engine.label({"tenant": "shop", "kind": "fraud", "entity_kind": "account", "entity": "C1"})
     assert engine.log.last_seq() == 0  # nothing decided, nothing fed back
-    assert len(list(engine.log.labels("shop"))) == 2
+    assert len(list(engine.log.labels("shop"))) == 1
+
+
+def test_a_label_about_an_entity_counts_for_that_entity(engine: Engine) -> None:
+    engine.decide(_payment(1, 0.0))
+    known = (START + timedelta(days=1)).timestamp()
+    case = {"tenant": "shop", "kind": "fraud", "entity_kind": "terminal", "entity": "T1"}
+    for _ in range(2):
+        engine.label({**case, "known_at": known})
+    seen = engine.decide(_payment(2, 2.0, account="C2")).features
+    assert seen["terminal_fraud_labels_30d"] == 1 and seen["account_fraud_labels_30d"] == 0
 
 
 def test_a_label_from_the_future_is_refused(engine: Engine) -> None:

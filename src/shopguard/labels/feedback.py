@@ -4,10 +4,12 @@ A confirmed case about an event the journal holds becomes the ``case.label`` a c
 would otherwise have sent: dated when the case became known, naming the labelled event's
 entities by their pseudonyms (no raw value is needed, none is kept), so label features
 (a terminal's fraud labels over 30 days...) count it from then on and never before.
+A case about an entity (an account, a device) names that entity alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from shopguard.desensitize.schema import ENTITY_KINDS
@@ -19,8 +21,13 @@ CARRIED = (*sorted(ENTITY_KINDS), "card_bin", "channel")
 
 
 def case_event_id(label: Label) -> str:
-    """One id per (event, verdict, time known): the same label sent twice counts once."""
-    return f"label:{label.event_id}:{label.kind}:{round(label.known_at * 1000)}"
+    """One id per (event or entity, verdict, time known): the same label twice counts once.
+    An entity is named by a digest of its pseudonym: erasure redacts facts, not event ids."""
+    about = label.event_id
+    if about is None:
+        named = f"{label.entity_kind}\0{label.entity}".encode()
+        about = hashlib.sha256(named).hexdigest()[:24]
+    return f"label:{about}:{label.kind}:{round(label.known_at * 1000)}"
 
 
 def case_facts(label: Label, labelled: dict[str, Any], utc_offset_s: int) -> dict[str, Any]:
