@@ -33,6 +33,8 @@ def test_dataset_train_and_choose_a_champion(tmp_path: Path) -> None:
     assert {"amount", "card_accounts_24h"} <= set(columns)
     trained = runner.invoke(app, ["train", str(table), "--features", FEATURES, *data], env=env)
     assert trained.exit_code == 0 and trained.stdout.strip() == "m1", trained.output
+    compiled = list((tmp_path / "data" / "models" / "m1").glob("model.*.o"))
+    assert len(compiled) == 1  # compiled for this CPU when trained: serving starts at once
     chosen = runner.invoke(app, ["models", "use", "champion", "m1", *data])
     assert chosen.exit_code == 0 and "champion m1" in chosen.output
     unknown = runner.invoke(app, ["models", "use", "champion", "m9", *data])

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from shopguard.model.registry import ModelRegistry
 
 from shopguard.cli.app import (
     ConfigOpt,
@@ -66,7 +69,9 @@ def train(
         if "type" in table.column_names:  # it scores what it learned from
             card.event_types = sorted(set(table.column("type").to_pylist()))
         settings = settings_for(config, data_dir)
-        card = ModelRegistry(settings.models_path).register(text, card, "cli")
+        registry = ModelRegistry(settings.models_path)
+        card = registry.register(text, card, "cli")
+        _compile(registry, card.version)
         err.print(
             f"registered {card.version}: ROC-AUC {card.metrics['roc_auc']:.4f}, average"
             f" precision {card.metrics['average_precision']:.4f} on the validation window"
@@ -126,9 +131,21 @@ def models_use(
     def run() -> None:
         registry = ModelRegistry(settings_for(config, data_dir).models_path)
         standing = registry.change(action, "cli", version)
+        for serving in (standing.champion, standing.challenger):
+            if serving is not None:
+                _compile(registry, serving)
         err.print(f"champion {standing.champion or '-'}, challenger {standing.challenger or '-'}")
 
     guard(run)
+
+
+def _compile(registry: ModelRegistry, version: str) -> None:
+    """Compile a model for this CPU now (cached beside it: seconds to tens of seconds for
+    hundreds of trees), so a server starting with it does not wait."""
+    from shopguard.model.gbm import GbmScorer
+
+    with err.status(f"compiling {version} for this CPU"):
+        GbmScorer(registry.check(version))
 
 
 @app.command()
