@@ -101,10 +101,9 @@ def test_erasure_removes_an_entity_everywhere(backend: str, tmp_path: Path) -> N
     seen = _traffic(engine)
     phone = seen[0][1]["phone"]
     engine.list_add("deny", "phone", phone, tenant="shop", raw=False, reason="fraud")
-    engine.label(
-        {"tenant": "shop", "kind": "fraud", "entity_kind": "phone", "entity": phone},
-        raw_entity=False,
-    )
+    case = {"tenant": "shop", "kind": "fraud", "entity_kind": "phone", "entity": phone}
+    known = max(d.time for d, _ in seen) + 60  # dated within the traffic, as live it would be
+    engine.label({**case, "known_at": known}, raw_entity=False)
     mine = [d for d, f in seen if f.get("phone") == phone]
     counts = engine.erase("shop", "phone", phone)
     # its decisions, and the case.label the entity label fed into its features
