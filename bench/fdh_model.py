@@ -10,10 +10,11 @@ First build the training set through the engine (labels arrive 7 days after each
 
 Train on the days before 2018-08-01 (the handbook used 2018-07-25..31; more history is
 allowed, the test week stays untouched), leave the 7-day gap, test on 2018-08-08..14 with
-the customers already known as compromised (a fraud in the handbook's training or gap
-days, 2018-07-25..08-07) removed. LightGBM's parameters are chosen by average precision
-on the same protocol two weeks earlier (train to 07-18, test 07-25..31), so the test
-week picks nothing; the defaults are reported beside them.
+the customers already known as compromised removed day by day (a fraud from 2018-07-25
+to a week before the test day: its label has been seen), as the handbook's code does:
+58,264 test payments, 385 frauds, the handbook's own test set. LightGBM's parameters
+are chosen by average precision on the same protocol two weeks earlier (train to 07-18,
+test 07-25..31), so the test week picks nothing; the defaults are reported beside them.
 """
 
 from __future__ import annotations
@@ -49,17 +50,26 @@ GRID = [  # chosen among on the validation week by average precision
 ]
 
 
+DAY = 86400.0
+DELAY = 7 * DAY  # labels arrive a week after the fraud
+
+
 class Split:
-    """Train days, a 7-day gap, a test week without the customers already known as
-    compromised (a fraud in the ``known_from`` days up to the test)."""
+    """Train days, a 7-day gap, a test week. As the handbook's ``get_train_test_set``
+    does, each test day leaves out the customers already known as compromised that day:
+    a fraud from ``known_from`` (the handbook's training start) up to a week before it,
+    its label seen by then."""
 
     def __init__(self, when: np.ndarray, y: np.ndarray, customer: np.ndarray, days: list[str]):
         train_from, train_until, known_from, test_from, test_until = map(_day, days)
         self.train = (when >= train_from) & (when < train_until)
-        known = (when >= known_from) & (when < test_from) & (y == 1)
-        self.compromised = set(customer[known])
-        self.test = (when >= test_from) & (when < test_until)
-        self.test &= ~np.isin(customer, list(self.compromised))
+        self.test = np.zeros(len(when), dtype=bool)
+        self.compromised: set[str] = set()
+        for start in np.arange(test_from, test_until, DAY):
+            known = set(customer[(when >= known_from) & (when < start - DELAY) & (y == 1)])
+            self.compromised |= known
+            today = (when >= start) & (when < start + DAY)
+            self.test |= today & ~np.isin(customer, list(known))
 
 
 def _shift(days: list[str], by: int) -> list[str]:
