@@ -74,17 +74,22 @@ class Timed:
 
 
 def run_pair(events: list[bytes], chunk: int = 20_000) -> tuple[Timed, Timed]:
-    """The engine and its hand-written twin over the same stream, alternating chunks so a
-    noisy machine slows both alike (each keeps its own state across chunks)."""
+    """The engine and its hand-written twin over the same stream, alternating chunks."""
     engine = Engine.from_config(keys=KEYS, decision_log="memory")
     index = {str(o): int(o) for o in Outcome}
     twin = HandWritten(Engine.from_config(keys=KEYS, decision_log="memory").desensitize)
     ours = Timed(lambda raw: index[engine.decide(raw).outcome])
     theirs = Timed(lambda raw: twin.decide(raw)[0])
-    for start in range(0, len(events), chunk):
-        ours.run(events[start : start + chunk])
-        theirs.run(events[start : start + chunk])
+    _alternate(events, chunk, ours, theirs)
     return ours, theirs
+
+
+def _alternate(events: list[bytes], chunk: int, *runs: Timed) -> None:
+    """Each run over the same stream, chunk by chunk in turn, so a noisy machine slows
+    them alike (each keeps its own state across chunks)."""
+    for start in range(0, len(events), chunk):
+        for timed in runs:
+            timed.run(events[start : start + chunk])
 
 
 def run_model(
@@ -105,9 +110,7 @@ def run_model(
         modelled.use_models(GbmScorer(folder))
     without = Timed(lambda raw: index[plain.decide(raw).outcome])
     scored = Timed(lambda raw: index[modelled.decide(raw).outcome])
-    for start in range(0, len(events), chunk):
-        without.run(events[start : start + chunk])
-        scored.run(events[start : start + chunk])
+    _alternate(events, chunk, without, scored)
     return {
         "trees": trees,
         "model_inputs": len(names),

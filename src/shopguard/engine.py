@@ -168,9 +168,8 @@ class Engine(Champions, Operations):
         return decisions
 
     def admit(self, event: BaseEvent) -> BaseEvent:
-        """Refuse what decoding cannot judge alone: a label dated after now (by the
-        injected clock, 5 minutes' skew allowed) would leak into earlier events' features."""
-        if type(event) is CaseLabel and event.time.timestamp() > self.clock() + 300:
+        """Refuse what decoding cannot judge alone: a case.label dated after now."""
+        if type(event) is CaseLabel and self._from_the_future(event.time.timestamp()):
             raise InvalidEvent("a case.label cannot be known in the future", "$.time")
         return event
 

@@ -23,6 +23,8 @@ from shopguard.settings import Settings
 from shopguard.state import DecisionLog, StateStore
 from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
 
+CLOCK_SKEW_S = 300.0  # how far the sender's clock may run ahead of ours
+
 
 class Operations:
     settings: Settings
@@ -35,6 +37,11 @@ class Operations:
 
     def checkpoint(self) -> None:
         raise NotImplementedError
+
+    def _from_the_future(self, when: float) -> bool:
+        """Known after now by the injected clock (clocks may disagree by minutes): a case
+        from the future would leak into earlier events' label features."""
+        return when > self.clock() + CLOCK_SKEW_S
 
     def _judge(
         self, facts: dict[str, Any], display: dict[str, str], dedupe_key: str, started: int
@@ -100,7 +107,7 @@ class Operations:
         defaults to now). A raw entity value is pseudonymized before it is stored."""
         pseudonym = self.desensitize.entity if raw_entity else None
         label = label_from({"known_at": self.clock(), **fields}, pseudonym)
-        if label.known_at > self.clock() + 300:  # as admit() refuses a future case.label
+        if self._from_the_future(label.known_at):
             raise InvalidLabel("a label cannot be known in the future", "$.known_at")
         self.log.add_label(label)
         self._feed_back(label)
@@ -117,13 +124,10 @@ class Operations:
         if labelled is None:
             return None
         facts = case_facts(label, labelled, self.desensitize.utc_offset_s)
-        key = f"{label.tenant}\x1f{facts['event_id']}"
-        seq = self.dedupe.seen.get(key)
-        if seq is not None:  # the same label again: counted once
-            return self.log.decision(seq)
-        known = self.log.find(label.tenant, facts["event_id"])
-        if known is not None:  # ... also past the dedupe window
+        known = self.find(label.tenant, facts["event_id"])
+        if known is not None:  # the same label again: counted once
             return known
+        key = Dedupe.key(label.tenant, facts["event_id"])
         decision = self._judge(facts, {}, key, time.perf_counter_ns())
         self.log.commit()
         return decision

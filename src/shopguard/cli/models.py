@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from shopguard.model.registry import ModelRegistry
-
 from shopguard.cli.app import (
     ConfigOpt,
     DataOpt,
@@ -24,6 +21,9 @@ from shopguard.cli.app import (
     progress_bar,
     settings_for,
 )
+
+if TYPE_CHECKING:
+    from shopguard.model.registry import ModelRegistry
 
 models_app = typer.Typer(help="Registered models: champion, challenger.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
