@@ -19,6 +19,7 @@ from shopguard.features.access import Fold, Reader, folder, reader_for, stream_a
 from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
 from shopguard.features.outstanding import Outstanding
+from shopguard.features.reading import compile_read
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 from shopguard.features.spec import FeatureSpec
@@ -207,7 +208,12 @@ class FeaturePlan:
                 if use.apply:
                     use.fold = folder(use.stream, event_type, self.max_events, self.distinct_bound)
             plans[event_type] = TypePlan(
-                event_type, list(uses.values()), ratios, self.max_events, self.distinct_bound
+                event_type,
+                list(uses.values()),
+                ratios,
+                self.max_events,
+                self.distinct_bound,
+                self.specs,
             )
         return plans
 
@@ -225,67 +231,16 @@ class TypePlan:
         ratios: list[tuple[str, str, str]],
         max_events: int,
         distinct_bound: int,
+        specs: Mapping[str, FeatureSpec],
     ) -> None:
         self.event_type = event_type
         self.uses = uses
         self.ratios = ratios
         self.max_events = max_events
         self.distinct_bound = distinct_bound
-        # Per stream: its id and the one or two entity facts that make its key.
-        self._keyspec = [
-            (
-                u.stream.sid,
-                u.stream.key[0],
-                u.stream.key[1] if len(u.stream.key) > 1 else None,
-            )
-            for u in uses
-        ]
-
-    def keys(self, facts: Facts) -> list[StateKey | None]:
-        """The state key of each stream for this event (None: an entity is missing)."""
-        keys: list[StateKey | None] = []
-        get = facts.get
-        for sid, first_kind, second_kind in self._keyspec:
-            first = get(first_kind)
-            if first is None:
-                keys.append(None)
-            elif second_kind is None:
-                keys.append((sid, first))
-            else:
-                second = get(second_kind)
-                keys.append(None if second is None else (sid, f"{first}|{second}"))
-        return keys
-
-    def read(
-        self, facts: Facts, load: Callable[[list[StateKey]], list[Any]]
-    ) -> tuple[Facts, Touched]:
-        """Feature values as of before this event, and the states this event will update."""
-        t = facts["time"]
-        values: Facts = {}
-        keys = self.keys(facts)
-        states = load([k for k in keys if k is not None])
-        touched: Touched = []
-        i = 0
-        for use, key in zip(self.uses, keys, strict=True):
-            if key is None:
-                for name, _, _ in use.readers:
-                    values[name] = None
-                continue
-            state = states[i]
-            i += 1
-            if state is None:
-                for name, _, empty in use.readers:
-                    values[name] = empty
-            else:
-                for name, reader, _ in use.readers:
-                    values[name] = reader(state, t)
-            if use.fold is not None:
-                touched.append((key, state, use.fold))
-        for name, num, den in self.ratios:
-            a = values[num] if num in values else facts.get(num)
-            b = values[den] if den in values else facts.get(den)
-            values[name] = None if a is None or not b else a / b
-        return values, touched
+        # values, touched = read(facts, load): the features as of before this event,
+        # and the states this event will update (generated: see reading.py).
+        self.read = compile_read(event_type, uses, ratios, specs)
 
     def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, Any]]:
         """Fold the event into the states it touches; returns the (key, state) pairs to save."""

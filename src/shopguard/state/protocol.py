@@ -21,7 +21,8 @@ StateKey = tuple[int, str]  # (stream id, entity key); a network backend joins t
 
 class StateStore(Protocol):
     def load(self, keys: list[StateKey]) -> list[Any]:
-        """The states under ``keys`` (None where absent), in order."""
+        """The states under ``keys`` (None where absent), in order. A key whose entity is
+        None (the event lacks it) is never stored: its state is None."""
 
     def save(self, items: list[tuple[StateKey, Any]]) -> None:
         """Store changed states (for the memory backend they are already in place)."""
