@@ -9,6 +9,7 @@ list changes made outside events.
 from __future__ import annotations
 
 import gc
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -41,6 +42,7 @@ from shopguard.state import DecisionLog, StateStore, make_decision_log, make_sta
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
+STATE_LAYOUT = b"rows-1:"  # bump when the shape of stored state changes
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
@@ -93,6 +95,7 @@ class Engine(Champions, Operations):
         self._simulate = self.policy.mode == "simulate"
         self._explain = settings.explain
         self.store = store or make_state_store(settings.state_store)
+        self.store.layout(self.features.widths)
         if log is None:
             options = {}
             if settings.decision_log == "sqlite":
@@ -107,7 +110,9 @@ class Engine(Champions, Operations):
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
-        self._fingerprint = msgspec.json.encode(pack.features).hex()[:4096]
+        # A snapshot is restored only under the same features and state layout.
+        declared = STATE_LAYOUT + msgspec.json.encode(pack.features)
+        self._fingerprint = hashlib.sha256(declared).hexdigest()
         self.lists.load_config(pack.lists)
         recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
 

@@ -27,12 +27,13 @@ def plain_read(plan: TypePlan, facts: dict[str, Any], store: MemoryStateStore) -
         if None in entities:
             values.update((name, None) for name, _, _ in use.readers)
             continue
-        key = (use.stream.sid, "|".join(entities))
-        state = store.load([key])[0]
+        key = (use.stream.group, "|".join(entities))
+        row = store.load([key])[0]
+        state = None if row is None else row[use.stream.slot]
         for name, reader, empty in use.readers:
             values[name] = empty if state is None else reader(state, t)
         if use.apply:
-            touched.append((key, state, use.fold))
+            touched.append((key, use.stream.slot, state, use.fold))
     for name, num, den in plan.ratios:
         a = values[num] if num in values else facts.get(num)
         b = values[den] if den in values else facts.get(den)
@@ -47,6 +48,7 @@ def test_generated_read_matches_the_plain_one(pack_name: str) -> None:
     plans = features.compile({t: set(features.specs) for t in EVENT_TYPES})
     desensitize = Desensitizer(KEYS, "CN", 0, pack.catalog, pack.campaigns)
     store = MemoryStateStore()
+    store.layout(features.widths)
     compared = 0
     for raw, _ in simulate(3000, seed=3):
         facts, _ = desensitize(decode_event(raw))
@@ -55,7 +57,7 @@ def test_generated_read_matches_the_plain_one(pack_name: str) -> None:
         values, touched = plan.read(facts, store.load)
         assert values == expected, facts["type"]
         assert list(values) == list(expected)  # same column order: datasets depend on it
-        assert [(k, s, f) for k, s, f in touched] == want_touched
+        assert touched == want_touched
         store.save(plan.apply(facts, touched))
         compared += sum(v is not None for v in values.values())
     assert compared > 10_000  # most features had a value to compare

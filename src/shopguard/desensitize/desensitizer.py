@@ -94,60 +94,58 @@ class Desensitizer:
 
     def entity(self, tenant: str, kind: str, raw: str) -> str:
         """The pseudonym of one raw entity value (lists and lookups use this too)."""
-        part, _ = self._derive(tenant, "ip" if kind == "ip24" else kind, raw)
+        part: Facts = {}
+        self._derive(part, tenant, "ip" if kind == "ip24" else kind, raw)
         return str(part[kind])
 
-    def _derive(self, tenant: str, kind: str, raw: str) -> tuple[Facts, str | None]:
-        """Facts and a display mask derived from one raw value of an entity kind."""
+    def _derive(self, facts: Facts, tenant: str, kind: str, raw: str) -> str | None:
+        """Write the facts derived from one raw value of an entity kind into ``facts``;
+        returns its display mask."""
         pseudo = self.keys.pseudonym
         if kind == "ip":
             ip = parse_ip(raw)
-            return {
-                "ip": pseudo(tenant, "ip", ip.identity),
-                "ip24": pseudo(tenant, "ip24", ip.prefix),
-                "ip_version": ip.version,
-            }, ip.mask
+            facts["ip"] = pseudo(tenant, "ip", ip.identity)
+            facts["ip24"] = pseudo(tenant, "ip24", ip.prefix)
+            facts["ip_version"] = ip.version
+            return ip.mask
         if kind == "phone":
             phone = parse_phone(raw, self.default_region)
-            return {
-                "phone": pseudo(tenant, "phone", phone.identity),
-                "phone_country": phone.country,
-                "phone_segment": phone.segment,
-                "phone_virtual": phone.virtual,
-                "phone_hashed": phone.hashed,
-            }, phone.mask
+            facts["phone"] = pseudo(tenant, "phone", phone.identity)
+            facts["phone_country"] = phone.country
+            facts["phone_segment"] = phone.segment
+            facts["phone_virtual"] = phone.virtual
+            facts["phone_hashed"] = phone.hashed
+            return phone.mask
         if kind == "email":
             email = parse_email(raw)
-            return {
-                "email": pseudo(tenant, "email", email.identity),
-                "email_domain": email.domain,
-                "email_disposable": email.disposable,
-            }, email.mask
+            facts["email"] = pseudo(tenant, "email", email.identity)
+            facts["email_domain"] = email.domain
+            facts["email_disposable"] = email.disposable
+            return email.mask
         if kind == "card":
             digits = _normalize("card", raw)
-            part: Facts = {"card": pseudo(tenant, "card", digits)}
+            facts["card"] = pseudo(tenant, "card", digits)
             if digits.isdigit() and 12 <= len(digits) <= 19:
-                part["card_bin"] = digits[:6]
-                return part, f"{digits[:6]}******{digits[-4:]}"
-            return part, "(hashed)"
+                facts["card_bin"] = digits[:6]
+                return f"{digits[:6]}******{digits[-4:]}"
+            return "(hashed)"
         if kind == "address":
-            return {"address": pseudo(tenant, "address", _normalize("address", raw))}, (
-                _mask_text(raw)
-            )
+            facts["address"] = pseudo(tenant, "address", _normalize("address", raw))
+            return _mask_text(raw)
         if kind == "user_agent":
             ua = parse_user_agent(raw)
-            return {
-                "user_agent": pseudo(tenant, "ua", raw),
-                "ua_bot": ua.bot,
-                "ua_headless": ua.headless,
-            }, None
+            facts["user_agent"] = pseudo(tenant, "ua", raw)
+            facts["ua_bot"] = ua.bot
+            facts["ua_headless"] = ua.headless
+            return None
         if kind == "id_number":
-            return {"id_number": pseudo(tenant, "id_number", _normalize(kind, raw))}, (
-                _mask_text(raw, keep_tail=2)
-            )
+            facts["id_number"] = pseudo(tenant, "id_number", _normalize(kind, raw))
+            return _mask_text(raw, keep_tail=2)
         if kind == "referrer":
-            return {"referrer": pseudo(tenant, "account", raw)}, None
-        return {kind: pseudo(tenant, kind, raw)}, None  # account, device
+            facts["referrer"] = pseudo(tenant, "account", raw)
+            return None
+        facts[kind] = pseudo(tenant, kind, raw)  # account, device
+        return None
 
     def __call__(self, event: BaseEvent) -> tuple[Facts, Display]:
         tenant = event.tenant
@@ -164,11 +162,12 @@ class Desensitizer:
             "channel": event.channel,
         }
         display: Display = {}
+        pseudo = self.keys.pseudonym
         if event.account is not None:
-            facts.update(part(tenant, "account", event.account)[0])
+            facts["account"] = pseudo(tenant, "account", event.account)
         device = event.device
         if device is not None:
-            facts.update(part(tenant, "device", device.id)[0])
+            facts["device"] = pseudo(tenant, "device", device.id)
             facts["device_emulator"] = device.emulator
             facts["device_rooted"] = device.rooted
             facts["device_hooked"] = device.hooked
@@ -177,23 +176,20 @@ class Desensitizer:
         for kind in ("ip", "phone", "email", "card", "address", "user_agent"):
             raw = getattr(event, kind)
             if raw is not None:
-                derived, mask = part(tenant, kind, raw)
-                facts.update(derived)
+                mask = part(facts, tenant, kind, raw)
                 if mask is not None:
                     display[kind] = mask
         profile = event.profile
         if profile is not None:
             # age, gender, home address and ID photos are dropped: never stored, not even masked.
             if profile.id_number is not None:
-                derived, mask = self._derive(tenant, "id_number", profile.id_number)
-                facts.update(derived)
-                display["id_number"] = mask or ""
+                display["id_number"] = part(facts, tenant, "id_number", profile.id_number) or ""
             if profile.name is not None:
                 display["name"] = profile.name[:1] + "*" * min(len(profile.name) - 1, 3)
         if event_type == "account.register":
             referrer = getattr(event, "referrer", None)
             if referrer is not None:
-                facts.update(part(tenant, "referrer", referrer)[0])
+                part(facts, tenant, "referrer", referrer)
         for name in scalars:
             facts[name] = getattr(event, name)
         for name in lists:

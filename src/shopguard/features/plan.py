@@ -3,8 +3,9 @@
 A *stream* is the state one group of features shares: same kind of state, key, event
 types and filter (e.g. every count/sum/mean of payment amounts per account). For each
 event type the plan lists the streams to read (only those behind features some rule on
-that type uses) and the streams the event updates. Reading happens before the decision,
-updating after it, both from one state lookup.
+that type uses) and the streams the event updates. Streams keyed by the same entities
+share a state row (an account's row holds all its account streams), so an event loads
+each of its entities once; reading happens before the decision, updating after it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,8 @@ class Stream:
     match: tuple[str, str] = ("", "")  # outstanding: the id fact on first / then events
     with_sum: bool = False
     with_max: bool = False
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.sid}|"
+    group: int = 0  # the state row its key's entities share (one per key: account, ip...)
+    slot: int = 0  # its place in that row
 
     def new(self) -> State:
         if self.kind == "events":
@@ -82,6 +81,11 @@ class FeaturePlan:
         self.max_events = max_events
         self.distinct_bound = distinct_bound
         self.streams: dict[tuple[Any, ...], Stream] = {}
+        # One state row per entity (or entity pair) holds every stream keyed by it, so an
+        # event reads each of its entities with one lookup: groups[key] -> row index,
+        # widths[index] -> streams in that row.
+        self.groups: dict[tuple[str, ...], int] = {}
+        self.widths: list[int] = []
         self.feature_stream: dict[str, Stream] = {}
         self.ratios: dict[str, tuple[str, str]] = {}
         for spec in self.specs.values():
@@ -180,6 +184,11 @@ class FeaturePlan:
         stream = self.streams.get(ident)
         if stream is None:
             stream = Stream(len(self.streams), kind, key, on, where, value)
+            stream.group = self.groups.setdefault(key, len(self.groups))
+            if stream.group == len(self.widths):
+                self.widths.append(0)
+            stream.slot = self.widths[stream.group]
+            self.widths[stream.group] += 1
             self.streams[ident] = stream
         return stream
 
@@ -218,7 +227,7 @@ class FeaturePlan:
         return plans
 
 
-Touched = list[tuple[StateKey, Any, Fold]]
+Touched = list[tuple[StateKey, int, Any, Fold]]  # key, slot in its row, state, fold
 
 
 class TypePlan:
@@ -242,12 +251,12 @@ class TypePlan:
         # and the states this event will update (generated: see reading.py).
         self.read = compile_read(event_type, uses, ratios, specs)
 
-    def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, Any]]:
-        """Fold the event into the states it touches; returns the (key, state) pairs to save."""
+    def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, int, Any]]:
+        """Fold the event into the states it touches; returns (key, slot, state) to save."""
         t = facts["time"]
         saved = []
-        for key, state, fold in touched:
+        for key, slot, state, fold in touched:
             state = fold(state, facts, t)
             if state is not None:
-                saved.append((key, state))
+                saved.append((key, slot, state))
         return saved

@@ -3,9 +3,10 @@
 The read runs on every event and touches every stream the rules and the model need (with
 a model reading forty features, some thirty streams): a generic loop over streams and
 reader closures spent most of its time dispatching. The generated function is that
-loop unrolled for one event type: entity keys fetched once, one batched ``load``, the
-common readers (count, sum, first seen, since last, followed by) written inline and the
-others called as state methods, the values returned as one dict display. It is built
+loop unrolled for one event type: the state row of each of the event's entities fetched
+in one batched ``load``, the common readers (count, first seen, since last, followed by)
+written inline and the others called as state methods, the values returned as one dict
+display. It is built
 only from the plan's own names and numbers (feature names are ``[a-z][a-z0-9_]*``,
 entity kinds come from the schema, windows are floats), never from event data.
 
@@ -71,23 +72,26 @@ def compile_read(
             lines.append(f"    {entities[kind]} = get({kind!r})")
         return entities[kind]
 
-    keys = []
-    for i, use in enumerate(uses):
+    rows: dict[int, int] = {}  # stream group -> index of its row in this read
+    for use in uses:
+        group = use.stream.group
+        if group in rows:
+            continue
+        i = rows[group] = len(rows)
         parts = [entity(kind) for kind in use.stream.key]
         if len(parts) == 1:
-            lines.append(f"    k{i} = ({use.stream.sid}, {parts[0]})")
+            lines.append(f"    k{i} = ({group}, {parts[0]})")
         else:
             a, b = parts
             lines.append(
-                f"    k{i} = ({use.stream.sid}, None if {a} is None or {b} is None"
-                f" else {a} + '|' + {b})"
+                f"    k{i} = ({group}, None if {a} is None or {b} is None else {a} + '|' + {b})"
             )
-        keys.append(f"k{i}")
-    if uses:
-        states = "".join(f"s{i}, " for i in range(len(uses)))
-        lines.append(f"    {states}= load([{', '.join(keys)}])")
+    if rows:
+        loaded = "".join(f"r{i}, " for i in range(len(rows)))
+        lines.append(f"    {loaded}= load([{', '.join(f'k{i}' for i in range(len(rows)))}])")
     lines.append("    touched = []")
-    for i, use in enumerate(uses):
+    for u, use in enumerate(uses):
+        row, slot = rows[use.stream.group], use.stream.slot
         local = [f"v{len(names) + j}" for j in range(len(use.readers))]
         missing, empty, present = [], [], []
         for (name, reader, blank), var in zip(use.readers, local, strict=True):
@@ -98,18 +102,17 @@ def compile_read(
             spec = specs[name]
             if spec.kind == "baseline":  # rare, and its reader carries its own constants
                 namespace[f"R{var}"] = reader
-                present.append(f"{var} = R{var}(s{i}, t)")
+                present.append(f"{var} = R{var}(s, t)")
             else:
-                present.append(
-                    f"{var} = {_value(spec.kind, f's{i}', spec.window_s, spec.within_s)}"
-                )
+                present.append(f"{var} = {_value(spec.kind, 's', spec.window_s, spec.within_s)}")
         if use.apply:
-            namespace[f"F{i}"] = use.fold
-            empty.append(f"touched.append((k{i}, None, F{i}))")
-            present.append(f"touched.append((k{i}, s{i}, F{i}))")
-        for head, body in ((f"if k{i}[1] is None:", missing), (f"elif s{i} is None:", empty)):
-            lines.append(f"    {head}")
-            lines.extend(f"        {line}" for line in body or ["pass"])
+            namespace[f"F{u}"] = use.fold
+            empty.append(f"touched.append((k{row}, {slot}, None, F{u}))")
+            present.append(f"touched.append((k{row}, {slot}, s, F{u}))")
+        lines.append(f"    if k{row}[1] is None:")
+        lines.extend(f"        {line}" for line in missing or ["pass"])
+        lines.append(f"    elif r{row} is None or (s := r{row}[{slot}]) is None:")
+        lines.extend(f"        {line}" for line in empty)
         lines.append("    else:")
         lines.extend(f"        {line}" for line in present)
     for name, num, den in ratios:

@@ -16,51 +16,56 @@ from shopguard.state.search import DecisionQuery, Found, matches
 
 
 class MemoryStateStore:
-    """One dict per stream, keyed by the entity's pseudonym: the key strings are the very
-    objects the facts hold, so a million entities cost no extra key copies."""
+    """One dict per key group (account, device, account|campaign...), entity -> its row of
+    states. The key strings are the very objects the facts held when the entity was first
+    seen, so a million entities cost no extra key copies."""
 
     def __init__(self) -> None:
-        self._data: dict[int, dict[str, Any]] = {}
+        self._widths: list[int] = []
+        self._data: list[dict[str, list[Any]]] = []
 
-    def load(self, keys: list[StateKey]) -> list[Any]:
-        data = self._data
-        out = []
-        for stream, entity in keys:
-            table = data.get(stream)
-            out.append(None if table is None else table.get(entity))
-        return out
+    def layout(self, widths: list[int]) -> None:
+        self._widths = list(widths)
+        self._data.extend({} for _ in range(len(widths) - len(self._data)))
 
-    def save(self, items: list[tuple[StateKey, Any]]) -> None:
+    def load(self, keys: list[StateKey]) -> list[list[Any] | None]:
         data = self._data
-        for (stream, entity), state in items:
-            table = data.get(stream)
-            if table is None:
-                table = data[stream] = {}
-            table[entity] = state
+        return [data[group].get(entity) for group, entity in keys]
+
+    def save(self, items: list[tuple[StateKey, int, Any]]) -> None:
+        data = self._data
+        for (group, entity), slot, state in items:
+            table = data[group]
+            row = table.get(entity)
+            if row is None:
+                row = table[entity] = [None] * self._widths[group]
+            row[slot] = state
 
     def forget(self, entity: str) -> int:
         """Drop the entity's own states and erase it from other entities' distinct sets."""
         dropped = 0
-        for table in self._data.values():
+        for table in self._data:
             doomed = [k for k in table if k == entity or entity in k.split("|")]
             for key in doomed:
-                del table[key]
-            dropped += len(doomed)
-            for state in table.values():
-                forget = getattr(state, "forget", None)
-                if forget is not None and forget(entity):
-                    dropped += 1
+                dropped += sum(state is not None for state in table.pop(key))
+            for row in table.values():
+                for state in row:
+                    forget = getattr(state, "forget", None)
+                    if forget is not None and forget(entity):
+                        dropped += 1
         return dropped
 
     def snapshot(self) -> bytes:
         return pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL)
 
     def restore(self, blob: bytes) -> None:
-        # Only our own snapshot, read back from our own log file.
+        # Only our own snapshot, read back from our own log file, taken under the same
+        # feature declarations (the engine checks their fingerprint): the same layout.
         self._data = pickle.loads(blob)
 
     def __len__(self) -> int:
-        return sum(len(table) for table in self._data.values())
+        """States held (a row holds one per stream its entity has been in)."""
+        return sum(s is not None for table in self._data for row in table.values() for s in row)
 
 
 class MemoryDecisionLog:

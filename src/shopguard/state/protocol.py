@@ -16,16 +16,24 @@ from shopguard.decision import Decision
 from shopguard.labels import Label, MerchantHealth
 from shopguard.state.search import DecisionQuery, Found
 
-StateKey = tuple[int, str]  # (stream id, entity key); a network backend joins them: "7|k1.ab.."
+# (key group, entity key): the group names the entities a row is keyed by (account, or
+# account|campaign...), the entity key is their pseudonyms, joined by "|" for a pair. A
+# network backend keeps one hash per key, one field per slot: "2|k1.ab.." -> {0: .., 3: ..}
+StateKey = tuple[int, str]
 
 
 class StateStore(Protocol):
-    def load(self, keys: list[StateKey]) -> list[Any]:
-        """The states under ``keys`` (None where absent), in order. A key whose entity is
-        None (the event lacks it) is never stored: its state is None."""
+    def layout(self, widths: list[int]) -> None:
+        """How many states (slots) a row of each key group holds; set once at start."""
 
-    def save(self, items: list[tuple[StateKey, Any]]) -> None:
-        """Store changed states (for the memory backend they are already in place)."""
+    def load(self, keys: list[StateKey]) -> list[list[Any] | None]:
+        """The state rows under ``keys`` (None where absent), in order: one lookup per
+        entity an event carries. A key whose entity is None (the event lacks it) is never
+        stored: its row is None."""
+
+    def save(self, items: list[tuple[StateKey, int, Any]]) -> None:
+        """Store changed states, each in a slot of its key's row (created on first save).
+        (The memory backend's states change in place: only new ones alter its rows.)"""
 
     def forget(self, entity: str) -> int:
         """Drop every state keyed by this pseudonym (alone or in a pair); returns how many."""
