@@ -12,6 +12,7 @@ Business ids (campaign, coupon, sku, cabinet, merchant, order...) stay in clear.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -25,6 +26,7 @@ from shopguard.desensitize.phone import parse_phone
 from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, CabinetSession, Item
 
 Facts = dict[str, Any]
+Pseudo = Callable[[str, str], str]
 Display = dict[str, str]
 
 # Fields of BaseEvent that this module handles by hand (everything PII lives here).
@@ -95,22 +97,21 @@ class Desensitizer:
     def entity(self, tenant: str, kind: str, raw: str) -> str:
         """The pseudonym of one raw entity value (lists and lookups use this too)."""
         part: Facts = {}
-        self._derive(part, tenant, "ip" if kind == "ip24" else kind, raw)
+        self._derive(part, self.keys.for_tenant(tenant), "ip" if kind == "ip24" else kind, raw)
         return str(part[kind])
 
-    def _derive(self, facts: Facts, tenant: str, kind: str, raw: str) -> str | None:
+    def _derive(self, facts: Facts, pseudo: Pseudo, kind: str, raw: str) -> str | None:
         """Write the facts derived from one raw value of an entity kind into ``facts``;
-        returns its display mask."""
-        pseudo = self.keys.pseudonym
+        returns its display mask. ``pseudo(kind, value)`` is the tenant's pseudonym."""
         if kind == "ip":
             ip = parse_ip(raw)
-            facts["ip"] = pseudo(tenant, "ip", ip.identity)
-            facts["ip24"] = pseudo(tenant, "ip24", ip.prefix)
+            facts["ip"] = pseudo("ip", ip.identity)
+            facts["ip24"] = pseudo("ip24", ip.prefix)
             facts["ip_version"] = ip.version
             return ip.mask
         if kind == "phone":
             phone = parse_phone(raw, self.default_region)
-            facts["phone"] = pseudo(tenant, "phone", phone.identity)
+            facts["phone"] = pseudo("phone", phone.identity)
             facts["phone_country"] = phone.country
             facts["phone_segment"] = phone.segment
             facts["phone_virtual"] = phone.virtual
@@ -118,33 +119,33 @@ class Desensitizer:
             return phone.mask
         if kind == "email":
             email = parse_email(raw)
-            facts["email"] = pseudo(tenant, "email", email.identity)
+            facts["email"] = pseudo("email", email.identity)
             facts["email_domain"] = email.domain
             facts["email_disposable"] = email.disposable
             return email.mask
         if kind == "card":
             digits = _normalize("card", raw)
-            facts["card"] = pseudo(tenant, "card", digits)
+            facts["card"] = pseudo("card", digits)
             if digits.isdigit() and 12 <= len(digits) <= 19:
                 facts["card_bin"] = digits[:6]
                 return f"{digits[:6]}******{digits[-4:]}"
             return "(hashed)"
         if kind == "address":
-            facts["address"] = pseudo(tenant, "address", _normalize("address", raw))
+            facts["address"] = pseudo("address", _normalize("address", raw))
             return _mask_text(raw)
         if kind == "user_agent":
             ua = parse_user_agent(raw)
-            facts["user_agent"] = pseudo(tenant, "ua", raw)
+            facts["user_agent"] = pseudo("ua", raw)
             facts["ua_bot"] = ua.bot
             facts["ua_headless"] = ua.headless
             return None
         if kind == "id_number":
-            facts["id_number"] = pseudo(tenant, "id_number", _normalize(kind, raw))
+            facts["id_number"] = pseudo("id_number", _normalize(kind, raw))
             return _mask_text(raw, keep_tail=2)
         if kind == "referrer":
-            facts["referrer"] = pseudo(tenant, "account", raw)
+            facts["referrer"] = pseudo("account", raw)
             return None
-        facts[kind] = pseudo(tenant, kind, raw)  # account, device
+        facts[kind] = pseudo(kind, raw)  # account, device
         return None
 
     def __call__(self, event: BaseEvent) -> tuple[Facts, Display]:
@@ -162,12 +163,12 @@ class Desensitizer:
             "channel": event.channel,
         }
         display: Display = {}
-        pseudo = self.keys.pseudonym
+        pseudo = self.keys.for_tenant(tenant)
         if event.account is not None:
-            facts["account"] = pseudo(tenant, "account", event.account)
+            facts["account"] = pseudo("account", event.account)
         device = event.device
         if device is not None:
-            facts["device"] = pseudo(tenant, "device", device.id)
+            facts["device"] = pseudo("device", device.id)
             facts["device_emulator"] = device.emulator
             facts["device_rooted"] = device.rooted
             facts["device_hooked"] = device.hooked
@@ -176,20 +177,20 @@ class Desensitizer:
         for kind in ("ip", "phone", "email", "card", "address", "user_agent"):
             raw = getattr(event, kind)
             if raw is not None:
-                mask = part(facts, tenant, kind, raw)
+                mask = part(facts, pseudo, kind, raw)
                 if mask is not None:
                     display[kind] = mask
         profile = event.profile
         if profile is not None:
             # age, gender, home address and ID photos are dropped: never stored, not even masked.
             if profile.id_number is not None:
-                display["id_number"] = part(facts, tenant, "id_number", profile.id_number) or ""
+                display["id_number"] = part(facts, pseudo, "id_number", profile.id_number) or ""
             if profile.name is not None:
                 display["name"] = profile.name[:1] + "*" * min(len(profile.name) - 1, 3)
         if event_type == "account.register":
             referrer = getattr(event, "referrer", None)
             if referrer is not None:
-                part(facts, tenant, "referrer", referrer)
+                part(facts, pseudo, "referrer", referrer)
         for name in scalars:
             facts[name] = getattr(event, name)
         for name in lists:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from shopguard.errors import ConfigError
@@ -27,7 +28,7 @@ class KeyRing:
                 raise ConfigError(f"key id {kid!r} must be alphanumeric")
         self._keys = dict(keys)
         self.active = active
-        self._tenants: dict[tuple[str, str, str], Any] = {}
+        self._bound: dict[tuple[str, str], Callable[[str, str], str]] = {}
 
     @classmethod
     def from_settings(cls, keys: dict[str, str], active: str) -> KeyRing:
@@ -45,25 +46,36 @@ class KeyRing:
         inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         inner.update(f"{kind}\0".encode())
         outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-        state = (inner, outer, kid + ".")
-        self._tenants[(tenant, kind, kid)] = state
-        return state
+        return inner, outer, kid + "."
 
     def pseudonym(self, tenant: str, kind: str, value: str, kid: str | None = None) -> str:
         """The pseudonym of a normalized value of an entity kind, for one tenant:
         ``HMAC-SHA256(tenant key, kind \\0 value)``, 128 bits in hex, after the key id."""
+        return self.for_tenant(tenant, kid)(kind, value)
+
+    def for_tenant(self, tenant: str, kid: str | None = None) -> Callable[[str, str], str]:
+        """``pseudo(kind, value)``: pseudonyms for one tenant under one key (the active
+        one by default). The desensitizer takes one per event and calls it per entity."""
         kid = kid or self.active
-        state = self._tenants.get((tenant, kind, kid))
-        if state is None:
-            state = self._state(tenant, kind, kid)
-        inner, outer = state[0], state[1]
-        prefix: str = state[2]
-        mac = inner.copy()
-        mac.update(value.encode())
-        out = outer.copy()
-        out.update(mac.digest())
-        digest: bytes = out.digest()
-        return prefix + digest[:16].hex()
+        bound = self._bound.get((tenant, kid))
+        if bound is not None:
+            return bound
+        states: dict[str, tuple[Any, Any, str]] = {}
+
+        def pseudo(kind: str, value: str) -> str:
+            state = states.get(kind)
+            if state is None:
+                state = states[kind] = self._state(tenant, kind, kid)
+            inner, outer, prefix = state
+            mac = inner.copy()
+            mac.update(value.encode())
+            out = outer.copy()
+            out.update(mac.digest())
+            digest: bytes = out.digest()
+            return prefix + digest[:16].hex()
+
+        self._bound[(tenant, kid)] = pseudo
+        return pseudo
 
     def tenant_key(self, tenant: str, kid: str | None = None) -> bytes:
         """The derived per-tenant key (for tests that check against ``hmac``)."""
