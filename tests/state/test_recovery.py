@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import msgspec
 
 from shopguard import Engine
 from shopguard.config import load_pack
@@ -66,3 +69,15 @@ def test_pack_list_entries_are_loaded(tmp_path: Path) -> None:
     decision = engine.decide(event("promo.claim", "c1", campaign="x", coupon="LEAKED-100"))
     assert decision.outcome == "deny" and "leaked staff coupon" in decision.reasons[0].reason
     engine.close()
+
+
+def test_the_snapshot_fingerprint_covers_every_feature(tmp_path: Path) -> None:
+    """A change to the last of many features still refuses the old snapshot."""
+    pack = load_pack("retail")
+    last = pack.features[-1]
+    edited = msgspec.structs.replace(last, description=last.description + " (edited)")
+    other = dataclasses.replace(pack, features=[*pack.features[:-1], edited])
+    fingerprint = _engine(tmp_path / "a", pack=pack)._fingerprint
+    assert len(msgspec.json.encode(pack.features)) > 4096
+    assert _engine(tmp_path / "b", pack=other)._fingerprint != fingerprint
+    assert _engine(tmp_path / "c", pack=pack)._fingerprint == fingerprint
