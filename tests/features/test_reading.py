@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -61,3 +62,9 @@ def test_generated_read_matches_the_plain_one(pack_name: str) -> None:
         store.save(plan.apply(facts, touched))
         compared += sum(v is not None for v in values.values())
     assert compared > 10_000  # most features had a value to compare
+
+
+def test_the_generated_source_can_be_read() -> None:
+    plans = FeaturePlan(load_pack("starter").features).compile({"payment": {"card_accounts_24h"}})
+    source = inspect.getsource(plans["payment"].read)
+    assert source.startswith("def read(facts, load):") and "'card_accounts_24h'" in source

@@ -16,6 +16,7 @@ against a plain recomputation for every pack.
 
 from __future__ import annotations
 
+import linecache
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,7 @@ def compile_read(
         return entities[kind]
 
     rows: dict[int, int] = {}  # stream group -> index of its row in this read
+    key_of: dict[int, str] = {}  # row index -> the local holding its entity key
     for use in uses:
         group = use.stream.group
         if group in rows:
@@ -80,12 +82,12 @@ def compile_read(
         i = rows[group] = len(rows)
         parts = [entity(kind) for kind in use.stream.key]
         if len(parts) == 1:
-            lines.append(f"    k{i} = ({group}, {parts[0]})")
+            key_of[i] = parts[0]
         else:
             a, b = parts
-            lines.append(
-                f"    k{i} = ({group}, None if {a} is None or {b} is None else {a} + '|' + {b})"
-            )
+            key_of[i] = f"p{i}"
+            lines.append(f"    p{i} = None if {a} is None or {b} is None else {a} + '|' + {b}")
+        lines.append(f"    k{i} = ({group}, {key_of[i]})")
     if rows:
         loaded = "".join(f"r{i}, " for i in range(len(rows)))
         lines.append(f"    {loaded}= load([{', '.join(f'k{i}' for i in range(len(rows)))}])")
@@ -109,7 +111,7 @@ def compile_read(
             namespace[f"F{u}"] = use.fold
             empty.append(f"touched.append((k{row}, {slot}, None, F{u}))")
             present.append(f"touched.append((k{row}, {slot}, s, F{u}))")
-        lines.append(f"    if k{row}[1] is None:")
+        lines.append(f"    if {key_of[row]} is None:")
         lines.extend(f"        {line}" for line in missing or ["pass"])
         lines.append(f"    elif r{row} is None or (s := r{row}[{slot}]) is None:")
         lines.extend(f"        {line}" for line in empty)
@@ -125,6 +127,9 @@ def compile_read(
     shown = ", ".join(f"{name!r}: {var}" for name, var in names.items())
     lines.append(f"    return {{{shown}}}, touched")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<feature read for {event_type}>", "exec"), namespace)
+    filename = f"<feature read for {event_type}>"
+    # Tracebacks and inspect.getsource() show the generated lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
     read: Read = namespace["read"]
     return read
