@@ -16,6 +16,7 @@ against a plain recomputation for every pack.
 
 from __future__ import annotations
 
+import itertools
 import linecache
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from shopguard.features.plan import Touched, Use
 
 Facts = dict[str, Any]
+_compiled = itertools.count(1)
 Load = Callable[[list[Any]], list[Any]]
 Read = Callable[[Facts, Load], "tuple[Facts, Touched]"]
 
@@ -127,7 +129,7 @@ def compile_read(
     shown = ", ".join(f"{name!r}: {var}" for name, var in names.items())
     lines.append(f"    return {{{shown}}}, touched")
     source = "\n".join(lines) + "\n"
-    filename = f"<feature read for {event_type}>"
+    filename = f"<feature read for {event_type} #{next(_compiled)}>"  # one per plan
     # Tracebacks and inspect.getsource() show the generated lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
