@@ -1,4 +1,4 @@
-"""The generated per-type read equals a plain loop over streams and reader closures."""
+"""The generated per-type read equals a plain loop over streams calling state methods."""
 
 from __future__ import annotations
 
@@ -11,11 +11,42 @@ from shopguard.config import load_pack
 from shopguard.desensitize import Desensitizer, KeyRing
 from shopguard.events import decode_event
 from shopguard.events.catalog import EVENT_TYPES
+from shopguard.features.access import stream_alpha
 from shopguard.features.plan import FeaturePlan, Touched, TypePlan
+from shopguard.features.spec import FeatureSpec
 from shopguard.simulate import simulate
 from shopguard.state.memory import MemoryStateStore
 
+NEVER_SEEN = {
+    "count": 0,
+    "sum": 0.0,
+    "distinct": 0,
+    "outstanding": 0.0,
+    "followed_by": False,
+    "not_followed_by": 0,
+}
 KEYS = KeyRing({"k1": b"test-secret-key-0123456789abcdef"}, "k1")
+
+
+def reference(spec: FeatureSpec, state: Any, t: float) -> Any:
+    """A feature's value as docs/features.md defines it, by its state's own methods;
+    ``state`` None: the key was never seen."""
+    w, n = spec.window_s, spec.within_s
+    if state is None:
+        return NEVER_SEEN.get(spec.kind)  # the other kinds: None
+    return {
+        "count": lambda: state.count(t - w),
+        "sum": lambda: state.total(t - w),
+        "mean": lambda: state.mean(t - w),
+        "max": lambda: state.maximum(t - w),
+        "distinct": lambda: state.count(t - w),
+        "first_seen": lambda: t - state.first,
+        "since_last": lambda: t - state.last,
+        "followed_by": lambda: t - state.last <= n,
+        "baseline": lambda: state.value(t, w, stream_alpha(spec), spec.warmup),
+        "outstanding": lambda: state.total(t - w),
+        "not_followed_by": lambda: state.timed_out(t, n, w),
+    }[spec.kind]()
 
 
 def plain_read(plan: TypePlan, facts: dict[str, Any], store: MemoryStateStore) -> Any:
@@ -26,13 +57,13 @@ def plain_read(plan: TypePlan, facts: dict[str, Any], store: MemoryStateStore) -
     for use in plan.uses:
         entities = [facts.get(kind) for kind in use.stream.key]
         if None in entities:
-            values.update((name, None) for name, _, _ in use.readers)
+            values.update((spec.name, None) for spec in use.readers)
             continue
         key = (use.stream.group, "|".join(entities))
         row = store.load([key])[0]
         state = None if row is None else row[use.stream.slot]
-        for name, reader, empty in use.readers:
-            values[name] = empty if state is None else reader(state, t)
+        for spec in use.readers:
+            values[spec.name] = reference(spec, state, t)
         if use.apply:
             touched.append((key, use.stream.slot, state, use.fold))
     for name, num, den in plan.ratios:

@@ -67,7 +67,7 @@ def test_a_registered_champion_scores_and_a_challenger_shadows(
     # a payment model scores payments only; other types neither read its features nor score
     others = [engine.decide(e) for e in events if b'"type":"payment"' not in e][:200]
     assert others and all(d.model_score is None and d.challenger_score is None for d in others)
-    read = {t: {n for u in engine.plans[t].uses for n, _, _ in u.readers} for t in engine.plans}
+    read = {t: {f.name for u in engine.plans[t].uses for f in u.readers} for t in engine.plans}
     assert "account_amount_mean_30d" in read["payment"]
     assert "account_amount_mean_30d" not in read["sms.send"]
 

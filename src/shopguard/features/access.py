@@ -1,5 +1,6 @@
-"""How a feature reads a state, and how an event folds into one: small closures chosen
-once at load, so the per-event loops in plan.py do no dispatching on kinds."""
+"""How a feature reads a state (an expression the generated reads are made of) and how
+an event folds into one (small closures chosen once at load), so the per-event code does
+no dispatching on kinds."""
 
 from __future__ import annotations
 
@@ -14,39 +15,51 @@ if TYPE_CHECKING:
     from shopguard.features.plan import Stream
 
 Facts = dict[str, Any]
-Reader = Callable[[Any, float], Any]
 Fold = Callable[[Any, Facts, float], Any]
 
 
-def reader_for(spec: FeatureSpec) -> tuple[Reader, Any]:
-    """The function reading a feature from its stream's state, and the feature's value for
-    a key with no state yet."""
-    w, n = spec.window_s, spec.within_s
-    kind = spec.kind
+# The value of a feature for a key with no state yet, by kind.
+BLANK: dict[str, Any] = {
+    "count": 0,
+    "sum": 0.0,
+    "mean": None,
+    "max": None,
+    "distinct": 0,
+    "first_seen": None,
+    "since_last": None,
+    "followed_by": False,
+    "baseline": None,
+    "outstanding": 0.0,
+    "not_followed_by": 0,
+}
+
+
+def read_expression(spec: FeatureSpec, state: str) -> str:
+    """The Python expression reading ``spec`` from the non-empty state named ``state`` at
+    time ``t``: the generated reads (reading.py) are made of these. A count is written
+    out (a bisect on the times); the other kinds call their state's method."""
+    w, n, kind = spec.window_s, spec.within_s, spec.kind
+    cutoff = f"t - {w!r}"
     if kind == "count":
-        return (lambda s, t: s.count(t - w)), 0
-    if kind == "sum":
-        return (lambda s, t: s.total(t - w)), 0.0
+        return f"len({state}.times) - bisect_right({state}.times, {cutoff})"
+    if kind in ("sum", "outstanding"):
+        return f"{state}.total({cutoff})"
     if kind == "mean":
-        return (lambda s, t: s.mean(t - w)), None
+        return f"{state}.mean({cutoff})"
     if kind == "max":
-        return (lambda s, t: s.maximum(t - w)), None
+        return f"{state}.maximum({cutoff})"
     if kind == "distinct":
-        return (lambda s, t: s.count(t - w)), 0
+        return f"{state}.count({cutoff})"
     if kind == "first_seen":
-        return (lambda s, t: t - s.first), None
+        return f"t - {state}.first"
     if kind == "since_last":
-        return (lambda s, t: t - s.last), None
+        return f"t - {state}.last"
     if kind == "followed_by":
-        return (lambda s, t: t - s.last <= n), False
+        return f"t - {state}.last <= {n!r}"
     if kind == "baseline":
-        alpha = stream_alpha(spec)
-        warmup = spec.warmup
-        return (lambda s, t: s.value(t, w, alpha, warmup)), None
-    if kind == "outstanding":
-        return (lambda s, t: s.total(t - w)), 0.0
+        return f"{state}.value(t, {w!r}, {stream_alpha(spec)!r}, {spec.warmup!r})"
     if kind == "not_followed_by":
-        return (lambda s, t: s.timed_out(t, n, w)), 0
+        return f"{state}.timed_out(t, {n!r}, {w!r})"
     raise AssertionError(kind)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
 from shopguard.errors import ConfigError
-from shopguard.features.access import Fold, Reader, folder, reader_for, stream_alpha
+from shopguard.features.access import Fold, folder, stream_alpha
 from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
 from shopguard.features.outstanding import Outstanding
@@ -65,7 +65,7 @@ class Use:
     """One stream's role for one event type: which features it feeds, whether to update."""
 
     stream: Stream
-    readers: list[tuple[str, Reader, Any]] = field(default_factory=list)  # name, fn, if empty
+    readers: list[FeatureSpec] = field(default_factory=list)  # the features it feeds
     apply: bool = False
     fold: Any = None  # set at compile when ``apply``: folds the event into the state
 
@@ -208,22 +208,14 @@ class FeaturePlan:
                 if spec is None:
                     raise ConfigError(f"unknown feature {name!r}")
                 stream = self.feature_stream[name]
-                reader, empty = reader_for(spec)
-                uses.setdefault(stream.sid, Use(stream)).readers.append((name, reader, empty))
+                uses.setdefault(stream.sid, Use(stream)).readers.append(spec)
             for stream in self.streams.values():
                 if event_type in stream.on or event_type in stream.then:
                     uses.setdefault(stream.sid, Use(stream)).apply = True
             for use in uses.values():
                 if use.apply:
                     use.fold = folder(use.stream, event_type, self.max_events, self.distinct_bound)
-            plans[event_type] = TypePlan(
-                event_type,
-                list(uses.values()),
-                ratios,
-                self.max_events,
-                self.distinct_bound,
-                self.specs,
-            )
+            plans[event_type] = TypePlan(event_type, list(uses.values()), ratios)
         return plans
 
 
@@ -238,18 +230,13 @@ class TypePlan:
         event_type: str,
         uses: list[Use],
         ratios: list[tuple[str, str, str]],
-        max_events: int,
-        distinct_bound: int,
-        specs: Mapping[str, FeatureSpec],
     ) -> None:
         self.event_type = event_type
         self.uses = uses
         self.ratios = ratios
-        self.max_events = max_events
-        self.distinct_bound = distinct_bound
         # values, touched = read(facts, load): the features as of before this event,
         # and the states this event will update (generated: see reading.py).
-        self.read = compile_read(event_type, uses, ratios, specs)
+        self.read = compile_read(event_type, uses, ratios)
 
     def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, int, Any]]:
         """Fold the event into the states it touches; returns (key, slot, state) to save."""

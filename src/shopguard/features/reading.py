@@ -10,8 +10,8 @@ display. It is built
 only from the plan's own names and numbers (feature names are ``[a-z][a-z0-9_]*``,
 entity kinds come from the schema, windows are floats), never from event data.
 
-Semantics are those of ``features.access.reader_for``; tests check the generated read
-against a plain recomputation for every pack.
+Each feature's expression comes from ``features.access.read_expression``; tests check the
+generated read against a plain loop calling the states' methods, for every pack.
 """
 
 from __future__ import annotations
@@ -19,49 +19,24 @@ from __future__ import annotations
 import itertools
 import linecache
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from shopguard.features.access import BLANK, read_expression
 
 if TYPE_CHECKING:
     from shopguard.features.plan import Touched, Use
 
 Facts = dict[str, Any]
-_compiled = itertools.count(1)
 Load = Callable[[list[Any]], list[Any]]
 Read = Callable[[Facts, Load], "tuple[Facts, Touched]"]
-
-
-def _value(kind: str, state: str, window: float, within: float) -> str:
-    """The expression reading one feature from a non-empty ``state`` at time ``t``."""
-    cutoff = f"t - {window!r}"
-    if kind == "count":
-        return f"len({state}.times) - bisect_right({state}.times, {cutoff})"
-    if kind == "sum":
-        return f"{state}.total({cutoff})"
-    if kind == "mean":
-        return f"{state}.mean({cutoff})"
-    if kind == "max":
-        return f"{state}.maximum({cutoff})"
-    if kind == "distinct":
-        return f"{state}.count({cutoff})"
-    if kind == "first_seen":
-        return f"t - {state}.first"
-    if kind == "since_last":
-        return f"t - {state}.last"
-    if kind == "followed_by":
-        return f"t - {state}.last <= {within!r}"
-    if kind == "outstanding":
-        return f"{state}.total({cutoff})"
-    if kind == "not_followed_by":
-        return f"{state}.timed_out(t, {within!r}, {window!r})"
-    raise AssertionError(kind)
+_compiled = itertools.count(1)
 
 
 def compile_read(
     event_type: str,
     uses: list[Use],
     ratios: list[tuple[str, str, str]],
-    specs: Mapping[str, Any],
 ) -> Read:
     """The read for one event type: ``values, touched = read(facts, load)``."""
     lines = ["def read(facts, load):", "    t = facts['time']", "    get = facts.get"]
@@ -96,19 +71,12 @@ def compile_read(
     lines.append("    touched = []")
     for u, use in enumerate(uses):
         row, slot = rows[use.stream.group], use.stream.slot
-        local = [f"v{len(names) + j}" for j in range(len(use.readers))]
         missing, empty, present = [], [], []
-        for (name, reader, blank), var in zip(use.readers, local, strict=True):
-            names[name] = var
+        for spec in use.readers:
+            var = names[spec.name] = f"v{len(names)}"
             missing.append(f"{var} = None")
-            namespace[f"E{var}"] = blank  # the value for a key never seen: 0, 0.0, None...
-            empty.append(f"{var} = E{var}")
-            spec = specs[name]
-            if spec.kind == "baseline":  # rare, and its reader carries its own constants
-                namespace[f"R{var}"] = reader
-                present.append(f"{var} = R{var}(s, t)")
-            else:
-                present.append(f"{var} = {_value(spec.kind, 's', spec.window_s, spec.within_s)}")
+            empty.append(f"{var} = {BLANK[spec.kind]!r}")  # 0, 0.0, None or False
+            present.append(f"{var} = {read_expression(spec, 's')}")
         if use.apply:
             namespace[f"F{u}"] = use.fold
             empty.append(f"touched.append((k{row}, {slot}, None, F{u}))")
