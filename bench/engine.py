@@ -31,6 +31,7 @@ from rich.table import Table
 from handwritten import HandWritten
 from shopguard import Engine
 from shopguard.outcome import Outcome
+from shopguard.version import build
 from stream import generate, shoppers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +219,7 @@ def main() -> None:
         events = list(generate(args.events))
     gc.collect()
     gc.freeze()  # the pre-generated stream is benchmark input, not engine state
-    result: dict[str, Any] = {"python": sys.version.split()[0], "cpu": _cpu()}
+    result: dict[str, Any] = {"python": sys.version.split()[0], "cpu": _cpu(), "build": build()}
     with console.status("engine and hand-written twin"):
         ours, theirs = run_pair(events)
     result["engine"], result["handwritten"] = ours.result(), theirs.result()
@@ -266,7 +267,7 @@ def _timed_row(name: str, t: dict[str, Any], note: str) -> tuple[str, ...]:
 
 
 def _table(console: Console, r: dict[str, Any]) -> None:
-    table = Table(title="ShopGuard engine benchmark (one core)")
+    table = Table(title=f"ShopGuard engine benchmark (one core, {r['build']} build)")
     for col in ("run", "events", "decisions/s", "p50 µs", "p99 µs", "note"):
         table.add_column(col, justify="right" if col != "run" else "left")
     rp = r["retail_pack"]

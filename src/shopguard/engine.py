@@ -42,7 +42,7 @@ from shopguard.state import DecisionLog, StateStore, make_decision_log, make_sta
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-STATE_LAYOUT = b"rows-1:"  # bump when the shape of stored state changes
+STATE_LAYOUT = b"rows-2:"  # bump when the shape of stored state changes
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
@@ -52,7 +52,7 @@ RawEvent = bytes | str | dict[str, Any] | BaseEvent
 
 def _recommendations(hits: list[RuleHit]) -> list[str]:
     """What fired active rules suggest operators do, each once, in rule order."""
-    return list(dict.fromkeys(r for h in hits for r in h.rule.recommend))
+    return list(dict.fromkeys([r for h in hits for r in h.rule.recommend]))
 
 
 class Engine(Champions, Operations):

@@ -40,8 +40,10 @@ def test_event_series_matches_recomputation(
             assert series.maximum(t - window) == want_max
             mean = series.mean(t - window)
             assert (mean is None) == (not inside)
-        assert series.last == (seen[-1][0] if seen else None)
-        assert series.first == (seen[0][0] if seen else None)
+        if seen:
+            assert (series.first, series.last) == (seen[0][0], seen[-1][0])
+        else:  # NaN until the first event
+            assert math.isnan(series.first) and math.isnan(series.last)
         series.add(t, v, retention, max_events=10_000)
         seen.append((t, v))
 

@@ -26,8 +26,8 @@ def _plain(value: Any) -> Any:
         return sorted((repr(k), _plain(v)) for k, v in value.items())
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if hasattr(value, "__slots__"):
-        return (type(value).__name__, [(s, _plain(getattr(value, s))) for s in value.__slots__])
+    if type(value).__module__.startswith("shopguard.features."):  # a state: what it pickles
+        return (type(value).__name__, _plain(list(value.__reduce__()[2])))
     return value
 
 

@@ -35,6 +35,7 @@ def serve(
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
     from shopguard.rules.versions import RulesetStore, running
+    from shopguard.version import build
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack)
@@ -62,7 +63,8 @@ def serve(
             users=UserStore(settings.access_path, parse_duration(settings.console_session)),
         )
         listen = (host or settings.http_host, port or settings.http_port)
-        err.print(f"serving on http://{listen[0]}:{listen[1]} (ruleset {engine.rules.version})")
+        where = f"http://{listen[0]}:{listen[1]}"
+        err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")
         uvicorn.run(
             application, host=listen[0], port=listen[1], log_level="warning", access_log=False
         )

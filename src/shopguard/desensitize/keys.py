@@ -43,9 +43,9 @@ class KeyRing:
         absorbed the padded key and ``kind\\0``, so each pseudonym costs one copy, update
         and digest per side (several times cheaper than ``hmac.new`` per call)."""
         block = self.tenant_key(tenant, kid).ljust(64, b"\0")
-        inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        inner = hashlib.sha256(bytes([b ^ 0x36 for b in block]))
         inner.update(f"{kind}\0".encode())
-        outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        outer = hashlib.sha256(bytes([b ^ 0x5C for b in block]))
         return inner, outer, kid + "."
 
     def pseudonym(self, tenant: str, kind: str, value: str, kid: str | None = None) -> str:

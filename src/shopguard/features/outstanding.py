@@ -16,6 +16,14 @@ class Outstanding:
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, float]] = {}  # item id -> (opened at, amount)
 
+    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
+    # build, which would otherwise pickle their slots differently.
+    def __reduce__(self) -> tuple[type[Outstanding], tuple[()], tuple[Any, ...]]:
+        return Outstanding, (), (self.items,)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.items,) = state
+
     def open(self, item: str, t: float, amount: float, retention: float, max_items: int) -> None:
         items = self.items
         items.pop(item, None)

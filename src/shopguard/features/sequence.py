@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from typing import Any
 
 
 class PendingSeries:
@@ -17,6 +18,14 @@ class PendingSeries:
 
     def __init__(self) -> None:
         self.pending: array[float] = array("d")
+
+    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
+    # build, which would otherwise pickle their slots differently.
+    def __reduce__(self) -> tuple[type[PendingSeries], tuple[()], tuple[Any, ...]]:
+        return PendingSeries, (), (self.pending,)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.pending,) = state
 
     def first_seen(self, t: float, retention: float, max_events: int) -> None:
         pending = self.pending

@@ -12,26 +12,41 @@ at time ``t`` when ``t - w < e <= t``.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_right
+from typing import Any
 
 
 class EventSeries:
     __slots__ = ("base", "cums", "first", "last", "times", "vals")
 
-    def __init__(self, retention: float, with_sum: bool, with_max: bool) -> None:
-        self.first: float | None = None
-        self.last: float | None = None
+    # Defaults: unpickling builds an empty series, then sets its state (__setstate__).
+    def __init__(
+        self, retention: float = 0.0, with_sum: bool = False, with_max: bool = False
+    ) -> None:
+        # NaN until the first event. Plain floats, not Optional: the compiled build keeps
+        # them unboxed in the object instead of allocating a float per update.
+        self.first = math.nan
+        self.last = math.nan
         self.times: array[float] | None = array("d") if retention > 0 else None
         self.cums: array[float] | None = array("d") if with_sum and retention > 0 else None
         self.vals: array[float] | None = array("d") if with_max and retention > 0 else None
         self.base = 0.0  # cumulative sum of the pruned prefix
 
+    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
+    # build, which would otherwise pickle their slots differently.
+    def __reduce__(self) -> tuple[type[EventSeries], tuple[()], tuple[Any, ...]]:
+        return EventSeries, (), (self.first, self.last, self.times, self.cums, self.vals, self.base)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.first, self.last, self.times, self.cums, self.vals, self.base) = state
+
     def add(self, t: float, value: float, retention: float, max_events: int) -> None:
         last = self.last
-        if last is not None and t < last:
+        if t < last:  # never true while last is NaN
             t = last
-        if self.first is None:
+        if math.isnan(self.first):
             self.first = t
         self.last = t
         times = self.times

@@ -11,7 +11,7 @@ import msgspec
 from shopguard.decision import Decision, decision_decoder, decision_encoder
 from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money, ledger_merchant
 from shopguard.lists.store import names_entity
-from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LogRecord, StateKey
+from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LoadKey, LogRecord, StateKey
 from shopguard.state.search import DecisionQuery, Found, matches
 
 
@@ -28,9 +28,9 @@ class MemoryStateStore:
         self._widths = list(widths)
         self._data.extend({} for _ in range(len(widths) - len(self._data)))
 
-    def load(self, keys: list[StateKey]) -> list[list[Any] | None]:
+    def load(self, keys: list[LoadKey]) -> list[list[Any] | None]:
         data = self._data
-        return [data[group].get(entity) for group, entity in keys]
+        return [None if entity is None else data[group].get(entity) for group, entity in keys]
 
     def save(self, items: list[tuple[StateKey, int, Any]]) -> None:
         data = self._data

@@ -20,13 +20,14 @@ from shopguard.state.search import DecisionQuery, Found
 # account|campaign...), the entity key is their pseudonyms, joined by "|" for a pair. A
 # network backend keeps one hash per key, one field per slot: "2|k1.ab.." -> {0: .., 3: ..}
 StateKey = tuple[int, str]
+LoadKey = tuple[int, str | None]  # an entity the event lacks loads as None
 
 
 class StateStore(Protocol):
     def layout(self, widths: list[int]) -> None:
         """How many states (slots) a row of each key group holds; set once at start."""
 
-    def load(self, keys: list[StateKey]) -> list[list[Any] | None]:
+    def load(self, keys: list[LoadKey]) -> list[list[Any] | None]:
         """The state rows under ``keys`` (None where absent), in order: one lookup per
         entity an event carries. A key whose entity is None (the event lacks it) is never
         stored: its row is None."""
