@@ -1,5 +1,5 @@
 """Build: pure Python by default. ``SHOPGUARD_COMPILE=1`` compiles the per-event hot path
-with mypyc into C extensions (~25 % more decisions per second; README, "Benchmarks").
+with mypyc into C extensions (25-45 % more decisions per second; README, "Benchmark").
 
 The compile type-checks against the installed dependencies, so build in an environment
 that has ``.[dev]``, without build isolation:

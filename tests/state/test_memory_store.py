@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+
+from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
+from shopguard.features.outstanding import Outstanding
+from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 from shopguard.state.memory import MemoryStateStore
+
+GOLDEN = "bc3a7d791e526180e0c5155de8a2857bb45d0e14e26f89f8f3483e4562efe27f"
 
 
 def _store() -> MemoryStateStore:
@@ -15,7 +23,7 @@ def _store() -> MemoryStateStore:
 
 def test_a_row_holds_every_stream_of_its_entity() -> None:
     store = _store()
-    assert store.load([(0, "a1"), (1, "a1|c1"), (0, None)]) == [None, None, None]  # type: ignore[list-item]
+    assert store.load([(0, "a1"), (1, "a1|c1"), (0, None)]) == [None, None, None]
     first, second = EventSeries(60, False, False), EventSeries(60, True, False)
     store.save([((0, "a1"), 2, first), ((0, "a1"), 0, second)])
     assert store.load([(0, "a1")]) == [[second, None, first]]
@@ -45,3 +53,32 @@ def test_snapshot_round_trip() -> None:
     copy.restore(store.snapshot())
     row = copy.load([(0, "a1")])[0]
     assert row is not None and row[1].total(0.0) == 2.5 and len(copy) == 1
+
+
+def _every_kind_of_state() -> list[object]:
+    series = EventSeries(3600, True, True)
+    series.add(10.0, 5.0, 3600, 100)
+    series.add(20.0, 7.5, 3600, 100)
+    exact = DistinctSeries()
+    exact.add("a1", 10.0, 3600, 100)
+    sketched = DistinctSeries()
+    for i in range(5):
+        sketched.add(f"a{i}", 10.0 + i, 3600, 3)  # past the bound: a sliding HyperLogLog
+    baseline = RateBaseline()
+    baseline.add(10.0, 3600, 0.5)
+    owed = Outstanding()
+    owed.open("s1", 10.0, 3.5, 3600, 100)
+    pending = PendingSeries()
+    pending.first_seen(10.0, 3600, 100)
+    return [series, exact, sketched, baseline, owed, pending]
+
+
+def test_states_pickle_to_the_same_bytes_in_both_builds() -> None:
+    """Snapshots move between the pure and the compiled build (setup.py): each state
+    pickles as its class and a plain tuple. CI runs this under both; the digest is the
+    pure build's."""
+    blob = pickle.dumps(_every_kind_of_state(), protocol=5)
+    assert hashlib.sha256(blob).hexdigest() == GOLDEN
+    again = pickle.loads(blob)
+    assert [type(s) for s in again] == [type(s) for s in _every_kind_of_state()]
+    assert pickle.dumps(again, protocol=5) == blob
