@@ -114,6 +114,7 @@ def main() -> None:
         "signup_day": np.array([s.toordinal() for s in signup], float),
         "purchase_day": np.array([b.toordinal() for b in bought], float),
         "ip": np.array(ip),
+        "user_id": np.array([float(r["user_id"]) for r in rows]),
         "source": _codes([r["source"] for r in rows]),
         "browser": _codes([r["browser"] for r in rows]),
         "sex": _codes([r["sex"] for r in rows]),
