@@ -12,6 +12,7 @@ Python, so an edited module is never shadowed by a stale build of it.
 """
 
 import os
+import sys
 
 from setuptools import setup
 
@@ -42,6 +43,9 @@ HOT_PATH = [
 
 ext_modules = []
 if os.environ.get("SHOPGUARD_COMPILE") == "1":
+    if {"develop", "editable_wheel"} & set(sys.argv):
+        # compiled modules beside their sources would shadow every later edit of them
+        sys.exit("SHOPGUARD_COMPILE=1 builds wheels; an editable install stays pure Python")
     from mypyc.build import mypycify
 
     paths = [f"src/shopguard/{path}" for path in HOT_PATH]
