@@ -25,8 +25,7 @@ class RateBaseline:
         self.ewma = 0.0
         self.seen = 0  # closed buckets folded in so far
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
     def __reduce__(self) -> tuple[type[RateBaseline], tuple[()], tuple[Any, ...]]:
         return RateBaseline, (), (self.bucket, self.count, self.ewma, self.seen)
 

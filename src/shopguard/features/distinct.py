@@ -29,8 +29,7 @@ class SlidingHLL:
     def __init__(self) -> None:
         self.regs: list[list[tuple[float, int]] | None] = [None] * REGISTERS
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
     def __reduce__(self) -> tuple[type[SlidingHLL], tuple[()], tuple[Any, ...]]:
         return SlidingHLL, (), (self.regs,)
 
@@ -78,8 +77,7 @@ class DistinctSeries:
         self.seen: dict[Any, float] | None = {}
         self.sketch: SlidingHLL | None = None
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
     def __reduce__(self) -> tuple[type[DistinctSeries], tuple[()], tuple[Any, ...]]:
         return DistinctSeries, (), (self.seen, self.sketch)
 

@@ -16,8 +16,7 @@ class Outstanding:
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, float]] = {}  # item id -> (opened at, amount)
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
     def __reduce__(self) -> tuple[type[Outstanding], tuple[()], tuple[Any, ...]]:
         return Outstanding, (), (self.items,)
 

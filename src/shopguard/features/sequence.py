@@ -19,8 +19,7 @@ class PendingSeries:
     def __init__(self) -> None:
         self.pending: array[float] = array("d")
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
     def __reduce__(self) -> tuple[type[PendingSeries], tuple[()], tuple[Any, ...]]:
         return PendingSeries, (), (self.pending,)
 

@@ -34,8 +34,8 @@ class EventSeries:
         self.vals: array[float] | None = array("d") if with_max and retention > 0 else None
         self.base = 0.0  # cumulative sum of the pruned prefix
 
-    # Pickled as a plain tuple (snapshots): the same bytes from the pure and the compiled
-    # build, which would otherwise pickle their slots differently.
+    # Snapshots pickle every state as its class and a plain tuple: the same bytes from the
+    # pure and the compiled build (setup.py), which would pickle slots differently.
     def __reduce__(self) -> tuple[type[EventSeries], tuple[()], tuple[Any, ...]]:
         return EventSeries, (), (self.first, self.last, self.times, self.cums, self.vals, self.base)
 
