@@ -1,10 +1,11 @@
 """Build: pure Python by default. ``SHOPGUARD_COMPILE=1`` compiles the per-event hot path
-with mypyc into C extensions (25-45 % more decisions per second; README, "Benchmark").
+with mypyc into C extensions (20-45 % more decisions per second; README, "Benchmark").
 
 The compile type-checks against the installed dependencies, so build in an environment
 that has ``.[dev]``, without build isolation:
 
     pip install -e '.[dev]'
+    rm -rf build  # setuptools would package stale objects left in build/lib
     SHOPGUARD_COMPILE=1 pip wheel --no-build-isolation --no-deps -w dist .
 
 Compiled modules keep their .py sources beside them; an editable install stays pure
