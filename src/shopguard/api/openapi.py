@@ -3,6 +3,7 @@ from the msgspec types the handlers decode and encode: it cannot drift from the 
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -30,6 +31,7 @@ def document(endpoints: list[Endpoint]) -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
+    _clean_descriptions(components)
     refs = dict(zip(map(id, types), schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for e in endpoints:
@@ -69,3 +71,17 @@ def document(endpoints: list[Endpoint]) -> dict[str, Any]:
 
 def _path_params(path: str) -> list[str]:
     return re.findall(r"\{(\w+)\}", path)
+
+
+def _clean_descriptions(node: Any) -> None:
+    """Descriptions come from docstrings; msgspec releases differ in whether they strip the
+    indentation, so strip it here and the document is the same on every release."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = inspect.cleandoc(value)
+            else:
+                _clean_descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            _clean_descriptions(item)
