@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,18 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import (
+    HOST,
+    create_key,
+    free_port,
+    pin,
+    post,
+    quantile_ms,
+    read_response,
+    serve,
+    stop,
+    wait_port,
+)
 from stream import generate
 
 BARE = """
@@ -54,34 +64,8 @@ async def app(scope, receive, send):
 """
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 def _requests(events: list[bytes], path: str, key: str) -> list[bytes]:
-    head = f"POST {path} HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer {key}\r\n"
-    return [
-        (head + f"Content-Type: application/json\r\nContent-Length: {len(e)}\r\n\r\n").encode() + e
-        for e in events
-    ]
+    return [post(path, e, key) for e in events]
 
 
 async def _connection(
@@ -94,7 +78,7 @@ async def _connection(
     statuses: dict[int, int],
     pace: float | None,
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection(HOST, port)
     i, next_at = start, time.perf_counter()
     while time.perf_counter() < until:  # event ids repeat only if the stream runs out
         i %= len(requests)
@@ -105,13 +89,7 @@ async def _connection(
                 await asyncio.sleep(delay)
         t0 = time.perf_counter()
         writer.write(requests[i])
-        status_line = await asyncio.wait_for(reader.readline(), 30)
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await reader.readexactly(length)
-        status = int(status_line.split()[1])
+        status, _ = await asyncio.wait_for(read_response(reader), 30)
         if status == 200:  # latency of the requests answered, not of the ones shed
             lat.append(time.perf_counter() - t0)
         statuses[status] = statuses.get(status, 0) + 1
@@ -139,13 +117,11 @@ def _load(
     asyncio.run(run())
     elapsed = time.perf_counter() - started
     ok = sorted(lat)
-    answered = sum(statuses.values())
-    pick = lambda q: round(ok[min(len(ok) - 1, int(q * len(ok)))] * 1000, 2) if ok else None  # noqa: E731
     return {
-        "requests": answered,
+        "requests": sum(statuses.values()),
         "per_s": round(len(lat) / elapsed),
-        "p50_ms": pick(0.5),
-        "p99_ms": pick(0.99),
+        "p50_ms": quantile_ms(ok, 0.5),
+        "p99_ms": quantile_ms(ok, 0.99),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
 
@@ -161,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bare_file = Path(tmp) / "bare.py"
         bare_file.write_text(BARE)
-        port = _port()
+        port = free_port()
         bare = subprocess.Popen(
             [
                 sys.executable,
@@ -175,56 +151,39 @@ def main() -> None:
                 "--no-access-log",
             ],
             cwd=tmp,
-            preexec_fn=lambda: _pin(0),
+            preexec_fn=lambda: pin(0),
         )
-        _wait(port)
-        _pin(1)
+        wait_port(port)
+        pin(1)
         with console.status("bare msgspec endpoint"):
             result["bare"] = _load(
                 port, _requests(events, "/", "x"), args.seconds, args.connections
             )
         bare.terminate()
         bare.wait()
-        port = _port()
+        port = free_port()
         env = {
             **os.environ,
             "SHOPGUARD_KEYS": "k1:bench-secret-key-0123456789abcdef",
             "SHOPGUARD_DEFAULT_TENANT": "bench",
             "SHOPGUARD_MAX_INFLIGHT": "64",
         }
-        served = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shopguard.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                tmp,
-            ],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda: _pin(0),
-        )
-        key = ""
-        assert served.stderr is not None
-        while not key:
-            found = re.search(r"sg_[0-9a-f]+_[\w-]+", served.stderr.readline())
-            key = found.group(0) if found else ""
-        _wait(port)
-        requests = _requests(events, "/v1/decisions", key)
-        with console.status("shopguard /v1/decisions"):
-            result["shopguard"] = _load(port, requests, args.seconds, args.connections)
-        rate = 2 * result["shopguard"]["per_s"]
-        with console.status(f"overload: {rate:,}/s offered"):
-            result["overload"] = {
-                "offered_per_s": rate,
-                **_load(port, requests[len(requests) // 2 :], args.seconds, 256, rate),
-            }
-        served.terminate()
-        served.wait()
+        data = Path(tmp) / "data"
+        key = create_key(data, "bench", env)
+        with open(Path(tmp) / "serve.log", "wb") as log:
+            served = serve(data, port, env, log)
+            requests = _requests(events, "/v1/decisions", key)
+            try:
+                with console.status("shopguard /v1/decisions"):
+                    result["shopguard"] = _load(port, requests, args.seconds, args.connections)
+                rate = 2 * result["shopguard"]["per_s"]
+                with console.status(f"overload: {rate:,}/s offered"):
+                    result["overload"] = {
+                        "offered_per_s": rate,
+                        **_load(port, requests[len(requests) // 2 :], args.seconds, 256, rate),
+                    }
+            finally:
+                stop(served)
     result["ratio_vs_bare"] = round(result["shopguard"]["per_s"] / result["bare"]["per_s"], 3)
     table = Table(title="ShopGuard HTTP benchmark (server on CPU 0, load on CPU 1)")
     for col in ("run", "requests/s", "p50 ms", "p99 ms", "statuses"):
