@@ -61,8 +61,9 @@ class Deadline(BaseException):
     """The run's alarm (or SIGTERM): not an error a phase may catch and go on after."""
 
 
-def _attempt(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _attempt(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """A phase's result, or what stopped it (the next phase still runs)."""
+    print(f"chaos: {name}", file=sys.stderr, flush=True)
     try:
         return run()
     except Exception as exc:
@@ -133,7 +134,7 @@ def _slow_phases(args: argparse.Namespace, client: Client, key: str) -> dict[str
     ):
         sockets = SlowSockets(client.port, slow, args.slow_sockets)
         spans: list[Span] = [("before", 2, None), ("fault", args.seconds, sockets.start)]
-        found[name] = _attempt(partial(asyncio.run, _phase(args, client, spans, sockets)))
+        found[name] = _attempt(name, partial(asyncio.run, _phase(args, client, spans, sockets)))
     return found
 
 
@@ -227,9 +228,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def main_server(client: Client, key: str, data: Path) -> dict[str, Any]:
         warm: Span = ("warm-up", 3, None)
         spans = [warm, ("fault-free", args.seconds, None)]
-        found = {"baseline": _attempt(lambda: asyncio.run(_phase(args, client, spans)))}
+        found = {"baseline": _attempt("baseline", lambda: asyncio.run(_phase(args, client, spans)))}
         found |= _slow_phases(args, client, key)
-        found["db_locked"] = _attempt(lambda: _locked(args, client, data / "decisions.db"))
+        found["db_locked"] = _attempt(
+            "db_locked", lambda: _locked(args, client, data / "decisions.db")
+        )
         return found
 
     with ExitStack() as stack:
@@ -244,7 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
 
             def disk(client: Client, key: str, data: Path) -> dict[str, Any]:
-                return {"disk_full": _attempt(lambda: _full_disk(args, client, mount))}
+                return {"disk_full": _attempt("disk_full", lambda: _full_disk(args, client, mount))}
 
             result["tmpfs"] = _served(
                 args, stack, mount / "data", logs / "tmpfs.log", "tmpfs", disk
@@ -282,7 +285,11 @@ def main() -> None:
     args = parser.parse_args()
     _limits(args)
     pin(1)
-    result = run(args)
+    try:
+        result = run(args)
+    except Deadline as stopped:  # the servers are stopped and the tmpfs unmounted by now
+        print(f"{stopped}: no result", file=sys.stderr)
+        sys.exit(2)
     print_report(result)
     text = json.dumps(result, indent=2, default=str)
     if args.out:

@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -75,6 +76,7 @@ class SlowSockets:
     async def start(self, ramp: float = 15) -> None:
         """Open them; return once all are open (or after ``ramp`` seconds)."""
         self._task = asyncio.gather(*(self._one(i, self._stop) for i in range(self.count)))
+        self._task.add_done_callback(lambda done: done.cancelled() or done.exception())
         deadline = time.monotonic() + ramp
         while self.open < self.count and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -251,6 +253,9 @@ def settle(port: int, seconds: float = 15, quick: float = 0.05) -> float | None:
 def _probe(port: int, conn: Connection) -> None:
     """A probe on a fresh connection every 20 ms, as an orchestrator's would; /readyz
     every 250 ms. Times are CLOCK_MONOTONIC, which every process on the host shares."""
+    for signum in (signal.SIGTERM, signal.SIGALRM):  # not the harness's handlers
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the harness stops it
     healthz: list[tuple[float, float]] = []
     readyz: list[tuple[float, str]] = []
     failed: list[float] = []
