@@ -249,9 +249,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             def disk(client: Client, key: str, data: Path) -> dict[str, Any]:
                 return {"disk_full": _attempt("disk_full", lambda: _full_disk(args, client, mount))}
 
-            result["tmpfs"] = _served(
-                args, stack, mount / "data", logs / "tmpfs.log", "tmpfs", disk
-            )
+            try:
+                result["tmpfs"] = _served(
+                    args, stack, mount / "data", logs / "tmpfs.log", "tmpfs", disk
+                )
+            except Exception as exc:  # e.g. no server would start on it: say so, go on
+                result["disk_full"] = {"error": f"{type(exc).__name__}: {exc}"}
     result["targets"] = targets(result)
     return result
 

@@ -116,7 +116,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     for name in SLOW:
         if name in ran:
             errors[f"{name}.slow_sockets"] = failures(ran[name]["slow_sockets"]["answers"])
-    servers = [result[s] for s in ("main", "tmpfs") if s in result]
+    names = [s for s in ("main", "tmpfs") if "journal" in result.get(s, {})]
+    servers = [result[s] for s in names]
     journals = [s["journal"] for s in servers]
     lookups = [s.get("lookup_sample", {}) for s in servers]
     readiness = {
@@ -149,7 +150,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         verdict(
             "audit verify clean after recovery",
             all(s["verify"]["clean"] for s in servers) if servers else None,
-            {name: result[name]["verify"]["clean"] for name in ("main", "tmpfs") if name in result},
+            {name: result[name]["verify"]["clean"] for name in names},
         ),
         verdict(
             "full disk / locked db: /readyz not ready during the fault, ready after",
@@ -213,10 +214,11 @@ def print_report(result: dict[str, Any]) -> None:
     for name, phase in phases(result):
         if "error" in phase:
             console.print(f"[red]{name} did not complete: {phase['error']}[/red]")
-    if "skipped" in result.get("disk_full", {}):
-        console.print(f"[yellow]full-disk phase skipped: {result['disk_full']['skipped']}[/yellow]")
+    for why in ("skipped", "error"):
+        if why in result.get("disk_full", {}):
+            console.print(f"[yellow]full-disk phase {why}: {result['disk_full'][why]}[/yellow]")
     for server in ("main", "tmpfs"):
-        if server in result:
+        if "journal" in result.get(server, {}):
             s = result[server]
             problems = [line for line in s["verify"]["output"] if "│" in line and "ok" not in line]
             verdict = "clean" if s["verify"]["clean"] else problems or s["verify"]["output"]
