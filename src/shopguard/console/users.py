@@ -4,7 +4,7 @@ Passwords are hashed with scrypt (n=2^14, r=8, p=1, 16-byte salt), the memory-ha
 in Python's standard library. A login opens a session: a random token in an HttpOnly,
 SameSite=Strict cookie (only its SHA-256 is stored) and a CSRF token every form posts.
 
-Hashing takes ~50 ms of CPU, so the server runs it on a small thread pool (scrypt releases
+Hashing takes ~50 ms of CPU, so the server runs it on one or two threads (scrypt releases
 the GIL), never on the event loop; the database is only touched from the loop. Setting a
 user's password (create again, or ``passwd``, from any process) ends their sessions in
 the same transaction; sessions are read from the database on every request, so a running
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import time
@@ -98,7 +99,9 @@ class UserStore:
     async def sign_in(self, name: str, password: str) -> tuple[User, str] | None:
         """:meth:`login` with the hashing on the thread pool, off the event loop."""
         if self._hashing is None:
-            self._hashing = ThreadPoolExecutor(2, thread_name_prefix="scrypt")
+            # leave a core to the event loop: one hashing thread on two cores, two on more
+            workers = min(2, max(1, (os.cpu_count() or 2) - 1))
+            self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="scrypt")
         found = self._account(name)
         loop = asyncio.get_running_loop()
         digest = await loop.run_in_executor(self._hashing, _hash, password, found[2])
