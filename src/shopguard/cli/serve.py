@@ -89,14 +89,16 @@ def serve(
 def _first_admin_key(keys: Any, tenant: str, path: Path) -> None:
     """An admin key for a fresh data directory, into a 0600 file; on the screen only when
     stderr is a terminal, so it never lands in a service's log."""
+    from rich.markup import escape
+
     from shopguard.private import write_secret
 
     key, secret = keys.create(tenant, ["admin"], "generated at first start")
     path.unlink(missing_ok=True)  # a stale file from a data directory reset by hand
     write_secret(path, secret + "\n")
     err.print(
-        f"admin key {key.id} for tenant [bold]{key.tenant}[/bold] written to {path}"
-        " (mode 0600): keep it somewhere safe, then delete the file"
+        f"admin key {key.id} for tenant [bold]{escape(key.tenant)}[/bold] written to"
+        f" {escape(str(path))} (mode 0600): keep it somewhere safe, then delete the file"
     )
     if sys.stderr.isatty():
         err.print(f"  {secret}", highlight=False)
