@@ -37,6 +37,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_body_bytes: int = 1_048_576
     max_batch: int = 1000
     max_inflight: int = 512
+    max_inflight_public: int = 32
+    max_connections: int = 4096
+    header_timeout: str = "10s"
+    body_timeout: str = "20s"
+    login_failures: int = 5
+    login_failures_per_address: int = 20
+    login_lockout: str = "30s"
+    login_lockout_max: str = "15m"
     default_tenant: str = "default"
     model: str = "none"
     retention: str = "180d"
@@ -53,6 +61,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     def access_path(self) -> Path:
         """The API keys and console users of this data directory."""
         return Path(self.data_dir) / "access.db"
+
+    @property
+    def admin_key_path(self) -> Path:
+        """The admin key generated at first start (mode 0600), for its operator to read."""
+        return Path(self.data_dir) / "admin-key"
 
     @property
     def models_path(self) -> Path:

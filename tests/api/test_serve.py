@@ -1,5 +1,6 @@
-"""`shopguard serve` as users run it: a real uvicorn process, a generated admin key printed
-once, a decision over HTTP, a clean stop on SIGTERM with the decision on disk."""
+"""`shopguard serve` as users run it: a real uvicorn process, a generated admin key written
+once to a 0600 file, a decision over HTTP, a clean stop on SIGTERM with the decision on
+disk."""
 
 from __future__ import annotations
 
@@ -25,12 +26,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(data: Path, port: int) -> subprocess.Popen[str]:
+def _start(
+    data: Path, port: int, stderr: int = subprocess.PIPE, **settings: str
+) -> subprocess.Popen[str]:
+    """``shopguard serve`` in a child process; ``settings`` as SHOPGUARD_<NAME> variables."""
     env = {
         **os.environ,
         "SHOPGUARD_KEYS": "k1:" + TEST_KEYS["k1"],
         "SHOPGUARD_DEFAULT_TENANT": "shop",
         "COLUMNS": "200",
+        **{f"SHOPGUARD_{name.upper()}": value for name, value in settings.items()},
     }
     command = [
         sys.executable,
@@ -42,7 +47,7 @@ def _start(data: Path, port: int) -> subprocess.Popen[str]:
         "--data-dir",
         str(data),
     ]
-    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, env=env, stderr=stderr, text=True)
 
 
 def _wait_ready(port: int) -> None:
@@ -56,7 +61,7 @@ def _wait_ready(port: int) -> None:
     raise AssertionError("server did not become ready")
 
 
-def test_serve_prints_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> None:
+def test_serve_writes_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> None:
     port = _free_port()
     server = _start(tmp_path, port)
     try:
@@ -66,8 +71,12 @@ def test_serve_prints_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> No
         _, stderr = server.communicate(timeout=30)
     finally:
         server.kill()
-    key = re.search(r"sg_[0-9a-f]+_[\w-]+", stderr)
-    assert key, stderr
+    # stderr is a pipe here (a service's log): the key is in the file, never in the log
+    assert "sg_" not in stderr and "admin-key" in stderr, stderr
+    path = tmp_path / "admin-key"
+    assert path.stat().st_mode & 0o777 == 0o600
+    key = re.fullmatch(r"sg_[0-9a-f]+_[\w-]+", path.read_text().strip())
+    assert key, path.read_text()
     server = _start(tmp_path, port)
     try:
         _wait_ready(port)
@@ -80,7 +89,7 @@ def test_serve_prints_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> No
         server.kill()
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert server.returncode in (0, -signal.SIGTERM), stderr
-    assert "sg_" not in stderr  # the key is printed at the first start only
+    assert "admin-key" not in stderr  # a key is made at the first start only
     with sqlite3.connect(tmp_path / "decisions.db") as db:
         rows = db.execute("SELECT event_id FROM decisions WHERE tenant = 'shop'").fetchall()
         snapshot = db.execute("SELECT seq FROM snapshot").fetchall()

@@ -16,11 +16,14 @@ from starlette.routing import BaseRoute, Route
 from shopguard.api import admin
 from shopguard.api import endpoints as v1
 from shopguard.api.batcher import GroupCommit
+from shopguard.api.intake import Intake
 from shopguard.api.keys import KeyStore
+from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
 from shopguard.console import UserStore, console_routes
+from shopguard.console.throttle import LoginThrottle
 from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import Event
@@ -203,10 +206,14 @@ def create_app(
     operator_tenant: str = "default",
     compact_every: float = 0.0,
     users: UserStore | None = None,
+    limits: Limits | None = None,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
-    one decision at a time; a decision takes tens of microseconds)."""
+    one decision at a time; a decision takes tens of microseconds). ``limits``: body
+    deadline, the unauthenticated budget, login lockout (header deadline and connection
+    cap are the HTTP protocol's: api/server.py)."""
     stats = Metrics()
+    limits = limits or Limits()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,7 +234,18 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers=HANDLERS,
-        middleware=[Middleware(Admission, limit=max_inflight, metrics=stats)],
+        middleware=[
+            Middleware(
+                Intake, max_bytes=max_body_bytes, timeout=limits.body_timeout, metrics=stats
+            ),
+            Middleware(
+                Admission,
+                limit=max_inflight,
+                metrics=stats,
+                keys=keys,
+                public_limit=limits.max_inflight_public,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.engine, app.state.keys, app.state.metrics = engine, keys, stats
@@ -238,4 +256,5 @@ def create_app(
     app.state.operator_tenant = operator_tenant
     app.state.users = users or UserStore(":memory:")
     app.state.openapi = document(ENDPOINTS)
+    app.state.login_throttle = LoginThrottle(limits)
     return app

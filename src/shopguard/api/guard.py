@@ -13,9 +13,7 @@ def authorize(request: Request, scope: str) -> ApiKey:
 
     Keys come as ``Authorization: Bearer sg_...`` or ``X-API-Key: sg_...``."""
     keys: KeyStore = request.app.state.keys
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    token = token or request.headers.get("x-api-key", "")
+    token = presented(request.headers.get("authorization", ""), request.headers.get("x-api-key"))
     key = keys.verify(token) if token else None
     if key is None:
         raise ProblemError(
@@ -30,6 +28,12 @@ def authorize(request: Request, scope: str) -> ApiKey:
     return key
 
 
+def presented(authorization: str, x_api_key: str | None) -> str:
+    """The key a request carries: ``Authorization: Bearer ...``, else ``X-API-Key``."""
+    token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+    return token or x_api_key or ""
+
+
 def same_tenant(key: ApiKey, tenant: str, field: str = "$.tenant") -> None:
     if tenant != key.tenant:
         raise ProblemError(403, "forbidden", "this key cannot act for another tenant", field)
@@ -37,7 +41,8 @@ def same_tenant(key: ApiKey, tenant: str, field: str = "$.tenant") -> None:
 
 async def body(request: Request) -> bytes:
     """The request body, refused with 413 as soon as it passes the configured limit
-    (whether or not Content-Length announced it)."""
+    (whether or not Content-Length announced it). Served, ``Intake`` has already read it
+    under the body deadline; these checks keep the handler safe on its own."""
     limit: int = request.app.state.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit():

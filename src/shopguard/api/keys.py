@@ -2,7 +2,11 @@
 
 A key is shown once, at creation: ``sg_<id>_<secret>``. Only the SHA-256 of the secret is
 stored (the secret is 32 random bytes, so a slow KDF adds nothing), in ``access.db`` in
-the data directory. Verified keys are cached in memory; revoking one drops it at once.
+the data directory. Active keys are cached in memory; revoking one here drops it at once,
+and a change made by another process (``shopguard keys create`` / ``revoke``) is seen
+within ``RECHECK`` seconds: the cache asks SQLite's ``PRAGMA data_version`` (a counter
+that moves when another connection commits; microseconds to read) at most that often and
+reloads when it moved.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from pathlib import Path
 
 import msgspec
 
+from shopguard.private import private_file
+
 SCOPES = ("decide", "label", "admin")
+RECHECK = 0.5  # seconds between looks for another process's changes
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys(id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
@@ -36,12 +43,25 @@ class ApiKey(msgspec.Struct, frozen=True):
 
 class KeyStore:
     def __init__(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute(_SCHEMA)
         self._cache: dict[str, tuple[str, ApiKey]] = {}
-        self._load()
+        self._version = -1
+        self._checked = float("-inf")
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Reload if another connection committed since the last look (at most every
+        RECHECK seconds; this connection's own changes update the cache directly)."""
+        now = time.monotonic()
+        if now - self._checked < RECHECK:
+            return
+        self._checked = now
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self._load()
 
     def _load(self) -> None:
         rows = self._db.execute(
@@ -73,6 +93,7 @@ class KeyStore:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "sg":
             return None
+        self._fresh()
         found = self._cache.get(parts[1])
         if found is None:
             return None
@@ -88,6 +109,7 @@ class KeyStore:
         return cursor.rowcount == 1
 
     def active(self) -> list[ApiKey]:
+        self._fresh()
         return [key for _, key in self._cache.values()]
 
     def close(self) -> None:

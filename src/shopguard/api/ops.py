@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shopguard.api.guard import presented
 from shopguard.api.problems import problem
 
 UNSHED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -44,6 +45,29 @@ class Metrics:
             "Requests refused with 503 under overload.",
             registry=self.registry,
         )
+        self.timeouts = Counter(
+            "shopguard_timeouts",
+            "Requests closed with 408 because headers or body came too slowly.",
+            ["phase"],
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "shopguard_refused_connections",
+            "Connections closed at once: more open than max_connections.",
+            registry=self.registry,
+        )
+        self.lockouts = Counter(
+            "shopguard_login_lockouts",
+            "Console sign-in tries refused with 429 while a name or address is locked out.",
+            registry=self.registry,
+        )
+
+    def connection_refused(self, reason: str) -> None:
+        """What the HTTP protocol reports (api/server.py): a header timeout or a full table."""
+        if reason == "header-timeout":
+            self.timeouts.labels("header").inc()
+        else:
+            self.refused.inc()
 
     def decided(self, event_type: str, outcome: str) -> Any:
         """The counter child of one (type, outcome): resolved once, not per request."""
@@ -72,19 +96,39 @@ async def metrics(request: Request) -> Response:
 
 
 class Admission:
-    """At most ``limit`` requests in flight; the rest get 503 at once. A decision that
-    waits behind thousands of others is worse than a fast refusal the caller can retry
-    (or fail open / closed on, as the SDK's fallback decides)."""
+    """At most ``limit`` requests with a valid API key in flight, and apart from them at
+    most ``public_limit`` without one (console pages and sign-in, missing or wrong keys);
+    past either, 503 at once. A decision that waits behind thousands of others is worse
+    than a fast refusal the caller can retry (or fail open / closed on, as the SDK's
+    fallback decides), and no amount of unauthenticated traffic can take a decision's
+    place. Sits inside ``Intake``, so a request counts only once its body has arrived."""
 
-    def __init__(self, app: ASGIApp, limit: int, metrics: Metrics) -> None:
-        self.app, self.limit, self.metrics = app, limit, metrics
+    def __init__(
+        self, app: ASGIApp, limit: int, metrics: Metrics, keys: Any = None, public_limit: int = 32
+    ) -> None:
+        self.app, self.limit, self.metrics, self.keys = app, limit, metrics, keys
+        self.public_limit = public_limit
         self.inflight = 0
+        self.public_inflight = 0
+
+    def _keyed(self, scope: Scope) -> bool:
+        if self.keys is None:
+            return True
+        authorization, x_api_key = "", None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"x-api-key":
+                x_api_key = value.decode("latin-1")
+        token = presented(authorization, x_api_key)
+        return bool(token) and self.keys.verify(token) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNSHED:
             await self.app(scope, receive, send)
             return
-        if self.inflight >= self.limit:
+        keyed = self._keyed(scope)
+        if (self.inflight >= self.limit) if keyed else (self.public_inflight >= self.public_limit):
             self.metrics.shed.inc()
             headers: dict[str, Any] = {"Retry-After": "1"}
             detail = "too many requests in flight; retry shortly"
@@ -92,8 +136,14 @@ class Admission:
                 scope, receive, send
             )
             return
-        self.inflight += 1
+        if keyed:
+            self.inflight += 1
+        else:
+            self.public_inflight += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.inflight -= 1
+            if keyed:
+                self.inflight -= 1
+            else:
+                self.public_inflight -= 1

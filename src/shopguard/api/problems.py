@@ -21,9 +21,11 @@ TITLES = {
     404: "Not found",
     409: "Conflict",
     405: "Method not allowed",
+    408: "Request timeout",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal error",
     503: "Overloaded",
 }

@@ -75,13 +75,16 @@ def settings_for(
     config: Path | None, data_dir: Path | None = None, pack: str | None = None, **overrides: Any
 ) -> Settings:
     """Settings with the command line's --data-dir and --pack laid over them."""
+    from shopguard.private import restrict
     from shopguard.settings import load_settings
 
     if data_dir is not None:
         overrides["data_dir"] = str(data_dir)
     if pack is not None:
         overrides["pack"] = pack
-    return load_settings(config, overrides)
+    settings = load_settings(config, overrides)
+    restrict(settings.data_dir)  # owner-only files from here on, and tighten old ones
+    return settings
 
 
 def journal_for(config: Path | None, data_dir: Path | None) -> tuple[Settings, Path]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
+import msgspec
 import typer
 from rich.table import Table
 
@@ -23,14 +26,19 @@ def serve(
 ) -> None:
     """Serve the decision API (/v1), metrics and probes on one process.
 
-    On first start an admin key for the default tenant is generated and printed once;
-    make more with `shopguard keys create`. The OpenAPI document is at /v1/openapi.json.
+    On first start an admin key for the default tenant is generated and written to
+    <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
+    a log); make more with `shopguard keys create`. Key and console-user changes made by
+    other commands reach the running server within a second. The OpenAPI document is at
+    /v1/openapi.json.
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
     import uvicorn
 
     from shopguard.api import KeyStore, create_app
+    from shopguard.api.limits import Limits
+    from shopguard.api.server import fit_open_files, protocol_class
     from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
@@ -41,12 +49,11 @@ def serve(
         settings = settings_for(config, data_dir, pack)
         keys = KeyStore(settings.access_path)
         if not keys.active():
-            key, secret = keys.create(
-                settings.default_tenant, ["admin"], "generated at first start"
-            )
-            err.print(
-                f"admin key for tenant [bold]{key.tenant}[/bold] (shown once, keep it):\n  {secret}"
-            )
+            _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
+        limits = Limits.from_settings(settings)
+        limits = msgspec.structs.replace(
+            limits, max_connections=fit_open_files(limits.max_connections)
+        )
         with err.status("loading the engine (replaying the journal)"):
             engine = Engine.from_config(settings=settings)
             rulesets = RulesetStore(settings.rulesets_path)
@@ -61,15 +68,40 @@ def serve(
             operator_tenant=settings.default_tenant,
             compact_every=parse_duration(settings.compact_every),
             users=UserStore(settings.access_path, parse_duration(settings.console_session)),
+            limits=limits,
         )
         listen = (host or settings.http_host, port or settings.http_port)
         where = f"http://{listen[0]}:{listen[1]}"
         err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")
+        http = protocol_class(limits, application.state.metrics.connection_refused)
         uvicorn.run(
-            application, host=listen[0], port=listen[1], log_level="warning", access_log=False
+            application,
+            host=listen[0],
+            port=listen[1],
+            http=http,
+            log_level="warning",
+            access_log=False,
         )
 
     guard(run)
+
+
+def _first_admin_key(keys: Any, tenant: str, path: Path) -> None:
+    """An admin key for a fresh data directory, into a 0600 file; on the screen only when
+    stderr is a terminal, so it never lands in a service's log."""
+    from rich.markup import escape
+
+    from shopguard.private import write_secret
+
+    key, secret = keys.create(tenant, ["admin"], "generated at first start")
+    path.unlink(missing_ok=True)  # a stale file from a data directory reset by hand
+    write_secret(path, secret + "\n")
+    err.print(
+        f"admin key {key.id} for tenant [bold]{escape(key.tenant)}[/bold] written to"
+        f" {escape(str(path))} (mode 0600): keep it somewhere safe, then delete the file"
+    )
+    if sys.stderr.isatty():
+        err.print(f"  {secret}", highlight=False)
 
 
 @keys_app.command("create")
@@ -124,7 +156,7 @@ def keys_revoke(
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Revoke a key at once (a running server must be restarted to forget it)."""
+    """Revoke a key at once (a running server refuses it within a second)."""
     from shopguard.api import KeyStore
     from shopguard.errors import ConfigError
 
@@ -154,7 +186,8 @@ def users_create(
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Create (or reset) a console user; the password is hashed with scrypt.
+    """Create (or replace) a console user; the password is hashed with scrypt. Replacing
+    one ends their console sessions.
 
     Example: shopguard users create --name alice --tenant default --role admin
     """
@@ -170,5 +203,35 @@ def users_create(
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         err.print(f"console user {name} ({role}) for tenant {tenant}")
+
+    guard(run)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Option(help="The sign-in name.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Set a console user's password and end every session they have (a running server
+    refuses the old sessions at once).
+
+    Example: shopguard users passwd --name alice
+    """
+    from shopguard.console import UserStore
+    from shopguard.errors import ConfigError
+
+    def run() -> None:
+        users = UserStore(settings_for(config, data_dir).access_path)
+        try:
+            found = users.passwd(name, password)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if not found:
+            raise ConfigError(f"no console user {name!r}")
+        err.print(f"password of {name} set; their sessions are ended")
 
     guard(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hmac
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -88,14 +89,23 @@ async def login(request: Request) -> Response:
     form = await request.form()
     if not hmac.compare_digest(str(form.get("csrf", "")), request.cookies.get("sg_login", "-")):
         return Response("CSRF token missing or wrong", 403)
-    found = _users(request).login(str(form.get("name", "")), str(form.get("password", "")))
+    name = str(form.get("name", ""))
+    throttle = request.app.state.login_throttle
+    wait = throttle.attempt(name, request.client.host if request.client else "")
+    found = None if wait else await _users(request).sign_in(name, str(form.get("password", "")))
     if found is None:
-        token = secrets.token_urlsafe(24)
-        error = "wrong name or password"
+        token, retry = secrets.token_urlsafe(24), str(math.ceil(wait))
+        error = (
+            f"too many failed tries: try again in {retry} s" if wait else "wrong name or password"
+        )
         response = render(request, "login.html", None, csrf=token, error=error)
-        response.status_code = 401
+        response.status_code = 429 if wait else 401
+        if wait:  # locked out: no hashing, and the wait is not lengthened
+            request.app.state.metrics.lockouts.inc()
+            response.headers["Retry-After"] = retry
         response.set_cookie("sg_login", token, httponly=True, samesite="strict", path="/console")
         return response
+    throttle.succeeded(name)
     response = RedirectResponse("/console", 303)
     response.set_cookie(
         COOKIE,

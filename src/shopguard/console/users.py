@@ -3,18 +3,29 @@
 Passwords are hashed with scrypt (n=2^14, r=8, p=1, 16-byte salt), the memory-hard KDF
 in Python's standard library. A login opens a session: a random token in an HttpOnly,
 SameSite=Strict cookie (only its SHA-256 is stored) and a CSRF token every form posts.
+
+Hashing takes ~50 ms of CPU, so the server runs it on one or two threads (scrypt releases
+the GIL), never on the event loop; the database is only touched from the loop. Setting a
+user's password (create again, or ``passwd``, from any process) ends their sessions in
+the same transaction; sessions are read from the database on every request, so a running
+server sees it at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
+
+from shopguard.private import private_file
 
 ROLES = ("analyst", "admin")
 _SCHEMA = """
@@ -36,43 +47,90 @@ def _hash(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
 
 
+def _checked(password: str) -> str:
+    if len(password) < 10:
+        raise ValueError("passwords have at least 10 characters")
+    return password
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class UserStore:
     def __init__(self, path: str | Path, session_seconds: float = 12 * 3600) -> None:
+        private_file(path)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self.session_seconds = session_seconds
+        self._hashing: ThreadPoolExecutor | None = None
 
     def create(self, name: str, tenant: str, role: str, password: str) -> User:
+        """A new user, or an existing one replaced (their sessions end)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if len(password) < 10:
-            raise ValueError("passwords have at least 10 characters")
         salt = secrets.token_bytes(16)
-        self._db.execute(
-            "INSERT OR REPLACE INTO console_users VALUES (?,?,?,?,?,?)",
-            (name, tenant, role, salt, _hash(password, salt), time.time()),
-        )
+        digest = _hash(_checked(password), salt)
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO console_users VALUES (?,?,?,?,?,?)",
+                (name, tenant, role, salt, digest, time.time()),
+            )
+            self._db.execute("DELETE FROM console_sessions WHERE name = ?", (name,))
         return User(name, tenant, role)
 
+    def passwd(self, name: str, password: str) -> bool:
+        """Set a user's password and end every session they have; False if no such user."""
+        salt = secrets.token_bytes(16)
+        digest = _hash(_checked(password), salt)
+        with self._transaction():
+            changed = self._db.execute(
+                "UPDATE console_users SET salt = ?, hash = ? WHERE name = ?", (salt, digest, name)
+            ).rowcount
+            self._db.execute("DELETE FROM console_sessions WHERE name = ?", (name,))
+        return changed == 1
+
     def login(self, name: str, password: str) -> tuple[User, str] | None:
-        """(the user with a fresh CSRF token, the session token) or None."""
+        """(the user with a fresh CSRF token, the session token) or None; hashes on the
+        calling thread (the server uses :meth:`sign_in`)."""
+        found = self._account(name)
+        return self._open(name, found, _hash(password, found[2]))
+
+    async def sign_in(self, name: str, password: str) -> tuple[User, str] | None:
+        """:meth:`login` with the hashing on the thread pool, off the event loop."""
+        if self._hashing is None:
+            # leave a core to the event loop: one hashing thread on two cores, two on more
+            workers = min(2, max(1, (os.cpu_count() or 2) - 1))
+            self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="scrypt")
+        found = self._account(name)
+        loop = asyncio.get_running_loop()
+        digest = await loop.run_in_executor(self._hashing, _hash, password, found[2])
+        return self._open(name, found, digest)
+
+    def _account(self, name: str) -> tuple[str, str, bytes, bytes, bool]:
         row = self._db.execute(
             "SELECT tenant, role, salt, hash FROM console_users WHERE name = ?", (name,)
         ).fetchone()
-        salt = row[2] if row else secrets.token_bytes(16)  # same work whether or not found
-        ok = hmac.compare_digest(_hash(password, salt), row[3] if row else b"\0" * 32)
-        if not (row and ok):
+        if row is None:  # same work whether or not the name exists
+            return "", "", secrets.token_bytes(16), b"\0" * 32, False
+        return row[0], row[1], row[2], row[3], True
+
+    def _open(
+        self, name: str, found: tuple[str, str, bytes, bytes, bool], digest: bytes
+    ) -> tuple[User, str] | None:
+        if not (hmac.compare_digest(digest, found[3]) and found[4]):
             return None
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         expires = time.time() + self.session_seconds
-        self._db.execute(
-            "INSERT INTO console_sessions VALUES (?,?,?,?)", (_digest(token), name, csrf, expires)
-        )
-        return User(name, row[0], row[1], csrf), token
+        opened = self._db.execute(  # none if the password changed while it was hashed
+            "INSERT INTO console_sessions SELECT ?,?,?,? WHERE EXISTS"
+            " (SELECT 1 FROM console_users WHERE name = ? AND hash = ?)",
+            (_digest(token), name, csrf, expires, name, found[3]),
+        ).rowcount
+        return (User(name, found[0], found[1], csrf), token) if opened == 1 else None
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
 
     def session(self, token: str) -> User | None:
         row = self._db.execute(
@@ -86,4 +144,20 @@ class UserStore:
         self._db.execute("DELETE FROM console_sessions WHERE digest = ?", (_digest(token),))
 
     def close(self) -> None:
+        if self._hashing is not None:
+            self._hashing.shutdown(wait=False, cancel_futures=True)
         self._db.close()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error: a password and the end of its
+    sessions land together or not at all."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
