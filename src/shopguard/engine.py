@@ -104,6 +104,7 @@ class Engine(Champions, Operations):
                     "path": settings.journal_path,
                     "synchronous": settings.durability.upper(),
                     "busy_timeout": parse_duration(settings.journal_busy_timeout),
+                    "min_free": settings.journal_min_free_mb * 1024 * 1024,
                 }
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
@@ -161,8 +162,7 @@ class Engine(Champions, Operations):
         """Decide one event; returns once the decision is durable (acknowledged). When it
         cannot be made durable, raises StorageUnavailable having kept nothing of it."""
         decoded = self.admit(decode_event(event))
-        if self.health.failure is not None:
-            self.health.check()  # refused at once while the journal takes no writes
+        self._begin()
         try:
             decision = self._decide(decoded)
         except BaseException as exc:
@@ -180,8 +180,7 @@ class Engine(Champions, Operations):
                 decoded.append(self.admit(decode_event(raw)))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
-        if self.health.failure is not None:
-            self.health.check()
+        self._begin()
         try:
             decisions = [self._decide(event) for event in decoded]
         except BaseException as exc:
@@ -200,6 +199,17 @@ class Engine(Champions, Operations):
             raise
         if self.health.failure is not None:
             self.health.succeeded()
+
+    def _begin(self) -> None:
+        """Refuse a batch before it changes anything when the journal could not commit it:
+        at once while it is down (a probe when due), or for want of the lock or space."""
+        if self.health.failure is not None:
+            self.health.check()
+        try:
+            self.log.begin()
+        except StorageUnavailable as exc:
+            self.health.failed(exc)
+            raise
 
     def storage_problem(self) -> StorageUnavailable | None:
         """What keeps the journal from taking writes now (probed when due), or None."""

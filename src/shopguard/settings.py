@@ -24,6 +24,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     durability: str = "normal"
     journal_busy_timeout: str = "0.25s"
     journal_probe_every: str = "1s"
+    journal_min_free_mb: int = 4
     keys: dict[str, str] = {}
     active_key: str = ""
     default_region: str = "CN"

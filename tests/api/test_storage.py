@@ -48,8 +48,8 @@ def refused(answer: Any) -> bool:
 def test_a_full_disk_answers_503_and_counts_only_durable_codes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with small_disk(tmp_path / "disk") as disk:
-        engine, client, auth = serve(disk)
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        _, client, auth = serve(disk)
         with client:
             decide = lambda e: client.post("/v1/decisions", json=e, headers=auth)  # noqa: E731
             assert decide(sms("s0", 0)).json()["outcome"] == "allow"
@@ -57,9 +57,8 @@ def test_a_full_disk_answers_503_and_counts_only_durable_codes(
             ballast = fill(disk)
             with caplog.at_level(logging.INFO):
                 answers = [decide(sms(f"s{i}", i)) for i in range(1, 61)]
-                batch = client.post(
-                    "/v1/decisions:batch", json=[sms(f"b{i}", 70 + i) for i in range(5)], headers=auth
-                )
+                events = [sms(f"b{i}", 70 + i) for i in range(5)]
+                batch = client.post("/v1/decisions:batch", json=events, headers=auth)
                 ready = client.get("/readyz")
             assert all(refused(a) for a in answers) and refused(batch)
             assert ready.status_code == 503 and ready.json()["reason"] == "full"

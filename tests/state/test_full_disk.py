@@ -31,17 +31,24 @@ def durable_engine(data_dir: Path, **options: Any) -> Engine:
     )
 
 
-def test_sms_codes_refused_on_a_full_disk_are_not_counted(tmp_path: Path) -> None:
+# min_free 4 MB: the batch is refused before it changes anything (the disk keeps under
+# the reserve); 0: the commit itself fails, and memory is rebuilt from the journal.
+RESERVES = pytest.mark.parametrize("reserve_mb", [4, 0], ids=["refused-first", "undone"])
+
+
+@RESERVES
+def test_sms_codes_refused_on_a_full_disk_are_not_counted(tmp_path: Path, reserve_mb: int) -> None:
     """The exploit: six codes failed on a full disk, yet the seventh was denied for them."""
-    with small_disk(tmp_path / "disk") as disk:
-        engine = durable_engine(disk)
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        engine = durable_engine(disk, journal_min_free_mb=reserve_mb)
         assert engine.decide(sms("s0", 0)).outcome == "allow"
-        ballast = fill(disk)
+        ballast, store = fill(disk), engine.store
         for i in range(1, 7):
             with pytest.raises(StorageUnavailable) as refused:
                 engine.decide(sms(f"s{i}", i))
             assert refused.value.kind == "full"
         assert engine.storage_problem() is not None
+        assert (engine.store is store) == bool(reserve_mb)  # untouched, or rebuilt
         ballast.unlink()
         assert engine.storage_problem() is None
         # One code is durable, so four more pass and the next (five in the hour) is denied.
@@ -57,9 +64,12 @@ def test_sms_codes_refused_on_a_full_disk_are_not_counted(tmp_path: Path) -> Non
         reopened.close()
 
 
-def test_a_batch_refused_on_a_full_disk_leaves_no_list_entry_nor_dedupe(tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk") as disk:
-        engine = durable_engine(disk)
+@RESERVES
+def test_a_batch_refused_on_a_full_disk_leaves_no_list_entry_nor_dedupe(
+    tmp_path: Path, reserve_mb: int
+) -> None:
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        engine = durable_engine(disk, journal_min_free_mb=reserve_mb)
         engine.decide(sms("warm", 0, phone="13900000000"))
         listed = sorted(map(repr, engine.lists.entries()))
         ballast = fill(disk)
@@ -82,10 +92,12 @@ def test_a_lock_held_by_another_process_refuses_within_the_busy_timeout(tmp_path
     reader = engine.log.reader()  # type: ignore[attr-defined]
     assert reader.execute("PRAGMA busy_timeout").fetchone()[0] == 50  # not sqlite's 5 s
     engine.decide(sms("s0", 0))
+    store = engine.store
     with locked(engine.settings.journal_path) as holder:
         with pytest.raises(StorageUnavailable) as refused:
             engine.decide(sms("s1", 1))
         assert refused.value.kind == "locked"
+        assert engine.store is store  # refused before the event changed anything
         problem = engine.storage_problem()
         assert problem is not None and problem.kind == "locked"
         holder.release()

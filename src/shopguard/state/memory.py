@@ -101,6 +101,9 @@ class MemoryDecisionLog:
     def commit(self) -> None:
         return None
 
+    def begin(self) -> None:
+        return None
+
     def discard(self) -> bool:
         return False  # nothing is staged: records apply as they are appended
 

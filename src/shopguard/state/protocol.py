@@ -71,6 +71,10 @@ class DecisionLog(Protocol):
     def append(self, record: LogRecord) -> None:
         """Stage a record; it is acknowledged (durable) once ``commit`` returns."""
 
+    def begin(self) -> None:
+        """Before a batch changes anything: raise StorageUnavailable now if its commit
+        would fail for want of the write lock or of disk space."""
+
     def commit(self) -> None:
         """Make what was staged durable, or raise StorageUnavailable having kept none of
         it (the sequence and chain heads back where the last commit left them)."""

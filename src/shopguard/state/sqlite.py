@@ -5,15 +5,18 @@ together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch
 acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
 process (the OS has the pages); ``durability: full`` also survives power loss.
 
-A commit that fails (disk full, locked by another process for longer than the busy
-timeout, I/O error) is rolled back on disk and in memory alike: the sequence and the chain
-heads go back to the last committed record, so the next commit continues the chain with
-no gap, and the error becomes StorageUnavailable (state/health.py).
+``begin`` takes the write lock and checks the disk keeps ``min_free`` bytes before the
+engine changes anything for a batch, so a lock or a full disk refuses it untouched. A
+commit that still fails (the disk filled meanwhile, an I/O error) is rolled back on disk
+and in memory alike: the sequence and chain heads go back to the last committed record,
+so the next commit continues the chain with no gap. Either way the error becomes
+StorageUnavailable (state/health.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.errors import StorageUnavailable
 from shopguard.labels import Label, MerchantHealth, event_money, ledger_merchant
 from shopguard.labels.label import label_decoder, label_encoder
 from shopguard.state import housekeeping
@@ -58,10 +62,11 @@ CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS write_probe(id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS write_probe(id INTEGER PRIMARY KEY CHECK (id = 1), pad BLOB);
 """
 
 
+_PROBE_BYTES = 256 * 1024  # about what a batch of 256 decisions writes
 _INSERT = (
     "INSERT INTO decisions(seq, tenant, event_id, time, type, outcome, facts, decision,"
     " merchant, gross, stake, content, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -73,13 +78,18 @@ class SqliteDecisionLog:
 
     @durable_write
     def __init__(
-        self, path: str | Path, synchronous: str = "NORMAL", busy_timeout: float = 0.25
+        self,
+        path: str | Path,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 0.25,
+        min_free: int = 0,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A lock held by another process fails a write after ``busy_timeout`` seconds, not
         # sqlite's 5 s: commits run on the event loop, which must not stall that long.
         self._busy_ms = max(0, round(busy_timeout * 1000))
+        self._min_free = min_free
         self._db = sqlite3.connect(
             str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
@@ -159,12 +169,27 @@ class SqliteDecisionLog:
         self._ops_head = link(self._ops_head, content)
         self._ops.append((seq, op, content, self._ops_head))
 
+    @durable_write
+    def begin(self) -> None:
+        """Take the write lock (waiting at most the busy timeout) and check free space,
+        before a batch changes anything: what would fail its commit refuses it now."""
+        if self._min_free:
+            disk = os.statvfs(self.path.parent)
+            if disk.f_bavail * disk.f_frsize < self._min_free:
+                free = disk.f_bavail * disk.f_frsize
+                message = f"journal: {free:,} bytes free, under the {self._min_free:,} kept"
+                raise StorageUnavailable(message, "full")
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+
     def commit(self) -> None:
         if not (self._rows or self._ops or self._alerts):
+            self._end_transaction()  # a batch that staged nothing (all resent events)
             return
         db = self._db
         try:
-            db.execute("BEGIN IMMEDIATE")
+            if not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
             db.executemany(_INSERT, self._rows)
             db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
@@ -206,14 +231,15 @@ class SqliteDecisionLog:
 
     @durable_write
     def probe(self) -> None:
-        """One small durable write that fails as a commit would (full, locked, I/O), but
-        without waiting on a lock: whether the journal takes writes again."""
+        """A durable write of a batch's size, then its removal: fails as a commit would
+        (full, locked, I/O) but waits on no lock. Whether the journal takes writes again."""
         db = self._db
         db.execute("PRAGMA busy_timeout = 0")
         try:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT OR REPLACE INTO write_probe VALUES (1, julianday('now'))")
-            db.execute("COMMIT")
+            for pad in (_PROBE_BYTES, 0):
+                self.begin()
+                db.execute("INSERT OR REPLACE INTO write_probe VALUES (1, zeroblob(?))", (pad,))
+                db.execute("COMMIT")
         finally:
             self._end_transaction()
             db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
