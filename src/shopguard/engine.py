@@ -165,8 +165,8 @@ class Engine(Champions, Operations):
         self._begin()
         try:
             decision = self._decide(decoded)
-        except BaseException as exc:
-            self._undo(exc)
+        except BaseException as exc:  # a commit inside (a snapshot's) failing had applied
+            self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
         return decision
@@ -184,18 +184,19 @@ class Engine(Champions, Operations):
         try:
             decisions = [self._decide(event) for event in decoded]
         except BaseException as exc:
-            self._undo(exc)
+            self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
         return decisions
 
-    def commit(self) -> None:
+    def commit(self, applied: bool = True) -> None:
         """Make everything staged durable. If that fails, nothing of it stays in memory
-        either (see ``_undo``) and StorageUnavailable (or the error) is raised."""
+        either (see ``_undo``; ``applied``: memory already holds it) and
+        StorageUnavailable (or the error) is raised."""
         try:
             self.log.commit()
         except BaseException as exc:
-            self._undo(exc, applied=True)
+            self._undo(exc, applied)
             raise
         if self.health.failure is not None:
             self.health.succeeded()
@@ -216,17 +217,15 @@ class Engine(Champions, Operations):
         return self.health.problem()
 
     # -- undoing a batch that was not made durable ----------------------------------------
-    def _undo(self, exc: BaseException, applied: bool = False) -> None:
+    def _undo(self, exc: BaseException, applied: bool) -> None:
         """After a batch failed: the journal drops what it staged, and if the batch had
         changed anything in memory, feature state, lists and the dedupe window are rebuilt
         from what is durable (snapshot + journal, as a restart would), so a request that
         was refused leaves no trace. Measured in bench/storage_rollback.py."""
-        applied = self.log.discard() or applied
+        applied = self.log.discard() or applied  # staged records: their effects applied
         if isinstance(exc, StorageUnavailable):
             self.health.failed(exc)
-        elif not applied:
-            return  # e.g. an invalid event, refused before it changed anything
-        if self.log.durable:
+        if applied and self.log.durable:
             try:
                 self._rebuild()
             except StorageUnavailable as failure:

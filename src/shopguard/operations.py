@@ -38,7 +38,7 @@ class Operations:
     def checkpoint(self) -> None:
         raise NotImplementedError
 
-    def commit(self) -> None:
+    def commit(self, applied: bool = True) -> None:
         raise NotImplementedError
 
     def _from_the_future(self, when: float) -> bool:
@@ -95,7 +95,7 @@ class Operations:
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
         self.log.append_list_op(list_ops_encoder.encode(op))
-        self.commit()
+        self.commit(applied=False)  # the lists change only once it is durable
         self.lists.apply(op)
 
     def find(self, tenant: str, event_id: str) -> Decision | None:

@@ -98,6 +98,10 @@ def test_a_lock_held_by_another_process_refuses_within_the_busy_timeout(tmp_path
             engine.decide(sms("s1", 1))
         assert refused.value.kind == "locked"
         assert engine.store is store  # refused before the event changed anything
+        entries = len(engine.lists)
+        with pytest.raises(StorageUnavailable):
+            engine.list_add("deny", "ip", "5.6.7.8", tenant="shop", reason="manual")
+        assert len(engine.lists) == entries and engine.store is store
         problem = engine.storage_problem()
         assert problem is not None and problem.kind == "locked"
         holder.release()

@@ -126,11 +126,11 @@ class WriteHealth:
         if self.failure is None:
             return
         self.failure = None
-        _log.warning(
-            "journal writes succeed again after %.1fs down (%d failed writes, %d refused)",
-            self.clock() - self._since,
-            self.failed_writes,
-            self.refused,
+        down = self.clock() - self._since
+        self.lines.warning(
+            "recovered",
+            f"journal writes succeed again after {down:.1f}s down"
+            f" ({self.failed_writes} failed writes, {self.refused} refused at once)",
         )
 
     def check(self) -> None:
