@@ -165,7 +165,7 @@ class Engine(Champions, Operations):
         self._begin()
         try:
             decision = self._decide(decoded)
-        except BaseException as exc:  # a commit inside (a snapshot's) failing had applied
+        except BaseException as exc:  # StorageUnavailable: a snapshot's commit, effects applied
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
@@ -404,7 +404,7 @@ class Engine(Champions, Operations):
         self._since_snapshot = 0
 
     def close(self) -> None:
-        if self.log.durable and self._since_snapshot and self._stale is False:
+        if self.log.durable and self._since_snapshot and not self._stale:
             try:
                 self.checkpoint()
             except StorageUnavailable as exc:  # every acknowledged record is journaled
