@@ -25,7 +25,7 @@ from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import InvalidEvent
+from shopguard.errors import InvalidEvent, StorageUnavailable
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
@@ -39,6 +39,7 @@ from shopguard.outcome import Action, Outcome
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
+from shopguard.state.health import WriteHealth, storage_error
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
@@ -102,6 +103,8 @@ class Engine(Champions, Operations):
                 options = {
                     "path": settings.journal_path,
                     "synchronous": settings.durability.upper(),
+                    "busy_timeout": parse_duration(settings.journal_busy_timeout),
+                    "min_free": settings.journal_min_free_mb * 1024 * 1024,
                 }
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
@@ -115,6 +118,8 @@ class Engine(Champions, Operations):
         self._fingerprint = hashlib.sha256(declared).hexdigest()
         self.lists.load_config(pack.lists)
         recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
+        self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
+        self._stale = False  # memory holds what the journal does not: rebuild before deciding
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -154,9 +159,16 @@ class Engine(Champions, Operations):
 
     # -- the pipeline -------------------------------------------------------------------
     def decide(self, event: RawEvent) -> Decision:
-        """Decide one event; returns once the decision is durable (acknowledged)."""
-        decision = self._decide(self.admit(decode_event(event)))
-        self.log.commit()
+        """Decide one event; returns once the decision is durable (acknowledged). When it
+        cannot be made durable, raises StorageUnavailable having kept nothing of it."""
+        decoded = self.admit(decode_event(event))
+        self._begin()
+        try:
+            decision = self._decide(decoded)
+        except BaseException as exc:  # StorageUnavailable: a snapshot's commit, effects applied
+            self._undo(exc, applied=isinstance(exc, StorageUnavailable))
+            raise
+        self.commit()
         return decision
 
     def decide_many(self, events: Iterable[RawEvent]) -> list[Decision]:
@@ -168,9 +180,78 @@ class Engine(Champions, Operations):
                 decoded.append(self.admit(decode_event(raw)))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
-        decisions = [self._decide(event) for event in decoded]
-        self.log.commit()
+        self._begin()
+        try:
+            decisions = [self._decide(event) for event in decoded]
+        except BaseException as exc:
+            self._undo(exc, applied=isinstance(exc, StorageUnavailable))
+            raise
+        self.commit()
         return decisions
+
+    def commit(self, applied: bool = True) -> None:
+        """Make everything staged durable. If that fails, nothing of it stays in memory
+        either (see ``_undo``; ``applied``: memory already holds it) and
+        StorageUnavailable (or the error) is raised."""
+        try:
+            self.log.commit()
+        except BaseException as exc:
+            self._undo(exc, applied)
+            raise
+        if self.health.failure is not None:
+            self.health.succeeded()
+
+    def _begin(self) -> None:
+        """Refuse a batch before it changes anything when the journal could not commit it:
+        at once while it is down (a probe when due), or for want of the lock or space."""
+        if self.health.failure is not None:
+            self.health.check()
+        try:
+            self.log.begin()
+        except StorageUnavailable as exc:
+            self.health.failed(exc)
+            raise
+
+    def storage_problem(self) -> StorageUnavailable | None:
+        """What keeps the journal from taking writes now (probed when due), or None."""
+        return self.health.problem()
+
+    # -- undoing a batch that was not made durable ----------------------------------------
+    def _undo(self, exc: BaseException, applied: bool) -> None:
+        """After a batch failed: the journal drops what it staged, and if the batch had
+        changed anything in memory, feature state, lists and the dedupe window are rebuilt
+        from what is durable (snapshot + journal, as a restart would), so a request that
+        was refused leaves no trace. Measured in bench/storage_rollback.py."""
+        applied = self.log.discard() or applied  # staged records: their effects applied
+        if isinstance(exc, StorageUnavailable):
+            self.health.failed(exc)
+        if applied and self.log.durable:
+            try:
+                self._rebuild()
+            except StorageUnavailable as failure:
+                self.health.failed(failure)  # decisions wait until a probe rebuilds it
+
+    def _rebuild(self) -> None:
+        self._stale = True
+        try:
+            store = make_state_store(self.settings.state_store)
+            store.layout(self.features.widths)
+            lists = ListStore()
+            lists.load_config(self.pack.lists)
+            dedupe = Dedupe(parse_duration(self.settings.dedupe_window))
+            replayed = recover(store, self.log, lists, self.plans, dedupe, self._fingerprint)
+        except Exception as exc:
+            failure = storage_error(exc) or StorageUnavailable(f"state rebuild failed: {exc}")
+            raise failure from exc
+        self.store, self.lists, self.dedupe = store, lists, dedupe
+        self.effects = Effects(store, self.log, lists)
+        self._since_snapshot, self._stale = replayed, False
+
+    def _probe(self) -> None:
+        """Whether the journal takes writes again; a state left stale is rebuilt first."""
+        self.log.probe()
+        if self._stale:
+            self._rebuild()
 
     def admit(self, event: BaseEvent) -> BaseEvent:
         """Refuse what decoding cannot judge alone: a case.label dated after now."""
@@ -310,7 +391,12 @@ class Engine(Champions, Operations):
             gc.freeze()
         every = self.settings.snapshot_every
         if every and self._since_snapshot >= every and self.log.durable:
-            self.checkpoint()
+            self.log.commit()  # a failure here fails the batch (and undoes it)
+            try:
+                self.checkpoint()
+            except StorageUnavailable as exc:  # the journal has it all: snapshot later
+                self._since_snapshot = 0
+                self.health.lines.warning("snapshot", f"snapshot postponed: {exc}")
 
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""
@@ -318,8 +404,11 @@ class Engine(Champions, Operations):
         self._since_snapshot = 0
 
     def close(self) -> None:
-        if self.log.durable and self._since_snapshot:
-            self.checkpoint()
+        if self.log.durable and self._since_snapshot and not self._stale:
+            try:
+                self.checkpoint()
+            except StorageUnavailable as exc:  # every acknowledged record is journaled
+                self.health.lines.warning("snapshot", f"no snapshot at close: {exc}")
         self.log.close()
 
     def __enter__(self) -> Engine:

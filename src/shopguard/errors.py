@@ -25,3 +25,13 @@ class ConfigError(ShopGuardError):
     def __init__(self, message: str, where: str = "") -> None:
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
+
+
+class StorageUnavailable(ShopGuardError):
+    """The journal could not make a write durable (disk full, database locked, I/O
+    error). Nothing of the request was kept, in memory or on disk: retry after
+    ``retry_after`` seconds. ``kind`` names the failure: full, locked, io, readonly."""
+
+    def __init__(self, message: str, kind: str = "io", retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.kind, self.retry_after = kind, retry_after

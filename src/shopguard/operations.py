@@ -38,6 +38,9 @@ class Operations:
     def checkpoint(self) -> None:
         raise NotImplementedError
 
+    def commit(self, applied: bool = True) -> None:
+        raise NotImplementedError
+
     def _from_the_future(self, when: float) -> bool:
         """Known after now by the injected clock (clocks may disagree by minutes): a case
         from the future would leak into earlier events' label features."""
@@ -92,7 +95,7 @@ class Operations:
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
         self.log.append_list_op(list_ops_encoder.encode(op))
-        self.log.commit()
+        self.commit(applied=False)  # the lists change only once it is durable
         self.lists.apply(op)
 
     def find(self, tenant: str, event_id: str) -> Decision | None:
@@ -129,7 +132,7 @@ class Operations:
             return known
         key = Dedupe.key(label.tenant, facts["event_id"])
         decision = self._judge(facts, {}, key, time.perf_counter_ns())
-        self.log.commit()
+        self.commit()  # not durable: undone in memory too
         return decision
 
     def merchant_health(

@@ -51,3 +51,24 @@ def test_a_failing_batch_fails_every_caller(tmp_path: Path) -> None:
 
     results = asyncio.run(burst())
     assert all(isinstance(r, RuntimeError) for r in results)
+
+
+def test_a_batch_the_journal_refuses_keeps_nothing_and_every_caller_hears(tmp_path: Path) -> None:
+    from shopguard.errors import StorageUnavailable
+    from tests.state.disks import locked
+
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path), journal_probe_every="0s")
+    group = GroupCommit(engine)
+
+    async def burst(prefix: str) -> list[BaseException | object]:
+        events = [decode_event(_event(f"{prefix}{i}")) for i in range(20)]
+        return await asyncio.gather(*(group.decide(e) for e in events), return_exceptions=True)
+
+    with locked(engine.settings.journal_path):
+        refused = asyncio.run(burst("r"))
+    assert all(isinstance(r, StorageUnavailable) for r in refused)
+    assert engine.find("shop", "r0") is None and engine.log.last_seq() == 0
+    decided = asyncio.run(burst("r"))  # the same events, decided afresh now
+    assert [getattr(d, "event_id", d) for d in decided] == [f"r{i}" for i in range(20)]
+    assert engine.log.last_seq() == 20
+    assert all(report.ok for report in engine.log.verify())

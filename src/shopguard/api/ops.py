@@ -3,6 +3,7 @@ load with 503 + Retry-After before queues make every request slow."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from prometheus_client import (
@@ -84,9 +85,16 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready unless draining or the journal takes no writes (disk full, locked): then
+    not ready until a write probe succeeds again, which this check itself runs when due."""
     engine = request.app.state.engine
     if request.app.state.draining:
         return JSONResponse({"status": "draining"}, 503)
+    failure = engine.storage_problem()
+    if failure is not None:
+        retry = {"Retry-After": str(max(1, math.ceil(failure.retry_after)))}
+        body = {"status": "storage unavailable", "reason": failure.kind}
+        return JSONResponse(body, 503, headers=retry)
     return JSONResponse({"status": "ready", "ruleset": engine.rules.version})
 
 

@@ -3,6 +3,7 @@ title, the status, a detail, and ``field`` (a JSON path) where one field was wro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.errors import ConfigError, InvalidEvent, StorageUnavailable
 
 TYPE_BASE = "https://shopguard.dev/problems/"
 TITLES = {
@@ -61,8 +62,10 @@ def problem(
     instance: str = "",
     field: str | None = None,
     headers: Mapping[str, str] | None = None,
+    title: str | None = None,
 ) -> Response:
-    body = Problem(TYPE_BASE + slug, TITLES.get(status, "Error"), status, detail, instance, field)
+    title = title or TITLES.get(status, "Error")
+    body = Problem(TYPE_BASE + slug, title, status, detail, instance, field)
     return Response(_encode(body), status, headers=headers, media_type="application/problem+json")
 
 
@@ -81,6 +84,17 @@ async def on_config(request: Request, exc: Exception) -> Response:
     return problem(400, "bad-request", str(exc), request.url.path)
 
 
+async def on_storage(request: Request, exc: Exception) -> Response:
+    """A write the journal could not make durable (disk full, locked): nothing was kept,
+    so the caller may retry, after Retry-After seconds. Logged by state/health.py, once
+    per kind per interval, never with a traceback per request."""
+    assert isinstance(exc, StorageUnavailable)
+    retry = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    detail = f"storage unavailable ({exc.kind}); nothing was recorded, retry later"
+    title = "Storage unavailable"
+    return problem(503, "storage-unavailable", detail, request.url.path, None, retry, title)
+
+
 async def on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     slug = TITLES.get(exc.status_code, "error").lower().replace(" ", "-")
@@ -97,6 +111,7 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 HANDLERS: dict[Any, Any] = {
     ProblemError: on_problem,
     InvalidEvent: on_invalid,
+    StorageUnavailable: on_storage,
     ConfigError: on_config,
     HTTPException: on_http,
     Exception: on_crash,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,9 @@ def decide(
     from shopguard.decision import decision_encoder
 
     def run() -> None:
+        # A failed journal write ends the command with its one-line error (guard); the
+        # server's rate-limited "write failed" log line would only repeat it.
+        logging.getLogger("shopguard.storage").setLevel(logging.ERROR)
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         events = _split_events(raw)
         options = {"decision_log": "memory"} if memory else {}

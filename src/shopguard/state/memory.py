@@ -101,6 +101,15 @@ class MemoryDecisionLog:
     def commit(self) -> None:
         return None
 
+    def begin(self) -> None:
+        return None
+
+    def discard(self) -> bool:
+        return False  # nothing is staged: records apply as they are appended
+
+    def probe(self) -> None:
+        return None
+
     def append_list_op(self, op: bytes) -> None:
         self._ops.append(op)
 

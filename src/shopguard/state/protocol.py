@@ -71,7 +71,19 @@ class DecisionLog(Protocol):
     def append(self, record: LogRecord) -> None:
         """Stage a record; it is acknowledged (durable) once ``commit`` returns."""
 
-    def commit(self) -> None: ...
+    def begin(self) -> None:
+        """Before a batch changes anything: raise StorageUnavailable now if its commit
+        would fail for want of the write lock or of disk space."""
+
+    def commit(self) -> None:
+        """Make what was staged durable, or raise StorageUnavailable having kept none of
+        it (the sequence and chain heads back where the last commit left them)."""
+
+    def discard(self) -> bool:
+        """Drop what was staged and not committed; whether there was anything."""
+
+    def probe(self) -> None:
+        """A small durable write: raises StorageUnavailable while writes would fail."""
 
     def append_list_op(self, op: bytes) -> None:
         """A list change made outside any event (API, config); durable on ``commit``."""

@@ -4,10 +4,19 @@ One transaction per ``commit``: every record staged since the last commit lands
 together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch) both
 acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
 process (the OS has the pages); ``durability: full`` also survives power loss.
+
+``begin`` takes the write lock and checks the disk keeps ``min_free`` bytes before the
+engine changes anything for a batch, so a lock or a full disk refuses it untouched. A
+commit that still fails (the disk filled meanwhile, an I/O error) is rolled back on disk
+and in memory alike: the sequence and chain heads go back to the last committed record,
+so the next commit continues the chain with no gap. Either way the error becomes
+StorageUnavailable (state/health.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +25,7 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.errors import StorageUnavailable
 from shopguard.labels import Label, MerchantHealth, event_money, ledger_merchant
 from shopguard.labels.label import label_decoder, label_encoder
 from shopguard.state import housekeeping
@@ -27,6 +37,7 @@ from shopguard.state.chain import (
     op_content,
     verify,
 )
+from shopguard.state.health import durable_write, storage_error
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
 from shopguard.state.reports import merchant_health
 from shopguard.state.search import DecisionQuery, Found, terms
@@ -51,9 +62,11 @@ CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS write_probe(id INTEGER PRIMARY KEY CHECK (id = 1), pad BLOB);
 """
 
 
+_PROBE_BYTES = 256 * 1024  # about what a batch of 256 decisions writes
 _INSERT = (
     "INSERT INTO decisions(seq, tenant, event_id, time, type, outcome, facts, decision,"
     " merchant, gross, stake, content, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -63,10 +76,23 @@ _INSERT = (
 class SqliteDecisionLog:
     durable = True
 
-    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+    @durable_write
+    def __init__(
+        self,
+        path: str | Path,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 0.25,
+        min_free: int = 0,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        # A lock held by another process fails a write after ``busy_timeout`` seconds, not
+        # sqlite's 5 s: commits run on the event loop, which must not stall that long.
+        self._busy_ms = max(0, round(busy_timeout * 1000))
+        self._min_free = min_free
+        self._db = sqlite3.connect(
+            str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         self._migrate()
@@ -80,6 +106,7 @@ class SqliteDecisionLog:
         self._head = self._last_chain("SELECT chain FROM decisions ORDER BY seq DESC LIMIT 1")
         self._ops_head = self._last_chain("SELECT chain FROM list_ops ORDER BY id DESC LIMIT 1")
         self._heads = (self._head, self._ops_head)  # as committed: restored on a rollback
+        self._committed_seq = self._seq
 
     def _last_chain(self, query: str) -> bytes:
         row = self._db.execute(query).fetchone()
@@ -142,12 +169,27 @@ class SqliteDecisionLog:
         self._ops_head = link(self._ops_head, content)
         self._ops.append((seq, op, content, self._ops_head))
 
+    @durable_write
+    def begin(self) -> None:
+        """Take the write lock (waiting at most the busy timeout) and check free space,
+        before a batch changes anything: what would fail its commit refuses it now."""
+        if self._min_free:
+            disk = os.statvfs(self.path.parent)
+            if disk.f_bavail * disk.f_frsize < self._min_free:
+                free = disk.f_bavail * disk.f_frsize
+                message = f"journal: {free:,} bytes free, under the {self._min_free:,} kept"
+                raise StorageUnavailable(message, "full")
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+
     def commit(self) -> None:
         if not (self._rows or self._ops or self._alerts):
+            self._end_transaction()  # a batch that staged nothing (all resent events)
             return
         db = self._db
-        db.execute("BEGIN")
         try:
+            if not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
             db.executemany(_INSERT, self._rows)
             db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
@@ -158,12 +200,49 @@ class SqliteDecisionLog:
                 db.executemany("INSERT INTO outbox(seq, payload) VALUES (?,?)", self._alerts)
             db.execute("COMMIT")
             self._heads = (self._head, self._ops_head)
-        except BaseException:
-            db.execute("ROLLBACK")
-            self._head, self._ops_head = self._heads
-            raise
+            self._committed_seq = self._seq
+        except BaseException as exc:
+            self._roll_back()
+            unavailable = storage_error(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
         finally:
             self._rows, self._ops, self._alerts, self._terms = [], [], [], []
+
+    def _roll_back(self) -> None:
+        """Undo an open transaction (sqlite may have rolled a full-disk one back itself)
+        and bring the sequence and chain heads back to the last committed record."""
+        self._end_transaction()
+        self._seq = self._committed_seq
+        self._head, self._ops_head = self._heads
+
+    def _end_transaction(self) -> None:
+        if self._db.in_transaction:  # sqlite ends it itself when it can: nothing was kept
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+    def discard(self) -> bool:
+        """Drop what was staged since the last commit; whether there was anything."""
+        dropped = bool(self._rows or self._ops or self._alerts)
+        self._rows, self._ops, self._alerts, self._terms = [], [], [], []
+        self._roll_back()
+        return dropped
+
+    @durable_write
+    def probe(self) -> None:
+        """A durable write of a batch's size, then its removal: fails as a commit would
+        (full, locked, I/O) but waits on no lock. Whether the journal takes writes again."""
+        db = self._db
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            for pad in (_PROBE_BYTES, 0):
+                self.begin()
+                db.execute("INSERT OR REPLACE INTO write_probe VALUES (1, zeroblob(?))", (pad,))
+                db.execute("COMMIT")
+        finally:
+            self._end_transaction()
+            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
 
     def last_seq(self) -> int:
         return self._seq
@@ -210,6 +289,7 @@ class SqliteDecisionLog:
         for (op,) in self._db.execute("SELECT op FROM list_ops WHERE redacted = 0 ORDER BY id"):
             yield bytes(op)
 
+    @durable_write
     def add_label(self, label: Label) -> None:
         self.commit()
         self._db.execute(
@@ -242,14 +322,17 @@ class SqliteDecisionLog:
         self.commit()
         return housekeeping.search(self._db, query)
 
+    @durable_write
     def thin(self, before_time: float, upto_seq: int) -> int:
         self.commit()
         return housekeeping.thin(self._db, before_time, upto_seq)
 
+    @durable_write
     def compact(self, before_time: float, upto_seq: int) -> int:
         self.commit()
         return housekeeping.compact(self._db, before_time, upto_seq)
 
+    @durable_write
     def erase(self, tenant: str, kind: str, value: str) -> dict[str, int]:
         self.commit()
         return housekeeping.erase(self._db, tenant, kind, value)
@@ -275,6 +358,7 @@ class SqliteDecisionLog:
         rows = self._db.execute("SELECT payload FROM outbox WHERE delivered_at IS NULL")
         return [bytes(r[0]) for r in rows]
 
+    @durable_write
     def save_snapshot(self, seq: int, blob: bytes) -> None:
         self.commit()
         self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (seq, blob))
