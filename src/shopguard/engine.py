@@ -42,7 +42,7 @@ from shopguard.state import DecisionLog, StateStore, make_decision_log, make_sta
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-STATE_LAYOUT = b"rows-2:"  # bump when the shape of stored state changes
+STATE_LAYOUT = b"rows-3:"  # bump when the shape of stored state changes
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from shopguard import Decision, Engine
+from shopguard.state.snapshot import encode_state
 from tests.conftest import make_engine
 from tests.state.worker import KEYS, events
 
@@ -26,8 +27,8 @@ def _plain(value: Any) -> Any:
         return sorted((repr(k), _plain(v)) for k, v in value.items())
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if type(value).__module__.startswith("shopguard.features."):  # a state: what it pickles
-        return (type(value).__name__, _plain(list(value.__reduce__()[2])))
+    if type(value).__module__.startswith("shopguard.features."):  # a state: what it stores
+        return (type(value).__name__, msgspec.msgpack.encode(encode_state(value)))
     return value
 
 
