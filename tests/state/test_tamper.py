@@ -244,6 +244,28 @@ def test_a_forged_decision_is_not_served(tmp_path: Path) -> None:
     engine.close()
 
 
+def test_a_forged_decision_with_every_hash_recomputed_is_not_served(tmp_path: Path) -> None:
+    """The issue's exploit: edit a decision and rehash its content and the chain after it;
+    each row's own hashes hold, but the commit's sealed MAC does not."""
+    _journal(tmp_path)
+    with sqlite3.connect(tmp_path / "decisions.db") as db:
+        raw = db.execute("SELECT decision FROM decisions WHERE seq = 3").fetchone()[0]
+        db.execute(
+            "UPDATE decisions SET decision = ? WHERE seq = 3",
+            (bytes(raw).replace(b'"allow"', b'"deny"'),),
+        )
+        previous = db.execute("SELECT chain FROM decisions WHERE seq = 2").fetchone()[0]
+        _rechain(db, 3, bytes(previous))
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    assert engine.find("shop", "p2") is None
+    engine.dedupe.seen.clear()
+    assert engine.log.find("shop", "p2") is None
+    assert engine.find("shop", "s1") is not None  # the record before it still is
+    engine.close()
+    code, output = _verify(tmp_path)
+    assert code == 1 and "TAMPERED commit_seals: commit seal does not match at 3" in output
+
+
 def test_upkeep_leaves_verify_clean(tmp_path: Path) -> None:
     """Compaction, thinning, erasure and a label's erasure are not tampering."""
     _journal(tmp_path)

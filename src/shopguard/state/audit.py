@@ -23,6 +23,7 @@ database does not bless it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -92,7 +93,7 @@ class HeadFile:
         self.alarm = ""
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.digest(self._key, b"shopguard-head\0" + body, "sha256")
+        return keyed(self._key, b"shopguard-head\0" + body)
 
     def read(self) -> Seal | None:
         """The newest valid seal; None when the file is missing. Raises ValueError when
@@ -212,6 +213,18 @@ def verify_seal(store: Path, heads: Heads, keys: Path | None = None) -> dict[str
     if seal.alarm:
         problems["heads"] = seal.alarm
     return problems
+
+
+@functools.lru_cache(maxsize=8)
+def _hmac(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod="sha256")
+
+
+def keyed(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 of ``message``: the key's padded state is computed once, then copied."""
+    mac = _hmac(key).copy()
+    mac.update(message)
+    return mac.digest()
 
 
 def digest(*parts: bytes) -> bytes:

@@ -4,8 +4,9 @@ One transaction per ``commit``: every record staged since the last commit lands
 together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch) both
 acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
 process (the OS has the pages); ``durability: full`` also survives power loss. Each
-commit seals the chains' new heads in ``decisions.db.head`` first (state/audit.py): one
-MAC and one in-place write per commit, whatever its size.
+commit seals the chains' new heads in ``decisions.db.head`` (state/audit.py: an in-place
+write before the commit and one after) and stores a MAC of its last chain hash in
+``commit_seals`` (what serving checks a row against): per commit, not per record.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from shopguard.state.reports import merchant_health
 from shopguard.state.schema import SCHEMA, migrate
 from shopguard.state.search import DecisionQuery, Found, terms
 from shopguard.state.verify import ROW as _ROW
-from shopguard.state.verify import row_holds, snapshot_mac, verify
+from shopguard.state.verify import commit_mac, row_holds, snapshot_mac, verify
 
 T = TypeVar("T")
 log = logging.getLogger("shopguard.journal")
@@ -142,6 +143,9 @@ class SqliteDecisionLog:
         db.execute("BEGIN")
         try:
             db.executemany(_INSERT, self._rows)
+            if self._rows:  # what serving checks a row against (verify.row_holds)
+                mac = commit_mac(self._key, self._seq, self._head)
+                db.execute("INSERT OR REPLACE INTO commit_seals VALUES (?,?)", (self._seq, mac))
             db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
                 db.executemany(
@@ -188,7 +192,7 @@ class SqliteDecisionLog:
         is never served (state/verify.py ``row_holds``)."""
         if row is None or row[14] == housekeeping.THINNED:
             return None
-        if row_holds(self._db, row):
+        if row_holds(self._db, row, self._key):
             return bytes(row[10])
         if row[0] not in self._refused:
             self._refused.add(row[0])

@@ -27,7 +27,7 @@ import msgspec
 from shopguard.decision import decision_decoder
 from shopguard.labels import event_money, ledger_merchant
 from shopguard.state import redactions
-from shopguard.state.audit import GENESIS, verify_seal
+from shopguard.state.audit import GENESIS, keyed, verify_seal
 from shopguard.state.chain import (
     ChainReport,
     Row,
@@ -54,7 +54,7 @@ ROW = (
 
 
 def snapshot_mac(key: bytes, seq: int, blob: bytes) -> bytes:
-    return hmac.digest(key, b"snapshot\0" + struct.pack("<q", seq) + blob, "sha256")
+    return keyed(key, b"snapshot\0" + struct.pack("<q", seq) + blob)
 
 
 def verify(db: sqlite3.Connection, path: Path, key: bytes) -> list[ChainReport]:
@@ -68,6 +68,7 @@ def verify(db: sqlite3.Connection, path: Path, key: bytes) -> list[ChainReport]:
         anchors,
         _index(db),
         _snapshot(db, key, start[0], allowed),
+        _commit_seals(db, key),
     ]
     sealed = verify_seal(path, chain_heads(db))
     for report in reports:
@@ -244,10 +245,32 @@ def _snapshot(db: sqlite3.Connection, key: bytes, anchored: int, allowed: Allowe
     return ChainReport("snapshot", 1, digest, problem, seq if problem else None)
 
 
-def row_holds(db: sqlite3.Connection, row: tuple[Any, ...]) -> bool:
-    """Whether one decision row (``ROW``'s columns) holds: its content, and its link to
-    the record before it (or to the anchor or the genesis). The full proof, the chain up
-    to the sealed head, is ``verify``'s; this is what serving a record can afford."""
+def _commit_seals(db: sqlite3.Connection, key: bytes) -> ChainReport:
+    """Each commit's MAC'd chain hash must be the chain's at its seq."""
+    count = 0
+    for seq, mac, chain in db.execute(
+        "SELECT s.seq, s.mac, d.chain FROM commit_seals s LEFT JOIN decisions d USING (seq)"
+        " ORDER BY s.seq"
+    ):
+        good = chain is not None and hmac.compare_digest(
+            bytes(mac), commit_mac(key, seq, bytes(chain))
+        )
+        if not good:
+            return ChainReport("commit_seals", count, "", "commit seal does not match", seq)
+        count += 1
+    return ChainReport("commit_seals", count, "")
+
+
+def commit_mac(key: bytes, seq: int, chain: bytes) -> bytes:
+    """The MAC each commit stores for the chain hash of its last record."""
+    return keyed(key, b"commit\0" + struct.pack("<q", seq) + chain)
+
+
+def row_holds(db: sqlite3.Connection, row: tuple[Any, ...], key: bytes) -> bool:
+    """Whether one decision row (``ROW``'s columns) holds: its content, its link to the
+    record before it, and the links from it to the end of its commit, whose chain hash
+    carries the audit key's MAC (``commit_seals``). So even a chain rehashed from the
+    edit on is not served; at most one commit's rows are read."""
     seq, facts, raw, body, content, chain, redacted = row[0], *row[9:15]
     if redacted == 0:
         body = body_digest(bytes(facts), bytes(raw))
@@ -255,11 +278,29 @@ def row_holds(db: sqlite3.Connection, row: tuple[Any, ...]) -> bool:
         return False
     if decision_content(row[:9], bytes(body)) != bytes(content):
         return False
-    previous = db.execute("SELECT chain FROM decisions WHERE seq = ?", (seq - 1,)).fetchone()
-    if previous is None:
-        previous = db.execute(
+    before = db.execute("SELECT chain FROM decisions WHERE seq = ?", (seq - 1,)).fetchone()
+    previous = bytes(before[0] or b"") if before else None
+    if before is None:
+        anchor = db.execute(
             "SELECT head FROM anchor_log WHERE seq = ? ORDER BY id DESC LIMIT 1", (seq - 1,)
         ).fetchone()
-    if previous is None:
-        previous = (GENESIS,) if seq == 1 else None
-    return previous is not None and link(bytes(previous[0] or b""), bytes(content)) == chain
+        previous = bytes(anchor[0]) if anchor else (GENESIS if seq == 1 else None)
+    if previous is None or link(previous, bytes(content)) != bytes(chain):
+        return False
+    sealed = db.execute(
+        "SELECT seq, mac FROM commit_seals WHERE seq >= ? ORDER BY seq LIMIT 1", (seq,)
+    ).fetchone()
+    if sealed is None:
+        return False
+    position, head = seq, bytes(chain)
+    for later, later_content, later_chain in db.execute(
+        "SELECT seq, content, chain FROM decisions WHERE seq > ? AND seq <= ? ORDER BY seq",
+        (seq, sealed[0]),
+    ):
+        if later != position + 1 or later_content is None or later_chain is None:
+            return False
+        position, head = later, link(head, bytes(later_content))
+        if head != bytes(later_chain):
+            return False
+    mac = commit_mac(key, position, head)
+    return position == sealed[0] and hmac.compare_digest(mac, bytes(sealed[1]))
