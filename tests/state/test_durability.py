@@ -74,6 +74,8 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, snapshot_every: int)
         reference.decide(ev)
     assert state_digest(restarted) == state_digest(reference)
     assert any(e.list == "deny" for e in restarted.lists.entries())  # lists came back too
+    # and the journal verifies: a kill between seal and commit is no tampering
+    assert all(r.ok for r in restarted.log.verify())  # type: ignore[attr-defined]
 
     # Every acknowledged event answers with its original decision and is not re-counted.
     for decision, ev in zip(acked, stream, strict=False):

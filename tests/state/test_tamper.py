@@ -18,7 +18,16 @@ from typer.testing import CliRunner
 from shopguard.cli import app
 from shopguard.model.registry import ModelRegistry
 from shopguard.rules.versions import RulesetStore
-from shopguard.state.chain import GENESIS, anchor_content, body_digest, decision_content, link
+from shopguard.state.audit import HeadFile, audit_key
+from shopguard.state.chain import (
+    GENESIS,
+    anchor_content,
+    body_digest,
+    chain_heads,
+    decision_content,
+    link,
+)
+from shopguard.state.sqlite import SqliteDecisionLog
 from tests.conftest import event, make_engine
 
 EVENTS = 12
@@ -280,3 +289,35 @@ def test_upkeep_leaves_verify_clean(tmp_path: Path) -> None:
     code, output = _verify(tmp_path)
     assert code == 0, output
     assert hashlib.sha256((tmp_path / "decisions.db.head").read_bytes()).digest()
+
+
+def test_a_crash_between_seal_and_commit_is_no_alarm(tmp_path: Path) -> None:
+    """The head file was sealed for a commit that never landed (killed, disk full): the
+    journal ends at the seal's confirmed heads, which is fine, and the next start goes on."""
+    _journal(tmp_path)
+    log = SqliteDecisionLog(tmp_path / "decisions.db", read_only=True)
+    confirmed = chain_heads(log.reader())
+    log.close()
+    lost = {**confirmed, "decisions": (N + 1, bytes(range(32)))}
+    heads = HeadFile(tmp_path / "decisions.db.head", audit_key(tmp_path))
+    heads.advance(confirmed, lost)  # sealed, then the process died before COMMIT
+    assert heads.read() is not None and heads.read().pending == lost  # type: ignore[union-attr]
+    assert _verify(tmp_path)[0] == 0
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    engine.decide(event("sms.send", "after", 900.0, phone="13800000002"))
+    engine.close()
+    code, output = _verify(tmp_path)
+    assert code == 0, output
+
+
+def test_adopt_seals_a_journal_without_a_head_file(tmp_path: Path) -> None:
+    """A journal from before sealed heads (here: its head file removed) fails verify, a
+    restart keeps the alarm, and `audit adopt` (an operator vouching for it) clears it."""
+    _journal(tmp_path)
+    (tmp_path / "decisions.db.head").unlink()
+    make_engine(decision_log="sqlite", data_dir=str(tmp_path)).close()
+    code, output = _verify(tmp_path)
+    assert code == 1 and "TAMPERED heads: head file missing when the journal was opened" in output
+    adopted = CliRunner().invoke(app, ["audit", "adopt", "--data-dir", str(tmp_path)])
+    assert adopted.exit_code == 0, adopted.output
+    assert _verify(tmp_path)[0] == 0
