@@ -30,6 +30,7 @@ import os
 import secrets
 import struct
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -124,8 +125,10 @@ class HeadFile:
     def open(self, heads: Heads) -> Heads:
         """Start sealing for a store whose database now ends at ``heads``; returns them as
         the confirmed heads. A mismatch with the file becomes the sticky alarm."""
-        self._check(heads)
-        self.write(heads, heads)
+        seal = self._check(heads)
+        settled = seal is not None and seal.confirmed == seal.pending == heads
+        if self.alarm or not settled:  # else nothing to write: readers beside a server
+            self.write(heads, heads)
         return heads
 
     def advance(self, confirmed: Heads, pending: Heads) -> None:
@@ -134,7 +137,7 @@ class HeadFile:
         self._check(confirmed)
         self.write(confirmed, pending)
 
-    def _check(self, heads: Heads) -> None:
+    def _check(self, heads: Heads) -> Seal | None:
         fresh = all(h == (0, GENESIS) for h in heads.values())
         try:
             seal = self.read()
@@ -149,6 +152,7 @@ class HeadFile:
                     self.alarm = f"opened on a journal not ending at its seal ({self.alarm})"
         elif not fresh and not self.alarm:
             self.alarm = "head file missing when the journal was opened with records in it"
+        return seal
 
     def confirm(self, committed: Heads) -> None:
         """After the commit: seal ``committed`` alone, so deleting the commit just made
@@ -166,7 +170,7 @@ class HeadFile:
             raise ValueError("too many chains for one head slot")
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.pwrite(self._fd, slot.ljust(_SLOT, b"\0"), (self.counter % 2) * _SLOT)
+        os.pwrite(self._fd, slot, (self.counter % 2) * _SLOT)
         if self._sync and sync:
             os.fdatasync(self._fd)
 
@@ -216,20 +220,31 @@ def verify_seal(store: Path, heads: Heads, keys: Path | None = None) -> dict[str
 
 
 @functools.lru_cache(maxsize=8)
-def _hmac(key: bytes) -> hmac.HMAC:
-    return hmac.new(key, digestmod="sha256")
+def _pads(key: bytes) -> tuple[Any, Any]:
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    return inner, hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
 
 def keyed(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256 of ``message``: the key's padded state is computed once, then copied."""
-    mac = _hmac(key).copy()
+    """HMAC-SHA256 (RFC 2104) of ``message``, from the key's padded hash states computed
+    once (as desensitize/keys.py does): two hash copies per MAC."""
+    inner, outer = _pads(key)
+    mac = inner.copy()
     mac.update(message)
-    return mac.digest()
+    out = outer.copy()
+    out.update(mac.digest())
+    result: bytes = out.digest()
+    return result
+
+
+_LENGTH = struct.Struct("<I")
 
 
 def digest(*parts: bytes) -> bytes:
     """SHA-256 over length-prefixed parts (no two part lists share an encoding)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(struct.pack("<I", len(part)) + part)
+        h.update(_LENGTH.pack(len(part)))
+        h.update(part)
     return h.digest()

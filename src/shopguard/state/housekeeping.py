@@ -150,7 +150,6 @@ def compact(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
     )
     deleted = db.execute("DELETE FROM decisions WHERE seq <= ?", (seq,)).rowcount
     db.execute("DELETE FROM decision_terms WHERE seq <= ?", (seq,))
-    db.execute("DELETE FROM commit_seals WHERE seq <= ?", (seq,))
     db.execute("DELETE FROM outbox WHERE seq <= ? AND delivered_at IS NOT NULL", (seq,))
     return int(deleted)
 

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS decisions(
   seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, time REAL NOT NULL,
   type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL,
   merchant TEXT, gross REAL NOT NULL DEFAULT 0, stake REAL NOT NULL DEFAULT 0,
-  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0, body BLOB);
+  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0, body BLOB, seal BLOB);
 CREATE INDEX IF NOT EXISTS decisions_event ON decisions(tenant, event_id);
 CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
   event_id TEXT, kind TEXT NOT NULL, known_at REAL NOT NULL, loss REAL NOT NULL,
@@ -22,7 +22,6 @@ CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   payload BLOB NOT NULL, delivered_at REAL);
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL, mac BLOB);
-CREATE TABLE IF NOT EXISTS commit_seals(seq INTEGER PRIMARY KEY, mac BLOB NOT NULL);
 """
 
 
@@ -39,6 +38,7 @@ def migrate(db: sqlite3.Connection) -> None:
             ("chain", "chain BLOB"),
             ("redacted", "redacted INTEGER NOT NULL DEFAULT 0"),
             ("body", "body BLOB"),
+            ("seal", "seal BLOB"),
         ),
         "list_ops": (
             ("content", "content BLOB"),

@@ -5,8 +5,8 @@ together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch
 acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
 process (the OS has the pages); ``durability: full`` also survives power loss. Each
 commit seals the chains' new heads in ``decisions.db.head`` (state/audit.py: an in-place
-write before the commit and one after) and stores a MAC of its last chain hash in
-``commit_seals`` (what serving checks a row against): per commit, not per record.
+write before the commit and one after) and stores a MAC of its last chain hash in that
+record's ``seal`` (what serving checks a row against): per commit, not per record.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
 _INSERT = (
     "INSERT INTO decisions(seq, tenant, event_id, time, type, outcome, facts, decision,"
-    " merchant, gross, stake, content, chain, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " merchant, gross, stake, content, chain, body, seal)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -111,7 +112,7 @@ class SqliteDecisionLog:
         body = body_digest(row[6], row[7])
         content = decision_content((*row[:6], merchant, gross, stake), body)
         self._head = link(self._head, content)
-        self._rows.append((*row, merchant, gross, stake, content, self._head, body))
+        self._rows.append((*row, merchant, gross, stake, content, self._head, body, None))
         if r.decision is not None:
             where = (r.tenant, r.seq >> housekeeping.BUCKET_BITS)
             self._terms.extend((*where, t, r.seq) for t in terms(r.facts, r.decision))
@@ -142,10 +143,10 @@ class SqliteDecisionLog:
         sealing = pending != self._sealed  # not for alerts alone
         db.execute("BEGIN")
         try:
-            db.executemany(_INSERT, self._rows)
-            if self._rows:  # what serving checks a row against (verify.row_holds)
+            if self._rows:  # the commit's last record carries its seal (verify.row_holds)
                 mac = commit_mac(self._key, self._seq, self._head)
-                db.execute("INSERT OR REPLACE INTO commit_seals VALUES (?,?)", (self._seq, mac))
+                self._rows[-1] = (*self._rows[-1][:-1], mac)
+            db.executemany(_INSERT, self._rows)
             db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
                 db.executemany(

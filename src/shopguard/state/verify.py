@@ -49,7 +49,7 @@ _facts = msgspec.msgpack.Decoder(dict[str, Any])
 _MASK = (1 << 128) - 1
 ROW = (
     "SELECT seq, tenant, event_id, time, type, outcome, merchant, gross, stake, facts,"
-    " decision, body, content, chain, redacted FROM decisions"
+    " decision, body, content, chain, redacted, seal FROM decisions"
 )
 
 
@@ -246,18 +246,20 @@ def _snapshot(db: sqlite3.Connection, key: bytes, anchored: int, allowed: Allowe
 
 
 def _commit_seals(db: sqlite3.Connection, key: bytes) -> ChainReport:
-    """Each commit's MAC'd chain hash must be the chain's at its seq."""
-    count = 0
-    for seq, mac, chain in db.execute(
-        "SELECT s.seq, s.mac, d.chain FROM commit_seals s LEFT JOIN decisions d USING (seq)"
-        " ORDER BY s.seq"
-    ):
-        good = chain is not None and hmac.compare_digest(
-            bytes(mac), commit_mac(key, seq, bytes(chain))
-        )
-        if not good:
+    """Each commit's MAC'd chain hash (on its last record) must be the chain's there, and
+    the newest record, the last of the newest commit, must carry one."""
+    count, newest = 0, None
+    for seq, seal, chain in db.execute("SELECT seq, seal, chain FROM decisions ORDER BY seq"):
+        newest = (seq, seal)
+        if seal is None:
+            continue
+        if chain is None or not hmac.compare_digest(
+            bytes(seal), commit_mac(key, seq, bytes(chain))
+        ):
             return ChainReport("commit_seals", count, "", "commit seal does not match", seq)
         count += 1
+    if newest is not None and newest[1] is None:
+        return ChainReport("commit_seals", count, "", "commit seal missing", newest[0])
     return ChainReport("commit_seals", count, "")
 
 
@@ -269,8 +271,8 @@ def commit_mac(key: bytes, seq: int, chain: bytes) -> bytes:
 def row_holds(db: sqlite3.Connection, row: tuple[Any, ...], key: bytes) -> bool:
     """Whether one decision row (``ROW``'s columns) holds: its content, its link to the
     record before it, and the links from it to the end of its commit, whose chain hash
-    carries the audit key's MAC (``commit_seals``). So even a chain rehashed from the
-    edit on is not served; at most one commit's rows are read."""
+    carries the audit key's MAC (its last record's ``seal``). So even a chain rehashed
+    from the edit on is not served; at most one commit's rows are read."""
     seq, facts, raw, body, content, chain, redacted = row[0], *row[9:15]
     if redacted == 0:
         body = body_digest(bytes(facts), bytes(raw))
@@ -287,20 +289,16 @@ def row_holds(db: sqlite3.Connection, row: tuple[Any, ...], key: bytes) -> bool:
         previous = bytes(anchor[0]) if anchor else (GENESIS if seq == 1 else None)
     if previous is None or link(previous, bytes(content)) != bytes(chain):
         return False
-    sealed = db.execute(
-        "SELECT seq, mac FROM commit_seals WHERE seq >= ? ORDER BY seq LIMIT 1", (seq,)
-    ).fetchone()
-    if sealed is None:
-        return False
-    position, head = seq, bytes(chain)
-    for later, later_content, later_chain in db.execute(
-        "SELECT seq, content, chain FROM decisions WHERE seq > ? AND seq <= ? ORDER BY seq",
-        (seq, sealed[0]),
-    ):
-        if later != position + 1 or later_content is None or later_chain is None:
+    position, head, seal = seq, bytes(chain), row[15]
+    later = db.execute(
+        "SELECT seq, content, chain, seal FROM decisions WHERE seq > ? ORDER BY seq", (seq,)
+    )
+    while seal is None:  # on to the end of its commit: the record carrying the seal
+        found = later.fetchone()
+        if found is None or found[0] != position + 1 or found[1] is None:
             return False
-        position, head = later, link(head, bytes(later_content))
-        if head != bytes(later_chain):
+        position, head, seal = found[0], link(head, bytes(found[1])), found[3]
+        if head != bytes(found[2] or b""):
             return False
-    mac = commit_mac(key, position, head)
-    return position == sealed[0] and hmac.compare_digest(mac, bytes(sealed[1]))
+    later.close()
+    return hmac.compare_digest(commit_mac(key, position, head), bytes(seal))
