@@ -211,6 +211,7 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ),
     ("index forged", index_term, "search_index: search index altered at 4"),
     ("head file", lambda data: (data / "decisions.db.head").unlink(), "heads: head file missing"),
+    ("audit key", lambda data: (data / "audit.key").unlink(), "heads: audit key missing"),
 ]
 
 
