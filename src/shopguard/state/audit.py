@@ -53,9 +53,11 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Seal)
 
 
-def audit_key(folder: Path) -> bytes:
-    """The data directory's audit key; generated (0600) on first use."""
+def audit_key(folder: Path, create: bool = True) -> bytes:
+    """The data directory's audit key; generated (0600) on first use (else b"")."""
     path = folder / KEY_FILE
+    if not path.exists() and not create:
+        return b""
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         try:

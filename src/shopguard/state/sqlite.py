@@ -70,7 +70,7 @@ class SqliteDecisionLog:
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         migrate(self._db)
         self._db.executescript(SCHEMA + housekeeping.SCHEMA)
-        self._key = audit_key(self.path.parent)
+        self._key = audit_key(self.path.parent, create=not read_only)
         self._heads_file = HeadFile(
             self.path.with_name(self.path.name + ".head"), self._key, synchronous == "FULL"
         )
