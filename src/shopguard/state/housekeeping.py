@@ -21,7 +21,7 @@ import msgspec
 from shopguard.decision import decision_decoder, decision_encoder
 from shopguard.lists.store import names_entity
 from shopguard.state import redactions
-from shopguard.state.chain import GENESIS, anchor_content, link
+from shopguard.state.chain import GENESIS, anchor_content, label_content, link
 from shopguard.state.search import DecisionQuery, Found
 
 SCHEMA = (
@@ -106,6 +106,18 @@ def _fetch(
     marks = ",".join("?" * len(seqs))
     sql = f"{select} AND seq IN ({marks}) ORDER BY seq DESC"
     return db.execute(sql, (*params, *seqs)).fetchall()
+
+
+def add_label(db: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+    """Append a label (its columns, as ``chain.label_content`` takes them), chained."""
+    last = db.execute("SELECT id, chain FROM labels ORDER BY id DESC LIMIT 1").fetchone()
+    number, previous = (int(last[0]), bytes(last[1] or b"")) if last else (0, GENESIS)
+    content = label_content(row)
+    db.execute(
+        "INSERT INTO labels(id, tenant, event_id, kind, known_at, loss, merchant, label,"
+        " content, chain) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (number + 1, *row, content, link(previous, content)),
+    )
 
 
 def thin(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:

@@ -31,7 +31,6 @@ from shopguard.state.chain import (
     body_digest,
     chain_heads,
     decision_content,
-    label_content,
     link,
     op_content,
 )
@@ -224,20 +223,9 @@ class SqliteDecisionLog:
             yield bytes(op)
 
     def add_label(self, label: Label) -> None:
-        def insert() -> None:
-            newest = "SELECT id, chain FROM labels ORDER BY id DESC LIMIT 1"
-            last = self._db.execute(newest).fetchone() or (0, GENESIS)
-            row = (label.tenant, label.event_id, label.kind, label.known_at, label.loss,
-                   label.merchant, label_encoder.encode(label))  # fmt: skip
-            content = label_content(row)
-            chain = link(bytes(last[1] or b""), content)
-            self._db.execute(
-                "INSERT INTO labels(id, tenant, event_id, kind, known_at, loss, merchant, label,"
-                " content, chain) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (last[0] + 1, *row, content, chain),
-            )
-
-        self._sealed_transaction(insert)
+        row = (label.tenant, label.event_id, label.kind, label.known_at, label.loss,
+               label.merchant, label_encoder.encode(label))  # fmt: skip
+        self._sealed_transaction(lambda: housekeeping.add_label(self._db, row))
 
     def labels(self, tenant: str) -> Iterator[Label]:
         rows = self._db.execute(
