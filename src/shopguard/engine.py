@@ -43,7 +43,7 @@ from shopguard.state.health import WriteHealth, storage_error
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-STATE_LAYOUT = b"rows-2:"  # bump when the shape of stored state changes
+STATE_LAYOUT = b"rows-3:"  # bump when the shape of stored state changes
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}

@@ -53,7 +53,7 @@ def test_a_swapped_model_file_is_found_and_not_served(registry: ModelRegistry) -
     model = registry.path("m2") / "model.txt"
     model.write_text(_model(7)[0])
     report = registry.verify()
-    assert report.problem == "record edited" and report.at == 2
+    assert report.problem.startswith("record edited") and report.at == 2
     with pytest.raises(ConfigError, match="m2: its files changed"):
         registered_scorers(registry.root)
 

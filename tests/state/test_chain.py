@@ -36,11 +36,11 @@ def test_an_untouched_journal_verifies_and_prints_its_heads(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("tampering", "found"),
     [
-        ("UPDATE decisions SET outcome = 0 WHERE seq = 7", "record edited at 7"),
+        ("UPDATE decisions SET outcome = (outcome + 1) % 4 WHERE seq = 7", "record edited at 7"),
         ("DELETE FROM decisions WHERE seq = 4", "records deleted at 4"),
         ("UPDATE list_ops SET op = CAST('{}' AS BLOB) WHERE id = 1", "list_ops"),
-        ("UPDATE decisions SET outcome = 0, redacted = 1 WHERE seq = 6", "record edited at 6"),
-        ("UPDATE decisions SET outcome = 0, redacted = 2 WHERE seq = 5", "record edited at 5"),
+        ("UPDATE decisions SET outcome = 3, redacted = 1 WHERE seq = 6", "covers it) at 6"),
+        ("UPDATE decisions SET outcome = 3, redacted = 2 WHERE seq = 5", "covers it) at 5"),
         ("UPDATE list_ops SET op = x'', redacted = 1 WHERE id = 1", "list_ops"),
     ],
     ids=[

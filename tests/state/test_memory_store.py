@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import pickle
+
+import msgspec
 
 from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import DistinctSeries
@@ -11,8 +12,9 @@ from shopguard.features.outstanding import Outstanding
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
 from shopguard.state.memory import MemoryStateStore
+from shopguard.state.snapshot import decode_state, encode_rows, encode_state
 
-GOLDEN = "bc3a7d791e526180e0c5155de8a2857bb45d0e14e26f89f8f3483e4562efe27f"
+GOLDEN = "8308529bd99432ada8b3bb8c1d34214f9795e22a412ee58f2ad6a921b2a30b81"
 
 
 def _store() -> MemoryStateStore:
@@ -73,12 +75,17 @@ def _every_kind_of_state() -> list[object]:
     return [series, exact, sketched, baseline, owed, pending]
 
 
-def test_states_pickle_to_the_same_bytes_in_both_builds() -> None:
+def test_states_encode_to_the_same_bytes_in_both_builds() -> None:
     """Snapshots move between the pure and the compiled build (setup.py): each state
-    pickles as its class and a plain tuple. CI runs this under both; the digest is the
-    pure build's."""
-    blob = pickle.dumps(_every_kind_of_state(), protocol=5)
+    encodes as a tagged array of its plain fields (msgpack, no pickle). CI runs this under
+    both; the digest is the pure build's."""
+    states = _every_kind_of_state()
+    blob = msgspec.msgpack.encode([encode_state(s) for s in states])
     assert hashlib.sha256(blob).hexdigest() == GOLDEN
-    again = pickle.loads(blob)
-    assert [type(s) for s in again] == [type(s) for s in _every_kind_of_state()]
-    assert pickle.dumps(again, protocol=5) == blob
+    again = [decode_state(encode_state(s)) for s in states]
+    assert [type(s) for s in again] == [type(s) for s in states]
+    assert msgspec.msgpack.encode([encode_state(s) for s in again]) == blob
+    store = _store()
+    store.save([((0, "a1"), i % 3, s) for i, s in enumerate(states[:3])])
+    store.save([((1, "a1|c1"), 0, states[3])])
+    assert encode_rows(store._data) == store.snapshot()  # type: ignore[attr-defined]

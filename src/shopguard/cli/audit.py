@@ -16,10 +16,12 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
-    """Recompute the hash chains over every decision record, list change, ruleset change
-    and model registry change (with each registered model's files); exit 1 and name the
-    first edited, inserted or deleted record if one does not verify. Prints the head
-    hashes: keep them elsewhere to detect the newest records being cut off.
+    """Recompute the hash chains over every decision record, list change, label,
+    redaction, compaction anchor, ruleset change and model registry change (with each
+    registered model's files), check each chain ends at the head sealed outside the
+    database with the data directory's audit key, recompute the search index from the
+    journaled facts and check the snapshot's MAC; exit 1 and name every kind of
+    tampering found (docs/audit.md). Prints the head hashes: keep them elsewhere too.
 
     Example: shopguard audit verify --data-dir ./shopguard-data
     """
@@ -29,7 +31,7 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
     def run() -> None:
         settings, path = journal_for(config, data_dir)
-        log = SqliteDecisionLog(path)
+        log = SqliteDecisionLog(path, read_only=True)
         reports = log.verify()
         log.close()
         if settings.rulesets_path.is_file():
@@ -40,13 +42,39 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
             reports.append(ModelRegistry(settings.models_path).verify())
         table = Table("chain", "records", "head", "verdict")
         for r in reports:
-            verdict = "ok" if r.ok else f"[red]{r.problem} at {r.at}[/red]"
-            table.add_row(r.table, f"{r.records:,}", r.head[:16] + "…", verdict)
+            verdict = "ok" if r.ok else f"[red]{r.table}: {r.problem} at {r.at}[/red]"
+            head = (r.head[:16] + "…") if r.head else "-"
+            table.add_row(r.table, f"{r.records:,}", head, verdict)
         err.print(table)
         for r in reports:
-            typer.echo(f"{r.table} head {r.head}")
+            if r.head:
+                typer.echo(f"{r.table} head {r.head}")
+        for r in reports:
+            if not r.ok:
+                where = f" at {r.at}" if r.at is not None else ""
+                typer.echo(f"TAMPERED {r.table}: {r.problem}{where}")
         if not all(r.ok for r in reports):
             raise typer.Exit(1)
+
+    guard(run)
+
+
+@audit_app.command("adopt")
+def audit_adopt(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """Seal the journal's chain heads as they are now and clear a head-file alarm: for a
+    journal written before sealed heads, or after checking one by hand (its heads against
+    copies kept elsewhere). Stop the server first.
+
+    Example: shopguard audit adopt --data-dir ./shopguard-data
+    """
+    from shopguard.state.sqlite import SqliteDecisionLog
+
+    def run() -> None:
+        _, path = journal_for(config, data_dir)
+        log = SqliteDecisionLog(path)
+        log.adopt()
+        log.close()
+        err.print("sealed the journal's heads as they are now")
 
     guard(run)
 
@@ -86,7 +114,7 @@ def journal_stats(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
     def run() -> None:
         _, path = journal_for(config, data_dir)
-        log = SqliteDecisionLog(path)
+        log = SqliteDecisionLog(path, read_only=True)
         rows, size = log.size()
         log.close()
         per = size / rows if rows else 0

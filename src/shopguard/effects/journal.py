@@ -2,57 +2,70 @@
 
 Recovery replays exactly what ``Effects.apply`` did, from the journal's desensitized facts
 and list operations, so state after ``kill -9`` and restart equals state before it for every
-acknowledged event. A snapshot bounds the replay; if the feature declarations changed since
-it was taken (its fingerprint differs) the whole journal is folded again instead.
+acknowledged event. A snapshot bounds the replay. It is data only (state/snapshot.py), so
+reading one runs no code; one that fails its MAC or checksum, does not decode, or was taken
+under other feature declarations (its fingerprint differs) is reported in one log line and
+the whole journal is folded again instead.
 """
 
 from __future__ import annotations
 
-import pickle
+import logging
+from collections import deque
 from collections.abc import Mapping
 
 from shopguard.effects.dedupe import Dedupe
 from shopguard.features.plan import TypePlan
 from shopguard.lists.store import ListStore, ops_decoder
 from shopguard.state.protocol import DecisionLog, StateStore
+from shopguard.state.snapshot import Envelope, SnapshotError, pack, unpack
+
+log = logging.getLogger("shopguard.journal")
 
 
-def checkpoint(store: StateStore, log: DecisionLog, dedupe: Dedupe, fingerprint: str) -> None:
+def checkpoint(store: StateStore, journal: DecisionLog, dedupe: Dedupe, fingerprint: str) -> None:
     """Snapshot feature state and the dedupe window at the journal's last record."""
-    blob = pickle.dumps(
-        {
-            "fingerprint": fingerprint,
-            "state": store.snapshot(),
-            "seen": dedupe.seen,
-            "order": dedupe.order,
-        },
-        protocol=pickle.HIGHEST_PROTOCOL,
+    seq = journal.last_seq()
+    envelope = Envelope(
+        fingerprint, seq, store.snapshot(), list(dedupe.seen.items()), list(dedupe.order)
     )
-    log.save_snapshot(log.last_seq(), blob)
+    journal.save_snapshot(seq, pack(envelope))
+
+
+def _restored(store: StateStore, dedupe: Dedupe, snap: tuple[int, bytes], fingerprint: str) -> int:
+    """The snapshot's seq once restored; raises SnapshotError with nothing changed."""
+    envelope = unpack(snap[1])
+    if envelope.seq != snap[0]:
+        raise SnapshotError(f"it says seq {envelope.seq}, its row says {snap[0]}")
+    if envelope.fingerprint != fingerprint:
+        raise SnapshotError("taken under other feature declarations")
+    store.restore(envelope.state)  # raises before it changes anything
+    dedupe.seen, dedupe.order = dict(envelope.seen), deque(envelope.order)
+    return envelope.seq
 
 
 def recover(
     store: StateStore,
-    log: DecisionLog,
+    journal: DecisionLog,
     lists: ListStore,
     plans: Mapping[str, TypePlan],
     dedupe: Dedupe,
     fingerprint: str,
 ) -> int:
     """Rebuild lists, feature state and the dedupe window; returns records replayed."""
-    for raw in log.list_ops():
+    for raw in journal.list_ops():
         lists.apply(ops_decoder.decode(raw))
     after = 0
-    snap = log.load_snapshot()
+    snap = journal.load_snapshot()
     if snap is not None:
-        # Only our own snapshot, read back from our own journal file.
-        blob = pickle.loads(snap[1])
-        if blob["fingerprint"] == fingerprint:
-            store.restore(blob["state"])
-            dedupe.seen, dedupe.order = blob["seen"], blob["order"]
-            after = snap[0]
+        try:
+            after = _restored(store, dedupe, snap, fingerprint)
+        except SnapshotError as exc:
+            log.warning(
+                "snapshot at seq %d not used (%s): rebuilding from the journal", snap[0], exc
+            )
     replayed = 0
-    for record in log.records_after(after):
+    for record in journal.records_after(after):
         plan = plans[record.type]
         _, touched = plan.read(record.facts, store.load)
         store.save(plan.apply(record.facts, touched))

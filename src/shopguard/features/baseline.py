@@ -8,8 +8,6 @@ spike means "unusual for this coupon", not "above a global threshold".
 
 from __future__ import annotations
 
-from typing import Any
-
 
 def alpha_for(window: float, half_life: float) -> float:
     """The per-bucket weight that halves an old bucket's influence every ``half_life``."""
@@ -24,13 +22,6 @@ class RateBaseline:
         self.count = 0
         self.ewma = 0.0
         self.seen = 0  # closed buckets folded in so far
-
-    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
-    def __reduce__(self) -> tuple[type[RateBaseline], tuple[()], tuple[Any, ...]]:
-        return RateBaseline, (), (self.bucket, self.count, self.ewma, self.seen)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.bucket, self.count, self.ewma, self.seen) = state
 
     def _rolled(self, bucket: int, alpha: float) -> tuple[float, int]:
         if self.bucket < 0 or bucket <= self.bucket:

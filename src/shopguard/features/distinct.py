@@ -29,13 +29,6 @@ class SlidingHLL:
     def __init__(self) -> None:
         self.regs: list[list[tuple[float, int]] | None] = [None] * REGISTERS
 
-    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
-    def __reduce__(self) -> tuple[type[SlidingHLL], tuple[()], tuple[Any, ...]]:
-        return SlidingHLL, (), (self.regs,)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.regs,) = state
-
     def add(self, value: Any, t: float, retention: float) -> None:
         h = _hash64(value)
         idx = h & (REGISTERS - 1)
@@ -76,13 +69,6 @@ class DistinctSeries:
     def __init__(self) -> None:
         self.seen: dict[Any, float] | None = {}
         self.sketch: SlidingHLL | None = None
-
-    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
-    def __reduce__(self) -> tuple[type[DistinctSeries], tuple[()], tuple[Any, ...]]:
-        return DistinctSeries, (), (self.seen, self.sketch)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.seen, self.sketch) = state
 
     def add(self, value: Any, t: float, retention: float, bound: int) -> None:
         if self.sketch is not None:

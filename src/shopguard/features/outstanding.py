@@ -16,13 +16,6 @@ class Outstanding:
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, float]] = {}  # item id -> (opened at, amount)
 
-    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
-    def __reduce__(self) -> tuple[type[Outstanding], tuple[()], tuple[Any, ...]]:
-        return Outstanding, (), (self.items,)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.items,) = state
-
     def open(self, item: str, t: float, amount: float, retention: float, max_items: int) -> None:
         items = self.items
         items.pop(item, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from typing import Any
 
 
 class PendingSeries:
@@ -18,13 +17,6 @@ class PendingSeries:
 
     def __init__(self) -> None:
         self.pending: array[float] = array("d")
-
-    # Pickled as a plain tuple, alike in both builds (see EventSeries.__reduce__).
-    def __reduce__(self) -> tuple[type[PendingSeries], tuple[()], tuple[Any, ...]]:
-        return PendingSeries, (), (self.pending,)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.pending,) = state
 
     def first_seen(self, t: float, retention: float, max_events: int) -> None:
         pending = self.pending

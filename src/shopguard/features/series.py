@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
-from typing import Any
 
 
 class EventSeries:
     __slots__ = ("base", "cums", "first", "last", "times", "vals")
 
-    # Defaults: unpickling builds an empty series, then sets its state (__setstate__).
+    # Defaults: a snapshot (state/snapshot.py) builds an empty series, then sets its fields.
     def __init__(
         self, retention: float = 0.0, with_sum: bool = False, with_max: bool = False
     ) -> None:
@@ -33,14 +32,6 @@ class EventSeries:
         self.cums: array[float] | None = array("d") if with_sum and retention > 0 else None
         self.vals: array[float] | None = array("d") if with_max and retention > 0 else None
         self.base = 0.0  # cumulative sum of the pruned prefix
-
-    # Snapshots pickle every state as its class and a plain tuple: the same bytes from the
-    # pure and the compiled build (setup.py), which would pickle slots differently.
-    def __reduce__(self) -> tuple[type[EventSeries], tuple[()], tuple[Any, ...]]:
-        return EventSeries, (), (self.first, self.last, self.times, self.cums, self.vals, self.base)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.first, self.last, self.times, self.cums, self.vals, self.base) = state
 
     def add(self, t: float, value: float, retention: float, max_events: int) -> None:
         last = self.last

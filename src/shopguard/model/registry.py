@@ -5,7 +5,9 @@ in shadow beside it. Promotion is a change like any other.
 
 The trail is hash-chained like the journal (``state/chain.py``) and each registration
 holds a digest of the model's files, so ``shopguard audit verify`` finds an edited or
-removed change, and a model file swapped after registration is refused at load."""
+removed change, and a model file swapped after registration is refused at load. Its head
+is sealed in ``changes.jsonl.head`` with the data directory's audit key (state/audit.py),
+so cutting the newest changes off or rewriting the whole trail is found too."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import msgspec
 from shopguard.errors import ConfigError
 from shopguard.model.card import ModelCard
 from shopguard.model.scorer import Scorer
-from shopguard.state.chain import GENESIS, ChainReport, link, walk
+from shopguard.state.audit import head_file, verify_seal
+from shopguard.state.chain import GENESIS, ChainReport, Row, link, walk
 
 
 class ModelChange(msgspec.Struct, frozen=True):
@@ -111,18 +114,35 @@ class ModelRegistry:
         return self.standing()
 
     def verify(self) -> ChainReport:
-        """Recompute the trail's chain; a registration's digest must match its files."""
+        """Recompute the trail's chain and check its sealed head; a registration's digest
+        must match its files."""
+        changes = self.changes()
 
-        def checked() -> list[tuple[int, bytes, bytes, bool]]:
-            rows = []
-            for i, c in enumerate(self.changes(), start=1):
+        def checked() -> list[Row]:
+            rows: list[Row] = []
+            for i, c in enumerate(changes, start=1):
                 moved = c.action == "register" and c.digest != files_digest(
                     self.root / (c.version or "")
                 )
-                rows.append((i, c.content(), bytes.fromhex(c.chain or "00"), moved))
+                edited = "record edited (its model files changed)" if moved else ""
+                rows.append((i, c.content(), bytes.fromhex(c.chain or "00"), edited))
             return rows
 
-        return walk("model_changes", checked())
+        report = walk("model_changes", checked())
+        if report.ok:
+            sealed = verify_seal(
+                self._trail, {"model_changes": self._head(changes)}, self.root.parent
+            )
+            report.problem = sealed.get("model_changes") or sealed.get("heads", "")
+        return report
+
+    @property
+    def _trail(self) -> Path:
+        return self.root / "changes.jsonl"
+
+    @staticmethod
+    def _head(changes: list[ModelChange]) -> tuple[int, bytes]:
+        return (len(changes), bytes.fromhex(changes[-1].chain)) if changes else (0, GENESIS)
 
     def check(self, version: str) -> Path:
         """The folder of a model fit to serve: registered, its files as registered."""
@@ -140,8 +160,15 @@ class ModelRegistry:
         previous = bytes.fromhex(changes[-1].chain) if changes else GENESIS
         change = ModelChange(action, version, actor, time.time(), digest)
         change = msgspec.structs.replace(change, chain=link(previous, change.content()).hex())
-        with (self.root / "changes.jsonl").open("ab") as out:
+        heads = head_file(self._trail, self.root.parent)
+        if heads is not None:  # sealed first: the trail then ends at one of the two heads
+            pending = (len(changes) + 1, bytes.fromhex(change.chain))
+            heads.advance({"model_changes": self._head(changes)}, {"model_changes": pending})
+        with self._trail.open("ab") as out:
             out.write(msgspec.json.encode(change) + b"\n")
+        if heads is not None:
+            heads.confirm({"model_changes": pending})
+            heads.close()
 
 
 def registered_scorers(root: str | Path) -> tuple[Scorer | None, Scorer | None]:

@@ -21,7 +21,8 @@ import msgspec
 
 from shopguard.errors import ConfigError
 from shopguard.rules.ruleset import RuleSet
-from shopguard.state.chain import GENESIS, ChainReport, link, walk
+from shopguard.state.audit import Heads, head_file, verify_seal
+from shopguard.state.chain import GENESIS, ChainReport, Row, link, walk
 
 if TYPE_CHECKING:
     from shopguard.config import Pack
@@ -79,6 +80,21 @@ class RulesetStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._clock = clock if callable(clock) else time.time
+        self._path = path
+        self._heads = head_file(path)  # rulesets.db.head, sealed with data_dir's audit.key
+
+    def _newest(self) -> Heads:
+        row = self._db.execute("SELECT id, chain FROM changes ORDER BY id DESC LIMIT 1").fetchone()
+        return {"ruleset_changes": (0, GENESIS) if row is None else (row[0], bytes(row[1]))}
+
+    def _commit(self, confirmed: Heads) -> None:
+        """Seal the trail's new head (before the commit: state/audit.py), then commit."""
+        pending = self._newest()
+        if self._heads is not None:
+            self._heads.advance(confirmed, pending)
+        self._db.execute("COMMIT")
+        if self._heads is not None:
+            self._heads.confirm(pending)
 
     # -- reading ------------------------------------------------------------------------
     def versions(self) -> list[Version]:
@@ -119,13 +135,14 @@ class RulesetStore:
         at = self._clock()
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            confirmed = self._newest()
             cursor = self._db.execute(
                 "INSERT INTO versions(digest, text, note, author, at) VALUES (?,?,?,?,?)",
                 (digest, text, note, author, at),
             )
             number = int(cursor.lastrowid or 0)
             self._record("upload", number, author, at, digest)
-            self._db.execute("COMMIT")
+            self._commit(confirmed)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -149,8 +166,9 @@ class RulesetStore:
             raise ConfigError(f"unknown ruleset action {action!r}; one of {', '.join(ACTIONS)}")
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            confirmed = self._newest()
             self._record(action, number, actor, self._clock(), "")
-            self._db.execute("COMMIT")
+            self._commit(confirmed)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -167,26 +185,38 @@ class RulesetStore:
         )
 
     def verify(self) -> ChainReport:
-        """Recompute the trail's chain; an upload's digest must still match its text."""
-        texts = dict(self._db.execute("SELECT number, digest FROM versions"))
-        actual = {
-            n: hashlib.sha256(t.encode()).hexdigest()
-            for n, t in self._db.execute("SELECT number, text FROM versions")
+        """Recompute the trail's chain and check its sealed head; an upload's digest must
+        still match its text, and every version must have its upload."""
+        versions = {
+            n: (digest, hashlib.sha256(text.encode()).hexdigest(), author, at)
+            for n, digest, text, author, at in self._db.execute(
+                "SELECT number, digest, text, author, at FROM versions"
+            )
         }
+        uploaded: set[int] = set()
         rows = self._db.execute(
             "SELECT id, action, number, actor, at, digest, content, chain FROM changes ORDER BY id"
         )
 
-        def checked() -> Iterator[tuple[int, bytes, bytes, bool]]:
+        def checked() -> Iterator[Row]:
             for cid, action, number, actor, at, digest, content, chain in rows:
                 edited = _content(action, number, actor, at, digest) != bytes(content)
                 if action == "upload":
-                    edited |= texts.get(number) != digest or actual.get(number) != digest
-                yield cid, bytes(content), bytes(chain), edited
+                    edited |= versions.get(number) != (digest, digest, actor, at)
+                    uploaded.add(number)
+                yield cid, content, chain, "record edited" if edited else ""
 
-        return walk("ruleset_changes", checked())
+        report = walk("ruleset_changes", checked())
+        if report.ok and set(versions) - uploaded:
+            report.problem, report.at = "version inserted", min(set(versions) - uploaded)
+        if report.ok and self._heads is not None:
+            sealed = verify_seal(self._path, self._newest())
+            report.problem = sealed.get("ruleset_changes") or sealed.get("heads", "")
+        return report
 
     def close(self) -> None:
+        if self._heads is not None:
+            self._heads.close()
         self._db.close()
 
 

@@ -1,17 +1,16 @@
-"""Tamper evidence for the journal: every decision record and every list change carries
-the hash of its content and a chain hash over the one before it.
+"""Tamper evidence for the journal: every record carries the hash of its content and a
+chain hash over the one before it, and each chain's head is sealed outside the database
+(state/audit.py).
 
-``content`` is SHA-256 over the record's fields (length-prefixed, so no two records can
-share an encoding); ``chain`` is SHA-256(previous chain || content), from 32 zero bytes.
-``verify`` recomputes both, in order, and names the first record that was edited (its
-content no longer matches), deleted (a gap, or a chain that no longer links), or
-inserted (a chain that does not link). A record redacted on an erasure request keeps its
-content hash, so the chain still verifies while the personal data is gone; it must be
-covered by an entry of the redaction chain (state/redactions.py), or it counts as
-edited. Deleting the newest records leaves a shorter valid chain: keep the head hash
-``verify`` prints somewhere else (a ticket, a partner) to catch that too. Compaction
-deletes the oldest records and keeps the last one's chain hash as an anchor, where
-verification starts.
+A decision's ``content`` is SHA-256 over its *meta* (seq, tenant, event id, time, type,
+outcome, merchant and money columns) and its ``body`` digest (facts and decision), so a
+record whose body was redacted on an erasure request or thinned by retention still proves
+its meta (what merchant health counts); the redaction chain (state/redactions.py) must
+cover every redacted record, or it counts as edited. ``chain`` is SHA-256(previous chain
+|| content), from 32 zero bytes or from the compaction anchor. List operations, labels,
+redactions and compaction anchors are chained the same way. ``verify`` (state/verify.py)
+recomputes them all and names what it finds: an edit, a gap, an unchained record, a
+negative seq, a broken link, a forged anchor, a head that does not match its seal.
 """
 
 from __future__ import annotations
@@ -19,37 +18,45 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
-if TYPE_CHECKING:
-    from shopguard.state.redactions import Allowed
+from shopguard.state.audit import GENESIS, Heads, digest
 
-GENESIS = bytes(32)
-
-
-def _field(h: hashlib._Hash, value: bytes) -> None:
-    h.update(struct.pack("<I", len(value)))
-    h.update(value)
+__all__ = ["GENESIS", "ChainReport", "chain_heads", "link", "walk"]
 
 
-def decision_content(row: tuple[Any, ...]) -> bytes:
-    """Content hash of (seq, tenant, event_id, time, type, outcome, facts, decision)."""
-    seq, tenant, event_id, when, type_, outcome, facts, decision = row[:8]
-    h = hashlib.sha256(struct.pack("<qdq", seq, when, outcome))
-    for part in (str(tenant).encode(), str(event_id).encode(), str(type_).encode()):
-        _field(h, part)
-    _field(h, bytes(facts))
-    _field(h, bytes(decision))
-    return h.digest()
+def body_digest(facts: bytes, decision: bytes) -> bytes:
+    return digest(facts, decision)
+
+
+def decision_content(row: tuple[Any, ...], body: bytes) -> bytes:
+    """Content hash of (seq, tenant, event_id, time, type, outcome, merchant, gross,
+    stake) and the body digest."""
+    seq, tenant, event_id, when, type_, outcome, merchant, gross, stake = row
+    numbers = struct.pack("<qdqdd", seq, when, outcome, gross, stake)
+    named = b"\1" + str(merchant).encode() if merchant is not None else b"\0"
+    parts = (str(tenant).encode(), str(event_id).encode(), str(type_).encode(), named)
+    return digest(numbers, *parts, body)
 
 
 def op_content(seq: int | None, op: bytes) -> bytes:
-    h = hashlib.sha256(struct.pack("<q", -1 if seq is None else seq))
-    _field(h, op)
-    return h.digest()
+    return digest(struct.pack("<q", -1 if seq is None else seq), op)
+
+
+def label_content(row: tuple[Any, ...]) -> bytes:
+    """(tenant, event_id, kind, known_at, loss, merchant, label): every column the
+    merchant-health report and erasure read."""
+    tenant, event_id, kind, known_at, loss, merchant, label = row
+    optional = [b"\0" if v is None else b"\1" + str(v).encode() for v in (event_id, merchant)]
+    return digest(str(tenant).encode(), str(kind).encode(), struct.pack("<dd", known_at, loss),
+                  *optional, bytes(label))  # fmt: skip
+
+
+def anchor_content(seq: int, head: bytes) -> bytes:
+    return digest(b"anchor", struct.pack("<q", seq), head)
 
 
 def link(previous: bytes, content: bytes) -> bytes:
@@ -59,70 +66,62 @@ def link(previous: bytes, content: bytes) -> bytes:
 class ChainReport(msgspec.Struct):
     table: str
     records: int
-    head: str  # the newest chain hash, hex: record it elsewhere
+    head: str  # the newest chain hash, hex
     problem: str = ""  # empty when the chain verifies
-    at: int | None = None  # seq (decisions) or id (list_ops) of the first bad record
+    at: int | None = None  # seq (decisions) or id of the first bad record
 
     @property
     def ok(self) -> bool:
         return not self.problem
 
 
-def verify(db: sqlite3.Connection) -> list[ChainReport]:
-    from shopguard.state import redactions
-
-    report, allowed = redactions.verify(db)
-    return [_decisions(db, allowed), _list_ops(db, allowed), report]
+Row = tuple[Any, Any, Any, str]  # (seq or id, content, chain, "" or what was edited)
 
 
-def _decisions(db: sqlite3.Connection, allowed: Allowed) -> ChainReport:
-    anchor = db.execute("SELECT seq, chain FROM anchors WHERE name = 'decisions'").fetchone()
-    previous, expected_seq, count = GENESIS, None, 0
-    if anchor is not None:
-        expected_seq, previous = anchor[0] + 1, bytes(anchor[1])
-    rows = db.execute(
-        "SELECT seq, tenant, event_id, time, type, outcome, facts, decision, content, chain,"
-        " redacted FROM decisions WHERE chain IS NOT NULL AND seq >= ? ORDER BY seq",
-        (expected_seq or 0,),
-    )
-    for row in rows:
-        seq, content, chain, redacted = row[0], bytes(row[8]), bytes(row[9]), row[10]
-        if expected_seq is not None and seq != expected_seq:
-            return ChainReport("decisions", count, previous.hex(), "records deleted", expected_seq)
-        if redacted:
-            if not allowed.decision(seq, row[3], row[5], redacted):
-                return ChainReport("decisions", count, previous.hex(), "record edited", seq)
-        elif decision_content(row) != content:
-            return ChainReport("decisions", count, previous.hex(), "record edited", seq)
-        if link(previous, content) != chain:
-            return ChainReport("decisions", count, previous.hex(), "chain broken", seq)
-        previous, expected_seq, count = chain, seq + 1, count + 1
-    return ChainReport("decisions", count, previous.hex())
-
-
-def _list_ops(db: sqlite3.Connection, allowed: Allowed) -> ChainReport:
-    rows = db.execute(
-        "SELECT id, seq, op, content, chain, redacted FROM list_ops WHERE chain IS NOT NULL"
-        " ORDER BY id"
-    )
-
-    def checked() -> Iterator[tuple[int, bytes, bytes, bool]]:
-        for op_id, seq, op, content, chain, redacted in rows:
-            edited = op_id not in allowed.ops if redacted else op_content(seq, bytes(op)) != content
-            yield op_id, bytes(content), bytes(chain), edited
-
-    return walk("list_ops", checked())
-
-
-def walk(table: str, rows: Iterable[tuple[int, bytes, bytes, bool]]) -> ChainReport:
-    """Follow a chain of (id, content, chain hash, edited?) records from the genesis: the
-    first edited record or broken link is the problem. A generator feeding it resumes
-    only after its record passed, so it may collect what passed as it goes."""
-    previous, count = GENESIS, 0
+def walk(table: str, rows: Iterable[Row], start: tuple[int, bytes] = (0, GENESIS)) -> ChainReport:
+    """Follow a chain of (position, content, chain hash, edited) records from ``start``:
+    positions run 1, 2, 3... after it. The first bad record is the problem. A generator
+    feeding it resumes only after its record passed, so it may collect as it goes."""
+    position, previous = start
+    count = 0
     for rid, content, chain, edited in rows:
-        if edited:
-            return ChainReport(table, count, previous.hex(), "record edited", rid)
-        if link(previous, content) != chain:
-            return ChainReport(table, count, previous.hex(), "chain broken", rid)
-        previous, count = chain, count + 1
+        if not isinstance(rid, int) or rid <= 0:
+            return ChainReport(table, count, previous.hex(), "negative seq", rid)
+        problem = ""
+        if rid <= position:
+            problem = "record inserted before the chain's start (anchor)"
+        elif rid != position + 1:
+            problem, rid = "records deleted", position + 1
+        elif content is None or chain is None:
+            problem = "unchained record"
+        elif edited:
+            problem = edited
+        elif link(previous, bytes(content)) != bytes(chain):
+            problem = "chain broken"
+        if problem:
+            return ChainReport(table, count, previous.hex(), problem, rid)
+        position, previous, count = rid, bytes(chain), count + 1
     return ChainReport(table, count, previous.hex())
+
+
+_NEWEST = {
+    "list_ops": "SELECT id, chain FROM list_ops ORDER BY id DESC LIMIT 1",
+    "labels": "SELECT id, chain FROM labels ORDER BY id DESC LIMIT 1",
+    "redactions": "SELECT id, chain FROM redactions ORDER BY id DESC LIMIT 1",
+    "anchors": "SELECT id, chain FROM anchor_log ORDER BY id DESC LIMIT 1",
+}
+
+
+def chain_heads(db: sqlite3.Connection) -> Heads:
+    """Where each chain of the journal ends now: (newest seq or id, its chain hash)."""
+
+    def head(row: Any) -> tuple[int, bytes] | None:
+        return None if row is None else (int(row[0]), bytes(row[1] or b""))
+
+    newest = "SELECT seq, chain FROM decisions ORDER BY seq DESC LIMIT 1"
+    anchor = "SELECT seq, head FROM anchor_log ORDER BY id DESC LIMIT 1"
+    decisions = head(db.execute(newest).fetchone()) or head(db.execute(anchor).fetchone())
+    heads = {"decisions": decisions or (0, GENESIS)}
+    for name, query in _NEWEST.items():
+        heads[name] = head(db.execute(query).fetchone()) or (0, GENESIS)
+    return heads

@@ -3,9 +3,11 @@
 Retention works in two steps so storage stays bounded under attack traffic while the hash
 chain still verifies: *thinning* drops the facts and decision of quiet records (allowed,
 no reasons) older than ``retention_quiet`` but keeps their seq and hashes; *compaction*
-deletes every record older than ``retention`` (a prefix of the journal) and keeps the
-last deleted record's chain hash as the anchor ``verify`` starts from. Neither touches
-records after the latest snapshot, which a restart replays.
+deletes every record older than ``retention`` (a prefix of the journal) and appends the
+last deleted record's chain hash to the anchor log (itself chained, its head sealed like
+the others), where ``verify`` starts. Neither touches records after the latest snapshot,
+which a restart replays. Each runs inside the caller's transaction (the SQLite log seals
+the new heads before it commits).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import msgspec
 from shopguard.decision import decision_decoder, decision_encoder
 from shopguard.lists.store import names_entity
 from shopguard.state import redactions
+from shopguard.state.chain import GENESIS, anchor_content, label_content, link
 from shopguard.state.search import DecisionQuery, Found
 
 SCHEMA = (
@@ -28,8 +31,8 @@ CREATE TABLE IF NOT EXISTS decision_terms(tenant TEXT NOT NULL, bucket INTEGER N
   term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tenant, bucket, term, seq))
   WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions(tenant, time);
-CREATE TABLE IF NOT EXISTS anchors(name TEXT PRIMARY KEY, seq INTEGER NOT NULL,
-  chain BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS anchor_log(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
+  head BLOB NOT NULL, content BLOB NOT NULL, chain BLOB NOT NULL);
 """
 )
 THINNED, REDACTED = 2, 1  # values of decisions.redacted
@@ -105,30 +108,36 @@ def _fetch(
     return db.execute(sql, (*params, *seqs)).fetchall()
 
 
+def add_label(db: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+    """Append a label (its columns, as ``chain.label_content`` takes them), chained."""
+    last = db.execute("SELECT id, chain FROM labels ORDER BY id DESC LIMIT 1").fetchone()
+    number, previous = (int(last[0]), bytes(last[1] or b"")) if last else (0, GENESIS)
+    content = label_content(row)
+    db.execute(
+        "INSERT INTO labels(id, tenant, event_id, kind, known_at, loss, merchant, label,"
+        " content, chain) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (number + 1, *row, content, link(previous, content)),
+    )
+
+
 def thin(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
     """Drop the bodies and index terms of quiet allowed records older than
-    ``before_time``; their seq, hashes and event id stay."""
-    db.execute("BEGIN")
-    try:
-        # seq is unique across tenants: one pass over the rule terms, not a probe per row
-        db.execute(
-            "CREATE TEMP TABLE quiet AS SELECT seq FROM decisions WHERE seq <= ? AND time < ?"
-            " AND outcome = 0 AND redacted = 0 AND seq NOT IN (SELECT seq FROM decision_terms"
-            " WHERE seq <= ? AND term >= 'rule:' AND term < 'rule;')",
-            (upto_seq, before_time, upto_seq),
-        )
-        thinned = db.execute(
-            "UPDATE decisions SET facts = x'', decision = x'', redacted = 2"
-            " WHERE seq IN (SELECT seq FROM quiet)"
-        ).rowcount
-        db.execute("DELETE FROM decision_terms WHERE seq IN (SELECT seq FROM quiet)")
-        db.execute("DROP TABLE quiet")
-        if thinned:
-            redactions.record(db, "thin", upto=upto_seq, before=before_time)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+    ``before_time``; their seq, hashes, event id and money columns stay."""
+    # seq is unique across tenants: one pass over the rule terms, not a probe per row
+    db.execute(
+        "CREATE TEMP TABLE quiet AS SELECT seq FROM decisions WHERE seq <= ? AND time < ?"
+        " AND outcome = 0 AND redacted = 0 AND seq NOT IN (SELECT seq FROM decision_terms"
+        " WHERE seq <= ? AND term >= 'rule:' AND term < 'rule;')",
+        (upto_seq, before_time, upto_seq),
+    )
+    thinned = db.execute(
+        "UPDATE decisions SET facts = x'', decision = x'', redacted = 2"
+        " WHERE seq IN (SELECT seq FROM quiet)"
+    ).rowcount
+    db.execute("DELETE FROM decision_terms WHERE seq IN (SELECT seq FROM quiet)")
+    db.execute("DROP TABLE quiet")
+    if thinned:
+        redactions.record(db, "thin", upto=upto_seq, before=before_time)
     return int(thinned)
 
 
@@ -143,17 +152,17 @@ def compact(db: sqlite3.Connection, before_time: float, upto_seq: int) -> int:
     ).fetchone()
     if anchor is None:
         return 0
-    db.execute("BEGIN")
-    try:
-        db.execute("INSERT OR REPLACE INTO anchors VALUES ('decisions', ?, ?)", anchor)
-        deleted = db.execute("DELETE FROM decisions WHERE seq <= ?", (last,)).rowcount
-        db.execute("DELETE FROM decision_terms WHERE seq <= ?", (last,))
-        db.execute("DELETE FROM outbox WHERE seq <= ? AND delivered_at IS NOT NULL", (last,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # freed pages are reused from here on
+    seq, head = int(anchor[0]), bytes(anchor[1])
+    newest = db.execute("SELECT id, chain FROM anchor_log ORDER BY id DESC LIMIT 1").fetchone()
+    number, previous = (int(newest[0]), bytes(newest[1])) if newest else (0, GENESIS)
+    content = anchor_content(seq, head)
+    db.execute(
+        "INSERT INTO anchor_log VALUES (?,?,?,?,?)",
+        (number + 1, seq, head, content, link(previous, content)),
+    )
+    deleted = db.execute("DELETE FROM decisions WHERE seq <= ?", (seq,)).rowcount
+    db.execute("DELETE FROM decision_terms WHERE seq <= ?", (seq,))
+    db.execute("DELETE FROM outbox WHERE seq <= ? AND delivered_at IS NOT NULL", (seq,))
     return int(deleted)
 
 
@@ -163,41 +172,39 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
     term = f"{kind}:{value}"
     top = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0])
     seqs = list(term_seqs(db, tenant, term, top))
-    db.execute("PRAGMA secure_delete = ON")  # overwrite the old bytes, not just unlink them
-    db.execute("BEGIN")
-    try:
-        for seq in seqs:
-            row = db.execute(
-                "SELECT facts, decision FROM decisions WHERE seq = ? AND redacted != 2", (seq,)
-            ).fetchone()
-            if row is None:
-                continue
-            facts = {k: v for k, v in _facts_decoder.decode(row[0]).items() if v != value}
-            decision = msgspec.structs.replace(decision_decoder.decode(row[1]), display={})
-            db.execute(
-                "UPDATE decisions SET facts = ?, decision = ?, redacted = 1 WHERE seq = ?",
-                (_facts_encoder.encode(facts), decision_encoder.encode(decision), seq),
-            )
-        db.executemany(
-            "DELETE FROM decision_terms WHERE tenant = ? AND bucket = ? AND term = ? AND seq = ?",
-            [(tenant, bucket(seq), term, seq) for seq in seqs],
+    for seq in seqs:
+        row = db.execute(
+            "SELECT facts, decision FROM decisions WHERE seq = ? AND redacted != 2", (seq,)
+        ).fetchone()
+        if row is None:
+            continue
+        facts = {k: v for k, v in _facts_decoder.decode(row[0]).items() if v != value}
+        decision = msgspec.structs.replace(decision_decoder.decode(row[1]), display={})
+        db.execute(
+            "UPDATE decisions SET facts = ?, decision = ?, redacted = 1 WHERE seq = ?",
+            (_facts_encoder.encode(facts), decision_encoder.encode(decision), seq),
         )
-        ops = []
-        for op_id, raw in db.execute("SELECT id, op FROM list_ops WHERE redacted = 0").fetchall():
-            if names_entity(raw, tenant, kind, value):
-                db.execute("UPDATE list_ops SET op = x'', redacted = 1 WHERE id = ?", (op_id,))
-                ops.append(op_id)
-        redactions.record(db, "erase", seqs, ops)
-        labels = db.execute(
-            "DELETE FROM labels WHERE tenant = ? AND json_extract(label, '$.entity') = ?"
-            " AND json_extract(label, '$.entity_kind') = ?",
+    db.executemany(
+        "DELETE FROM decision_terms WHERE tenant = ? AND bucket = ? AND term = ? AND seq = ?",
+        [(tenant, bucket(seq), term, seq) for seq in seqs],
+    )
+    ops = []
+    for op_id, raw in db.execute("SELECT id, op FROM list_ops WHERE redacted = 0").fetchall():
+        if names_entity(raw, tenant, kind, value):
+            db.execute("UPDATE list_ops SET op = x'', redacted = 1 WHERE id = ?", (op_id,))
+            ops.append(op_id)
+    # labels are blanked, not deleted: their chain still links; reports skip them
+    labels = [
+        int(label_id)
+        for (label_id,) in db.execute(
+            "SELECT id FROM labels WHERE tenant = ? AND redacted = 0 AND CASE WHEN redacted = 0"
+            " THEN json_extract(label, '$.entity') = ? AND json_extract(label, '$.entity_kind')"
+            " = ? END",
             (tenant, value, kind),
-        ).rowcount
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    finally:
-        db.execute("PRAGMA secure_delete = OFF")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
-    return {"decisions": len(seqs), "list_ops": len(ops), "labels": int(labels)}
+        ).fetchall()
+    ]
+    db.executemany(
+        "UPDATE labels SET label = x'', redacted = 1 WHERE id = ?", [(i,) for i in labels]
+    )
+    redactions.record(db, "erase", seqs, ops, labels)
+    return {"decisions": len(seqs), "list_ops": len(ops), "labels": len(labels)}

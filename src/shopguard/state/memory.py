@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money,
 from shopguard.lists.store import names_entity
 from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LoadKey, LogRecord, StateKey
 from shopguard.state.search import DecisionQuery, Found, matches
+from shopguard.state.snapshot import decode_rows, encode_rows
 
 
 class MemoryStateStore:
@@ -56,12 +56,12 @@ class MemoryStateStore:
         return dropped
 
     def snapshot(self) -> bytes:
-        return pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL)
+        return encode_rows(self._data)
 
     def restore(self, blob: bytes) -> None:
-        # Only our own snapshot, read back from our own log file, taken under the same
-        # feature declarations (the engine checks their fingerprint): the same layout.
-        self._data = pickle.loads(blob)
+        """Replace every row by the snapshot's (data only: state/snapshot.py); raises
+        SnapshotError, leaving the rows as they were, if it does not fit the layout."""
+        self._data = decode_rows(blob, self._widths)
 
     def __len__(self) -> int:
         """States held (a row holds one per stream its entity has been in)."""

@@ -19,7 +19,7 @@ _LOSSES = """
 WITH known AS (
   SELECT *, ROW_NUMBER() OVER (
     PARTITION BY COALESCE(event_id, 'label:' || id) ORDER BY known_at DESC, id DESC) AS n
-  FROM labels WHERE tenant = ? AND known_at <= ?),
+  FROM labels WHERE tenant = ? AND known_at <= ? AND redacted = 0),
 latest AS (SELECT * FROM known WHERE n = 1 AND kind IN (?, ?, ?, ?)),
 placed AS (
   SELECT COALESCE(l.merchant, d.merchant) AS merchant, COALESCE(d.time, l.known_at) AS time,

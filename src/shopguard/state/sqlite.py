@@ -3,24 +3,30 @@
 One transaction per ``commit``: every record staged since the last commit lands
 together, so ``decide`` (commit per event) and ``decide_many`` (commit per batch) both
 acknowledge only what is on disk. WAL with ``synchronous=NORMAL`` survives a killed
-process (the OS has the pages); ``durability: full`` also survives power loss.
+process (the OS has the pages); ``durability: full`` also survives power loss. Each
+commit seals the chains' new heads in ``decisions.db.head`` (state/audit.py: an in-place
+write before the commit and one after) and stores a MAC of its last chain hash in that
+record's ``seal`` (what serving checks a row against): per commit, not per record.
 
 ``begin`` takes the write lock and checks the disk keeps ``min_free`` bytes before the
 engine changes anything for a batch, so a lock or a full disk refuses it untouched. A
 commit that still fails (the disk filled meanwhile, an I/O error) is rolled back on disk
 and in memory alike: the sequence and chain heads go back to the last committed record,
-so the next commit continues the chain with no gap. Either way the error becomes
+so the next commit continues the chain with no gap (and the head file holds both the
+committed and the attempted heads, so no false alarm). Either way the error becomes
 StorageUnavailable (state/health.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -29,47 +35,35 @@ from shopguard.errors import StorageUnavailable
 from shopguard.labels import Label, MerchantHealth, event_money, ledger_merchant
 from shopguard.labels.label import label_decoder, label_encoder
 from shopguard.state import housekeeping
+from shopguard.state.audit import HeadFile, Heads, audit_key
 from shopguard.state.chain import (
     GENESIS,
     ChainReport,
+    body_digest,
+    chain_heads,
     decision_content,
     link,
     op_content,
-    verify,
 )
 from shopguard.state.health import durable_write, storage_error
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
 from shopguard.state.reports import merchant_health
+from shopguard.state.schema import SCHEMA, migrate
 from shopguard.state.search import DecisionQuery, Found, terms
+from shopguard.state.verify import ROW as _ROW
+from shopguard.state.verify import commit_mac, row_holds, snapshot_mac, verify
+
+T = TypeVar("T")
+log = logging.getLogger("shopguard.journal")
 
 _facts_encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions(
-  seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, time REAL NOT NULL,
-  type TEXT NOT NULL, outcome INTEGER NOT NULL, facts BLOB NOT NULL, decision BLOB NOT NULL,
-  merchant TEXT, gross REAL NOT NULL DEFAULT 0, stake REAL NOT NULL DEFAULT 0,
-  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS decisions_event ON decisions(tenant, event_id);
-CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
-  event_id TEXT, kind TEXT NOT NULL, known_at REAL NOT NULL, loss REAL NOT NULL,
-  merchant TEXT, label BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS labels_event ON labels(tenant, event_id);
-CREATE TABLE IF NOT EXISTS list_ops(id INTEGER PRIMARY KEY, seq INTEGER, op BLOB NOT NULL,
-  content BLOB, chain BLOB, redacted INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
-  payload BLOB NOT NULL, delivered_at REAL);
-CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
-  seq INTEGER NOT NULL, state BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS write_probe(id INTEGER PRIMARY KEY CHECK (id = 1), pad BLOB);
-"""
-
-
 _PROBE_BYTES = 256 * 1024  # about what a batch of 256 decisions writes
 _INSERT = (
     "INSERT INTO decisions(seq, tenant, event_id, time, type, outcome, facts, decision,"
-    " merchant, gross, stake, content, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " merchant, gross, stake, content, chain, body, seal)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -83,7 +77,10 @@ class SqliteDecisionLog:
         synchronous: str = "NORMAL",
         busy_timeout: float = 0.25,
         min_free: int = 0,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: for reports and ``verify`` beside a running server, which must
+        not write the head file (nor anything else)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A lock held by another process fails a write after ``busy_timeout`` seconds, not
@@ -95,46 +92,34 @@ class SqliteDecisionLog:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
-        self._migrate()
-        self._db.executescript(_SCHEMA + housekeeping.SCHEMA)
+        migrate(self._db)
+        self._db.executescript(SCHEMA + housekeeping.SCHEMA)
+        self._key = audit_key(self.path.parent, create=not read_only)
+        self._heads_file = HeadFile(
+            self.path.with_name(self.path.name + ".head"), self._key, synchronous == "FULL"
+        )
+        self._sealed: Heads = chain_heads(self._db)
+        if not read_only:
+            self._heads_file.open(self._sealed)
+        self._refused: set[int] = set()  # seqs whose row failed its hash (logged once)
         self._rows: list[tuple[object, ...]] = []
-        self._ops: list[tuple[int | None, bytes, bytes, bytes]] = []
+        self._ops: list[tuple[int, int | None, bytes, bytes, bytes]] = []
         self._alerts: list[tuple[int, bytes]] = []
         self._terms: list[tuple[str, int, str, int]] = []
-        row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()
-        self._seq = int(row[0])
-        self._head = self._last_chain("SELECT chain FROM decisions ORDER BY seq DESC LIMIT 1")
+        # the newest record, or the anchor once compaction deleted every record
+        self._seq, self._head = self._sealed["decisions"]
+        self._head = self._head or GENESIS  # a record from before the chain
         self._ops_head = self._last_chain("SELECT chain FROM list_ops ORDER BY id DESC LIMIT 1")
-        self._heads = (self._head, self._ops_head)  # as committed: restored on a rollback
+        self._ops_id = int(
+            self._db.execute("SELECT COALESCE(MAX(id), 0) FROM list_ops").fetchone()[0]
+        )
+        # as committed: restored on a rollback
+        self._heads = (self._head, self._ops_head, self._ops_id)
         self._committed_seq = self._seq
 
     def _last_chain(self, query: str) -> bytes:
         row = self._db.execute(query).fetchone()
         return GENESIS if row is None or row[0] is None else bytes(row[0])
-
-    def _migrate(self) -> None:
-        """Journals written before merchant health get its columns (empty: the report
-        starts from the upgrade)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(decisions)")}
-        added = (
-            ("merchant", "merchant TEXT"),
-            ("gross", "gross REAL NOT NULL DEFAULT 0"),
-            ("stake", "stake REAL NOT NULL DEFAULT 0"),
-            ("content", "content BLOB"),  # records from before the chain stay unchained
-            ("chain", "chain BLOB"),
-            ("redacted", "redacted INTEGER NOT NULL DEFAULT 0"),
-        )
-        for name, ddl in added if columns else ():
-            if name not in columns:
-                self._db.execute(f"ALTER TABLE decisions ADD COLUMN {ddl}")
-        op_columns = {row[1] for row in self._db.execute("PRAGMA table_info(list_ops)")}
-        for name, ddl in (
-            ("content", "content BLOB"),
-            ("chain", "chain BLOB"),
-            ("redacted", "redacted INTEGER NOT NULL DEFAULT 0"),
-        ):
-            if op_columns and name not in op_columns:
-                self._db.execute(f"ALTER TABLE list_ops ADD COLUMN {ddl}")
 
     def append(self, r: LogRecord) -> None:
         gross, stake = event_money(r.type, r.facts)
@@ -148,10 +133,11 @@ class SqliteDecisionLog:
             _facts_encoder.encode(r.facts),
             decision_encoder.encode(r.decision),
         )
-        content = decision_content(row)
-        self._head = link(self._head, content)
         merchant = ledger_merchant(r.type, r.facts)
-        self._rows.append((*row, merchant, gross, stake, content, self._head))
+        body = body_digest(row[6], row[7])
+        content = decision_content((*row[:6], merchant, gross, stake), body)
+        self._head = link(self._head, content)
+        self._rows.append((*row, merchant, gross, stake, content, self._head, body, None))
         if r.decision is not None:
             where = (r.tenant, r.seq >> housekeeping.BUCKET_BITS)
             self._terms.extend((*where, t, r.seq) for t in terms(r.facts, r.decision))
@@ -167,7 +153,8 @@ class SqliteDecisionLog:
     def _stage_op(self, seq: int | None, op: bytes) -> None:
         content = op_content(seq, op)
         self._ops_head = link(self._ops_head, content)
-        self._ops.append((seq, op, content, self._ops_head))
+        self._ops_id += 1
+        self._ops.append((self._ops_id, seq, op, content, self._ops_head))
 
     @durable_write
     def begin(self) -> None:
@@ -187,19 +174,31 @@ class SqliteDecisionLog:
             self._end_transaction()  # a batch that staged nothing (all resent events)
             return
         db = self._db
+        pending = dict(self._sealed)
+        if self._rows:
+            pending["decisions"] = (self._seq, self._head)
+        if self._ops:
+            pending["list_ops"] = (self._ops_id, self._ops_head)
+        sealing = pending != self._sealed  # not for alerts alone
         try:
-            if not db.in_transaction:
+            if not db.in_transaction:  # begin() may have opened it already
                 db.execute("BEGIN IMMEDIATE")
+            if self._rows:  # the commit's last record carries its seal (verify.row_holds)
+                mac = commit_mac(self._key, self._seq, self._head)
+                self._rows[-1] = (*self._rows[-1][:-1], mac)
             db.executemany(_INSERT, self._rows)
             db.executemany("INSERT OR IGNORE INTO decision_terms VALUES (?,?,?,?)", self._terms)
             if self._ops:
                 db.executemany(
-                    "INSERT INTO list_ops(seq, op, content, chain) VALUES (?,?,?,?)", self._ops
+                    "INSERT INTO list_ops(id, seq, op, content, chain) VALUES (?,?,?,?,?)",
+                    self._ops,
                 )
             if self._alerts:
                 db.executemany("INSERT INTO outbox(seq, payload) VALUES (?,?)", self._alerts)
+            if sealing:  # sealed first: the db then ends at one of the two
+                self._heads_file.write(self._sealed, pending)
             db.execute("COMMIT")
-            self._heads = (self._head, self._ops_head)
+            self._heads, self._sealed = (self._head, self._ops_head, self._ops_id), pending
             self._committed_seq = self._seq
         except BaseException as exc:
             self._roll_back()
@@ -209,13 +208,15 @@ class SqliteDecisionLog:
             raise unavailable from exc
         finally:
             self._rows, self._ops, self._alerts, self._terms = [], [], [], []
+        if sealing:
+            self._heads_file.confirm(pending)
 
     def _roll_back(self) -> None:
         """Undo an open transaction (sqlite may have rolled a full-disk one back itself)
         and bring the sequence and chain heads back to the last committed record."""
         self._end_transaction()
         self._seq = self._committed_seq
-        self._head, self._ops_head = self._heads
+        self._head, self._ops_head, self._ops_id = self._heads
 
     def _end_transaction(self) -> None:
         if self._db.in_transaction:  # sqlite ends it itself when it can: nothing was kept
@@ -253,18 +254,28 @@ class SqliteDecisionLog:
             if row[0] == seq:
                 raw = row[7]
         if raw is None:
-            found = self._db.execute("SELECT decision FROM decisions WHERE seq = ?", (seq,))
-            result = found.fetchone()
-            raw = None if result is None else result[0]
+            raw = self._checked(self._db.execute(f"{_ROW} WHERE seq = ?", (seq,)).fetchone())
         return None if raw is None else decision_decoder.decode(raw)
 
     def find(self, tenant: str, event_id: str) -> Decision | None:
         self.commit()
         row = self._db.execute(
-            "SELECT decision FROM decisions WHERE tenant = ? AND event_id = ? ORDER BY seq LIMIT 1",
-            (tenant, event_id),
+            f"{_ROW} WHERE tenant = ? AND event_id = ? ORDER BY seq LIMIT 1", (tenant, event_id)
         ).fetchone()
-        return None if row is None else decision_decoder.decode(row[0])
+        raw = self._checked(row)
+        return None if raw is None else decision_decoder.decode(raw)
+
+    def _checked(self, row: Any) -> bytes | None:
+        """The stored decision of a row whose hashes hold, else None: a forged decision
+        is never served (state/verify.py ``row_holds``)."""
+        if row is None or row[14] == housekeeping.THINNED:
+            return None
+        if row_holds(self._db, row, self._key):
+            return bytes(row[10])
+        if row[0] not in self._refused:
+            self._refused.add(row[0])
+            log.error("decision at seq %d fails its hash: not served (run audit verify)", row[0])
+        return None
 
     def facts_of(self, tenant: str, event_id: str) -> dict[str, Any] | None:
         self.commit()
@@ -277,7 +288,7 @@ class SqliteDecisionLog:
     def records_after(self, seq: int) -> Iterator[LogRecord]:
         cursor = self._db.execute(
             "SELECT seq, tenant, event_id, time, type, outcome, facts, decision "
-            "FROM decisions WHERE seq > ? ORDER BY seq",
+            "FROM decisions WHERE seq > ? AND redacted != 2 ORDER BY seq",
             (seq,),
         )
         for seq_, tenant, event_id, time, type_, outcome, facts, _ in cursor:
@@ -291,23 +302,14 @@ class SqliteDecisionLog:
 
     @durable_write
     def add_label(self, label: Label) -> None:
-        self.commit()
-        self._db.execute(
-            "INSERT INTO labels(tenant, event_id, kind, known_at, loss, merchant, label) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (
-                label.tenant,
-                label.event_id,
-                label.kind,
-                label.known_at,
-                label.loss,
-                label.merchant,
-                label_encoder.encode(label),
-            ),
-        )
+        row = (label.tenant, label.event_id, label.kind, label.known_at, label.loss,
+               label.merchant, label_encoder.encode(label))  # fmt: skip
+        self._sealed_transaction(lambda: housekeeping.add_label(self._db, row))
 
     def labels(self, tenant: str) -> Iterator[Label]:
-        rows = self._db.execute("SELECT label FROM labels WHERE tenant = ? ORDER BY id", (tenant,))
+        rows = self._db.execute(
+            "SELECT label FROM labels WHERE tenant = ? AND redacted = 0 ORDER BY id", (tenant,)
+        )
         for (raw,) in rows:
             yield label_decoder.decode(raw)
 
@@ -322,20 +324,51 @@ class SqliteDecisionLog:
         self.commit()
         return housekeeping.search(self._db, query)
 
+    def _sealed_transaction(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in one transaction whose new chain heads are sealed before it
+        commits (upkeep, labels: rare, so the heads are read back from the tables)."""
+        self.commit()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            out = work()
+            pending = chain_heads(db)
+            if pending != self._sealed:
+                self._heads_file.write(self._sealed, pending)
+            db.execute("COMMIT")
+        except BaseException:
+            self._end_transaction()
+            raise
+        finally:
+            self._sealed = chain_heads(db)  # what is committed, whichever way it went
+        self._heads_file.confirm(self._sealed)
+        return out
+
     @durable_write
     def thin(self, before_time: float, upto_seq: int) -> int:
-        self.commit()
-        return housekeeping.thin(self._db, before_time, upto_seq)
+        return self._sealed_transaction(lambda: housekeeping.thin(self._db, before_time, upto_seq))
 
     @durable_write
     def compact(self, before_time: float, upto_seq: int) -> int:
-        self.commit()
-        return housekeeping.compact(self._db, before_time, upto_seq)
+        deleted = self._sealed_transaction(
+            lambda: housekeeping.compact(self._db, before_time, upto_seq)
+        )
+        if deleted:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # freed pages reused from here
+        return deleted
 
     @durable_write
     def erase(self, tenant: str, kind: str, value: str) -> dict[str, int]:
         self.commit()
-        return housekeeping.erase(self._db, tenant, kind, value)
+        self._db.execute("PRAGMA secure_delete = ON")  # overwrite the old bytes, not just unlink
+        try:
+            counts = self._sealed_transaction(
+                lambda: housekeeping.erase(self._db, tenant, kind, value)
+            )
+        finally:
+            self._db.execute("PRAGMA secure_delete = OFF")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+        return counts
 
     def reader(self) -> sqlite3.Connection:
         """The connection, everything staged committed: for read-only reports (console)."""
@@ -350,9 +383,16 @@ class SqliteDecisionLog:
         return rows, self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def verify(self) -> list[ChainReport]:
-        """Recompute the hash chains (see state/chain.py)."""
+        """Recompute the hash chains and check their sealed heads (state/verify.py)."""
         self.commit()
-        return verify(self._db)
+        return verify(self._db, self.path, self._key)
+
+    def adopt(self) -> None:
+        """Seal the chains as they are now and clear any alarm: an operator vouches for
+        this journal (one from before sealed heads, or one checked by hand)."""
+        self.commit()
+        self._sealed = chain_heads(self._db)
+        self._heads_file.adopt(self._sealed)
 
     def outbox(self) -> list[bytes]:
         rows = self._db.execute("SELECT payload FROM outbox WHERE delivered_at IS NULL")
@@ -361,14 +401,23 @@ class SqliteDecisionLog:
     @durable_write
     def save_snapshot(self, seq: int, blob: bytes) -> None:
         self.commit()
-        self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (seq, blob))
+        mac = snapshot_mac(self._key, seq, blob)
+        self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?, ?)", (seq, blob, mac))
 
     def load_snapshot(self) -> tuple[int, bytes] | None:
-        row = self._db.execute("SELECT seq, state FROM snapshot WHERE id = 1").fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
+        """The snapshot, if its MAC holds (else None, reported once: state is rebuilt)."""
+        row = self._db.execute("SELECT seq, state, mac FROM snapshot WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        seq, blob = int(row[0]), bytes(row[1])
+        if not hmac.compare_digest(bytes(row[2] or b""), snapshot_mac(self._key, seq, blob)):
+            log.warning("snapshot at seq %d not used (its MAC does not match): rebuilding", seq)
+            return None
+        return seq, blob
 
     def close(self) -> None:
         self.commit()
+        self._heads_file.close()
         self._db.close()
 
 
