@@ -62,6 +62,8 @@ class Pack:
         doc = _yaml(text, "rules.yaml") or {"rules": []}
         if not isinstance(doc, dict):
             raise ConfigError("rules.yaml must be a mapping with a `rules` list", "rules.yaml")
+        if not doc.get("rules"):  # publishing it would switch every rule off at once
+            raise ConfigError("a ruleset needs at least one rule", "rules.yaml")
         doc = {**doc, "rules": [*(doc.get("rules") or []), *(self.baits or [])]}
         rules = load_rules(doc, self.schema, "rules.yaml")
         rules.version = version
