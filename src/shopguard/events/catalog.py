@@ -15,7 +15,8 @@ from msgspec import Meta
 
 # No control characters in identifiers (NUL, newlines, C1, line separators, bidi
 # overrides): they end up in logs, console pages, CSV exports and search terms.
-ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+$"
+# (?![\s\S]) is the true end: in Python's re, `$` also matches before a final newline.
+ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+(?![\s\S])"
 Id = Annotated[str, Meta(min_length=1, max_length=128, pattern=ID_PATTERN)]
 _ID = re.compile(ID_PATTERN)
 

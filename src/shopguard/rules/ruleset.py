@@ -7,7 +7,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -22,6 +22,9 @@ from shopguard.yamlio import convert_items
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+T = TypeVar("T")
+# Lists in a rule are short: a YAML alias could otherwise repeat one long list in every rule.
+Few = Annotated[list[T], msgspec.Meta(max_length=32)]
 MAX_RULES = 1000  # per ruleset, bait included: compiling 1,000 takes a few tenths of a second
 MAX_SCORE = 1_000_000.0  # |score| of one rule; a sum of MAX_RULES of them stays finite
 MAX_TEMPLATE = 500  # characters of a reason template as written
@@ -34,9 +37,9 @@ class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
     """Put an entity of the event on a list when the rule fires (active mode only)."""
 
     add: Literal["deny", "watch", "allow"]
-    entity: str | list[str]  # one entity kind, or several: [account, device, ip, phone]
+    entity: str | Few[str]  # one entity kind, or several: [account, device, ip, phone]
     ttl: str = "24h"
-    escalate: list[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
+    escalate: Few[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -50,17 +53,17 @@ class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
 
 class RuleSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     id: str
-    on: list[str]
+    on: Few[str]
     when: str
     action: str
     reason: str
     score: float = 0.0
     code: str | None = None
-    tags: list[str] = []
+    tags: Few[str] = []
     mode: Literal["active", "shadow"] = "active"
-    recommend: list[str] = []  # operator actions to suggest, e.g. pause_campaign
+    recommend: Few[str] = []  # operator actions to suggest, e.g. pause_campaign
     effect: ListEffect | None = msgspec.field(default=None, name="list")
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 @dataclass(eq=False)
