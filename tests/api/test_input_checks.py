@@ -191,3 +191,33 @@ def _null_scores(path: Path) -> None:
     )
     db.commit()
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ({"kind": "fraud", "entity_kind": ["phone"], "entity": "a"}, "$.entity_kind"),
+        ({"kind": "fraud", "entity_kind": {"a": 1}, "entity": "a"}, "$.entity_kind"),
+        ({"kind": "fraud", "entity_kind": "ip", "entity": "999.1.1.1"}, "$.entity"),
+        ({"kind": "fraud", "event_id": "e1", "source": 5}, "$.source"),
+    ],
+)
+def test_label_fields_of_the_wrong_shape_are_a_422(
+    api: tuple[Api, TestClient], label: dict[str, object], field: str
+) -> None:
+    """Found sweeping the endpoints: an entity_kind that is a list was a 500 (TypeError)."""
+    served, client = api
+    refused = client.post("/v1/labels", json=label, headers=served.auth(served.shop_label))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == field
+
+
+@pytest.mark.parametrize("text", ["rules: 5\n", "rules: {a: 1}\n", "rules: x\n"])
+def test_a_rules_document_of_the_wrong_shape_is_a_422(
+    api: tuple[Api, TestClient], text: str
+) -> None:
+    """Found sweeping the endpoints: `rules: 5` was a 500 (TypeError)."""
+    served, client = api
+    admin = served.auth(served.shop_admin)
+    refused = client.post("/v1/rulesets:validate", json={"text": text}, headers=admin)
+    assert refused.status_code == 422 and refused.json()["field"] == "$.text"

@@ -15,6 +15,7 @@ from shopguard.cli import app as cli
 from shopguard.errors import ConfigError
 from shopguard.rules.language import MAX_DEPTH, compile_expression
 from shopguard.rules.ruleset import MAX_RULES
+from shopguard.rules.versions import running
 from tests.api.conftest import Api
 from tests.conftest import event, make_engine
 from tests.rules.test_versions import DENY_SMS
@@ -67,7 +68,15 @@ def test_rules_check_refuses_an_infinite_score(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "template",
-    ["{amount:>10000000}", "{amount:{amount}}", "{amount:0>999}", "{amount:.100f}", "x" * 501],
+    [
+        "{amount:>10000000}",
+        "{amount:{amount}}",
+        "{amount:0>999}",
+        "{amount:.100f}",
+        "{amount!z}",
+        "{amount",
+        "x" * 501,
+    ],
 )
 def test_a_reason_that_could_render_huge_is_refused(template: str) -> None:
     text = DENY_SMS.replace("every SMS denied (test)", f"'{template}'")
@@ -171,3 +180,18 @@ def test_rules_compile_off_the_event_loop(tmp_path: Path) -> None:
     status, answered = asyncio.run(race())
     assert status == 200
     assert answered >= 20, answered  # 1 when compiled on the loop, ~170 off it
+
+
+def test_a_stored_version_that_fails_the_checks_is_never_run(big: tuple[Api, TestClient]) -> None:
+    """A NaN-score version stored before the checks existed: publishing it is refused
+    with nothing recorded, and one already published is passed over at start."""
+    served, client = big
+    admin = served.auth(served.shop_admin)
+    nan = DENY_SMS.replace("action: deny", "action: deny\n    score: .nan")
+    stale = served.rulesets.upload(nan, "before-the-checks")  # the store itself checks nothing
+    refused = client.post(f"/v1/rulesets/{stale.number}:publish", headers=admin)
+    assert refused.status_code == 422 and "rule deny_every_sms: score" in refused.json()["detail"]
+    assert [c.action for c in served.rulesets.changes()] == ["upload"]
+    served.rulesets.change("publish", "before-the-checks", stale.number)
+    champion, challenger = running(served.engine.pack, served.rulesets)
+    assert champion is served.engine.pack.rules and challenger is None

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
-from shopguard.errors import InvalidLabel
+from shopguard.errors import InvalidEvent, InvalidLabel
 from shopguard.events.catalog import ID_PATTERN, Id, is_id
-from shopguard.events.decode import json_path, readable
+from shopguard.events.decode import check_ip, json_path, readable
 
 LabelKind = Literal["fraud", "chargeback", "theft", "abuse", "legit"]
 LABEL_KINDS: tuple[str, ...] = ("fraud", "chargeback", "theft", "abuse", "legit")
@@ -94,10 +94,15 @@ def label_from(
     """A checked label whose raw entity value (a phone, a card...) is replaced by
     ``pseudonym(tenant, kind, raw)``; without one the entity is taken as a pseudonym."""
     kind, value = fields.get("entity_kind"), fields.get("entity")
-    if kind is not None and kind not in ENTITY_KINDS:
-        raise InvalidLabel(f"unknown entity kind {kind!r}", "$.entity_kind")
+    if kind is not None and (not isinstance(kind, str) or kind not in ENTITY_KINDS):
+        raise InvalidLabel(f"unknown entity kind {str(kind)[:32]!r}", "$.entity_kind")
     if isinstance(value, str) and not is_id(value, 256):  # the raw value, bounded too
         raise InvalidLabel("entity: 1 to 256 characters, no control characters", "$.entity")
+    if kind == "ip" and isinstance(value, str):
+        try:
+            check_ip(value, "$.entity")
+        except InvalidEvent as exc:
+            raise InvalidLabel(str(exc), exc.path) from None
     if pseudonym is not None and kind in PSEUDONYMIZED and isinstance(value, str):
         fields = {**fields, "entity": pseudonym(str(fields.get("tenant")), kind, value)}
     return to_label(fields)

@@ -171,9 +171,11 @@ def _template_names(reason: str, schema: Mapping[str, str], where: str) -> list[
         parsed = list(string.Formatter().parse(reason))
     except ValueError as exc:  # an unmatched brace
         raise ConfigError(f"reason template: {exc}", where) from None
-    for _, field, spec, _ in parsed:
+    for _, field, spec, conversion in parsed:
         if field is None:
             continue
+        if conversion not in (None, "r", "s", "a"):
+            raise ConfigError(f"reason conversion !{conversion} unknown; use !r or !s", where)
         if field not in schema:
             raise ConfigError(f"reason names unknown value {{{field}}}", where)
         if spec and not _SPEC.fullmatch(spec):
