@@ -12,6 +12,7 @@ import msgspec
 
 from shopguard.errors import InvalidEvent
 from shopguard.events.catalog import EVENT_CLASSES, ID_PATTERN, BaseEvent, Event
+from shopguard.events.ids import bad_id, might_hold_control
 
 _json = msgspec.json.Decoder(Event)
 _json_array = msgspec.json.Decoder(list[Event])
@@ -63,8 +64,11 @@ def decode_event(raw: bytes | str | dict[str, Any] | BaseEvent) -> BaseEvent:
                         f"unknown event type {raw.get('type')!r}; one of {_TYPES}", "$.type"
                     )
                 event = msgspec.convert(raw, cls)
+                _check_ids(event)  # a dict from Python: no body to look at first
             else:
                 event = _json.decode(raw)
+                if might_hold_control(raw):
+                    _check_ids(event)
         except msgspec.DecodeError as exc:  # ValidationError included
             raise invalid_input(exc) from None
     if event.time.tzinfo is None:
@@ -75,6 +79,12 @@ def decode_event(raw: bytes | str | dict[str, Any] | BaseEvent) -> BaseEvent:
     if event.ip is not None and not _IPV4.fullmatch(event.ip):
         check_ip(event.ip, "$.ip")
     return event
+
+
+def _check_ids(event: BaseEvent) -> None:
+    path = bad_id(event)
+    if path is not None:
+        raise InvalidEvent("Expected an id without control characters", path)
 
 
 def check_ip(text: str, path: str) -> None:
@@ -105,8 +115,11 @@ def decode_batch(raw: bytes | str) -> list[BaseEvent]:
         events: list[BaseEvent] = list(_json_array.decode(raw))
     except msgspec.DecodeError as exc:
         raise invalid_input(exc) from None
+    suspect = might_hold_control(raw)
     for i, event in enumerate(events):
         try:
+            if suspect:
+                _check_ids(event)
             decode_event(event)  # the checks types alone cannot make (time zone, range)
         except InvalidEvent as exc:
             raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None

@@ -14,7 +14,8 @@ import msgspec
 
 from shopguard.desensitize.schema import ENTITY_KINDS, PSEUDONYMIZED
 from shopguard.errors import InvalidEvent, InvalidLabel
-from shopguard.events.catalog import ID_PATTERN, Id, is_id
+from shopguard.events.catalog import ID_PATTERN, is_id
+from shopguard.events.catalog import CheckedId as Id
 from shopguard.events.decode import check_ip, json_path, readable
 
 LabelKind = Literal["fraud", "chargeback", "theft", "abuse", "legit"]
