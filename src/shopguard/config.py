@@ -62,7 +62,12 @@ class Pack:
         doc = _yaml(text, "rules.yaml") or {"rules": []}
         if not isinstance(doc, dict):
             raise ConfigError("rules.yaml must be a mapping with a `rules` list", "rules.yaml")
-        doc = {**doc, "rules": [*(doc.get("rules") or []), *(self.baits or [])]}
+        own = doc.get("rules")
+        if own is not None and not isinstance(own, list):
+            raise ConfigError("`rules` must be a list of rules", "rules.yaml")
+        if not own:  # publishing it would switch every rule off at once
+            raise ConfigError("a ruleset needs at least one rule", "rules.yaml")
+        doc = {**doc, "rules": [*own, *(self.baits or [])]}
         rules = load_rules(doc, self.schema, "rules.yaml")
         rules.version = version
         return rules

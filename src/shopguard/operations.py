@@ -19,6 +19,7 @@ from shopguard.labels.feedback import case_facts
 from shopguard.labels.label import label_from
 from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
+from shopguard.lists.ttl import parse_ttl
 from shopguard.settings import Settings
 from shopguard.state import DecisionLog, StateStore
 from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
@@ -72,7 +73,7 @@ class Operations:
             raise ConfigError(f"unknown list {list_name!r}; one of {', '.join(LIST_ORDER)}")
         value = self.entity_value(tenant, kind, value, raw)
         now = self.clock()
-        expires = now + parse_duration(ttl) if ttl else None
+        expires = now + parse_ttl(ttl) if ttl else None
         entry = ListEntry(list_name, kind, value, expires, reason, source, now, tenant)
         self._list_op(AddEntry(entry))
         return entry

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import pytest
 
 from shopguard.errors import InvalidEvent
 from shopguard.events import EVENT_TYPES, decode_event
+from shopguard.events.decode import decode_batch
 
 BASE = {"event_id": "e1", "time": "2025-01-01T00:00:00Z", "tenant": "shop"}
 MINIMAL = {
@@ -84,3 +87,33 @@ def test_bad_input_names_the_field(doc: dict[str, object], path: str, words: str
 def test_malformed_json_is_one_clear_error() -> None:
     with pytest.raises(InvalidEvent, match="malformed JSON"):
         decode_event(b"{not json")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"type":"sms.send","event_id":"e\\u0000","tenant":"t","time":"2025-01-01T00:00:00Z"}',
+        b'{"type":"sms.send","event_id":"e\x7f","tenant":"t","time":"2025-01-01T00:00:00Z"}',
+        '{"type":"sms.send","event_id":"e\u202e","tenant":"t","time":"2025-01-01T00:00:00Z"}'.encode(),
+        '{"type":"sms.send","event_id":"e\x85","tenant":"t","time":"2025-01-01T00:00:00Z"}'.encode(),
+        {"type": "sms.send", "event_id": "e\n", "tenant": "t", "time": "2025-01-01T00:00:00Z"},
+    ],
+)
+def test_an_id_with_a_control_character_is_refused_however_it_comes(raw: Any) -> None:
+    with pytest.raises(InvalidEvent, match="without control characters") as refused:
+        decode_event(raw)
+    assert refused.value.path == "$.event_id"
+
+
+def test_control_characters_are_found_in_nested_ids_and_batches() -> None:
+    base = {"type": "order.create", "tenant": "t", "time": "2025-01-01T00:00:00Z"}
+    items = [{"sku": "ok"}, {"sku": "bad\u0000"}]
+    order = {**base, "event_id": "o1", "order_id": "o1", "amount": 1.0, "items": items}
+    with pytest.raises(InvalidEvent) as nested:
+        decode_event(msgspec.json.encode(order))
+    assert nested.value.path == "$.items[1].sku"
+    fine = {**base, "type": "sms.send", "event_id": "s1", "address": "北京市“朝阳”区\n2号"}
+    with pytest.raises(InvalidEvent) as batch:
+        decode_batch(msgspec.json.encode([fine, {**fine, "device": {"id": "d\u001b"}}]))
+    assert batch.value.path == "$[1].device.id"
+    assert decode_event(msgspec.json.encode(fine)).address == "北京市“朝阳”区\n2号"  # free text

@@ -44,3 +44,18 @@ def test_bad_policy_is_refused(body: dict[str, object], message: str) -> None:
 
 def test_recommendations_always_alert() -> None:
     assert load_policy({"policy": {"alert_at": "never"}}).alerts(Outcome.ALLOW, recommended=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"thresholds": {"deny": float("nan")}}, "$.thresholds.deny"),
+        ({"thresholds": {"review": float("-inf")}}, "$.thresholds.review"),
+        ({"model": {"weight": float("inf")}}, "$.model.weight"),
+        ({"model": {"deny": float("nan")}}, "$.model.deny"),
+    ],
+)
+def test_thresholds_and_weights_must_be_finite(body: dict[str, object], field: str) -> None:
+    # A NaN threshold is never reached; an infinite weight makes every total infinite.
+    with pytest.raises(ConfigError, match=field.replace("$", r"\$")):
+        load_policy({"policy": body})

@@ -5,7 +5,7 @@ keys of the operator tenant (``default_tenant``) may read or change them."""
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from starlette.requests import Request
@@ -16,20 +16,24 @@ from shopguard.api.guard import authorize, body
 from shopguard.api.keys import ApiKey
 from shopguard.api.problems import ProblemError
 from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.events.catalog import ID_PATTERN
 from shopguard.events.decode import invalid_input, json_path
 from shopguard.lists.store import ListEntry, ListName
-from shopguard.rules.versions import Change, RulesetStore, Standing, Version, running
+from shopguard.lists.ttl import parse_ttl
+from shopguard.rules import swap
+from shopguard.rules.versions import Change, RulesetStore, Standing, Version
 from shopguard.state.search import DecisionQuery
 
 TRUE = ("1", "true", "yes")
+_TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"  # free text: tabs and newlines, no other controls
 
 
 class NewEntry(msgspec.Struct, forbid_unknown_fields=True):
     list: ListName
-    kind: str
-    value: str
-    ttl: str | None = None  # e.g. 30d; none: until removed
-    reason: str = ""
+    kind: Annotated[str, msgspec.Meta(max_length=32)]
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=ID_PATTERN)]
+    ttl: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # 30d; none: until removed
+    reason: Annotated[str, msgspec.Meta(max_length=500, pattern=_TEXT)] = ""
     raw: bool = True  # a raw identity (pseudonymized here) rather than a pseudonym
 
 
@@ -117,6 +121,11 @@ async def list_entries(request: Request) -> Response:
 async def add_entry(request: Request) -> Response:
     key = authorize(request, "label")
     new: NewEntry = _decode(await body(request), NewEntry)
+    if new.ttl:
+        try:
+            parse_ttl(new.ttl)
+        except ConfigError as exc:
+            raise InvalidEvent(str(exc), "$.ttl") from None
     try:
         entry = engine_of(request).list_add(
             new.list,
@@ -177,7 +186,7 @@ async def get_ruleset(request: Request) -> Response:
 async def upload_ruleset(request: Request) -> Response:
     key, store = _operator(request)
     new: NewRuleset = _decode(await body(request), NewRuleset)
-    _check(request, new.text)
+    await _check(request, new.text)
     version = store.upload(new.text, f"key:{key.id}", new.note)
     return respond(msgspec.structs.replace(version, text=""), 201)
 
@@ -185,13 +194,13 @@ async def upload_ruleset(request: Request) -> Response:
 async def validate_ruleset(request: Request) -> Response:
     _operator(request)
     new: NewRuleset = _decode(await body(request), NewRuleset)
-    rules = _check(request, new.text)
+    rules = await _check(request, new.text)
     return respond({"valid": True, "rules": rules})
 
 
-def _check(request: Request, text: str) -> int:
+async def _check(request: Request, text: str) -> int:
     try:
-        return len(engine_of(request).pack.compile_rules(text, "check").rules)
+        return len((await swap.checked(engine_of(request), text)).rules)
     except ConfigError as exc:
         raise InvalidEvent(str(exc), "$.text") from None
 
@@ -200,12 +209,16 @@ def _change(action: Literal["publish", "shadow", "promote", "rollback", "unshado
     async def handler(request: Request) -> Response:
         key, store = _operator(request)
         number = request.path_params.get("number")
+        engine = engine_of(request)
+        actor = f"key:{key.id}"
         try:
-            standing = store.change(action, f"key:{key.id}", _int(number) if number else None)
+            standing = await swap.change(
+                request.app.state, engine, store, action, actor, _int(number) if number else None
+            )
+        except swap.Refused as exc:
+            raise ProblemError(422, "invalid-input", str(exc)) from None
         except ConfigError as exc:
             raise ProblemError(409, "conflict", str(exc)) from None
-        engine = engine_of(request)
-        engine.use_rules(*running(engine.pack, store))
         return respond(standing)
 
     handler.__name__ = f"{action}_ruleset"

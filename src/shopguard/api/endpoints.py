@@ -84,7 +84,11 @@ async def add_label(request: Request) -> Response:
         raise InvalidEvent("a label is a JSON object", "$")
     fields.setdefault("tenant", key.tenant)
     same_tenant(key, str(fields["tenant"]))
-    fields.setdefault("source", f"api:{key.id}")
+    # Who said so is the key, never the body: a caller's own word is kept as a note after it.
+    note = fields.get("source")
+    if note is not None and not isinstance(note, str):
+        raise InvalidEvent("source is a string", "$.source")
+    fields["source"] = f"api:{key.id}" + (f" ({note[:100]})" if note else "")
     label = engine_of(request).label(fields)
     return respond(label, 201)
 

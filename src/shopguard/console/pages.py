@@ -21,19 +21,29 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from shopguard.console import charts, queries
+from shopguard.console import charts, forms, queries
 from shopguard.console.users import User, UserStore
 from shopguard.engine import Engine
-from shopguard.errors import ConfigError
-from shopguard.rules.versions import RulesetStore, running
+from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.rules import swap
+from shopguard.rules.versions import RulesetStore
 from shopguard.state.search import DecisionQuery
 
 COOKIE = "sg_console"
 _here = resources.files("shopguard.console")
 templates = Jinja2Templates(directory=str(_here.joinpath("templates")))
-templates.env.filters["when"] = lambda t: datetime.fromtimestamp(t, UTC).strftime(
-    "%Y-%m-%d %H:%M:%S"
-)
+
+
+def _when(t: float) -> str:
+    """An instant for people; one no calendar holds (an entry stored before TTLs were
+    bounded) is shown as such, not a failed page."""
+    try:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "out of range"
+
+
+templates.env.filters["when"] = _when
 Page = Callable[[Request, User], Awaitable[Response]]
 
 
@@ -185,34 +195,20 @@ async def decision(request: Request, user: User) -> Response:
 @page()
 async def review(request: Request, user: User) -> Response:
     engine = _engine(request)
+    message = ""
     if request.method == "POST":
         form = await request.form()
-        _verdict(engine, user, form)
-        return RedirectResponse("/console/review", 303)
+        try:
+            forms.verdict(engine, user, form)
+        except (ConfigError, InvalidEvent) as exc:
+            message = f"refused: {exc}"
+        else:
+            return RedirectResponse("/console/review", 303)
     db = _db(request)
     cases = queries.review_queue(db, user.tenant) if db else []
-    return render(request, "review.html", user, cases=cases)
-
-
-def _verdict(engine: Engine, user: User, form: FormData) -> None:
-    """Approve: every event of the case is labelled legit. Deny: fraud labels, and the
-    account goes on the deny list for 30 days."""
-    kind, _, value = str(form["entity"]).partition(":")
-    fraud = form.get("verdict") == "deny"
-    for event_id in str(form["events"]).split():
-        engine.label(
-            {
-                "tenant": user.tenant,
-                "event_id": event_id,
-                "kind": "fraud" if fraud else "legit",
-                "source": f"console:{user.name}",
-            }
-        )
-    if fraud:
-        reason = f"denied in review by {user.name}"
-        engine.list_add(
-            "deny", kind, value, tenant=user.tenant, ttl="30d", reason=reason, raw=False
-        )
+    response = render(request, "review.html", user, cases=cases, message=message)
+    response.status_code = 400 if message else 200
+    return response
 
 
 # -- rules -------------------------------------------------------------------------------
@@ -220,10 +216,11 @@ def _verdict(engine: Engine, user: User, form: FormData) -> None:
 async def rules(request: Request, user: User) -> Response:
     store: RulesetStore = request.app.state.rulesets
     engine = _engine(request)
-    message = ""
+    message, status = "", 200
     if request.method == "POST":
         form = await request.form()
-        message = _rules_action(engine, store, user, form)
+        message = await _rules_action(request, engine, store, user, form)
+        status = 400 if message.startswith("refused") else 200
     db = _db(request)
     newest = _engine(request).log.last_seq()
     shadow = queries.top_terms(db, None, "shadow:", newest - 1_000_000) if db else []
@@ -231,7 +228,7 @@ async def rules(request: Request, user: User) -> Response:
     diff = ""
     if q.get("a") and q.get("b"):
         diff = _diff(engine, store, q["a"], q["b"])
-    return render(
+    response = render(
         request,
         "rules.html",
         user,
@@ -244,27 +241,32 @@ async def rules(request: Request, user: User) -> Response:
         diff=diff,
         message=message,
     )
+    response.status_code = status
+    return response
 
 
-def _rules_action(engine: Engine, store: RulesetStore, user: User, form: FormData) -> str:
+async def _rules_action(
+    request: Request, engine: Engine, store: RulesetStore, user: User, form: FormData
+) -> str:
+    """Compiles off the event loop (rules/swap.py); a refusal names the rule."""
     action, actor = str(form.get("action", "")), f"console:{user.name}"
     try:
         if action == "upload":
             text = str(form.get("text", ""))
-            engine.pack.compile_rules(text, "check")
+            await swap.checked(engine, text)
             version = store.upload(text, actor, str(form.get("note", "")))
             return f"uploaded version {version.number}"
         number = str(form.get("number", ""))
-        store.change(action, actor, int(number) if number.isdecimal() else None)
+        number_or_none = int(number) if number.isdecimal() and len(number) <= 18 else None
+        await swap.change(request.app.state, engine, store, action, actor, number_or_none)
     except ConfigError as exc:
         return f"refused: {exc}"
-    engine.use_rules(*running(engine.pack, store))
     return f"{action}: now running {engine.rules.version}"
 
 
 def _diff(engine: Engine, store: RulesetStore, a: str, b: str) -> str:
     def text(ref: str) -> str:
-        version = store.version(int(ref)) if ref.isdecimal() else None
+        version = store.version(int(ref)) if ref.isdecimal() and len(ref) <= 18 else None
         return version.text if version else engine.pack.rules_text
 
     lines = difflib.unified_diff(
@@ -281,25 +283,15 @@ async def lists(request: Request, user: User) -> Response:
     if request.method == "POST":
         form = await request.form()
         try:
-            if form.get("action") == "remove":
-                args = (str(form["list"]), str(form["kind"]), str(form["value"]))
-                engine.list_remove(*args, tenant=user.tenant)
-            else:
-                engine.list_add(
-                    str(form["list"]),
-                    str(form["kind"]),
-                    str(form["value"]),
-                    tenant=user.tenant,
-                    ttl=str(form.get("ttl") or "") or None,
-                    reason=str(form.get("reason", "")),
-                    source=f"console:{user.name}",
-                )
-        except (ConfigError, KeyError) as exc:
+            forms.list_change(engine, user, form)
+        except (ConfigError, InvalidEvent) as exc:
             message = f"refused: {exc}"
     entries = sorted(
         engine.lists.entries(engine.clock(), tenant=user.tenant), key=lambda e: -e.added
     )
-    return render(request, "lists.html", user, entries=entries[:500], message=message)
+    response = render(request, "lists.html", user, entries=entries[:500], message=message)
+    response.status_code = 400 if message else 200
+    return response
 
 
 @page()

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from shopguard.errors import ConfigError
 from shopguard.outcome import ALLOW, Action, Outcome, combine
 
+# Finite and bounded: a NaN threshold would never be reached, an infinite weight would
+# make every total infinite (JSON has no infinity: the decision could not be read back).
+Points = Annotated[float, msgspec.Meta(ge=-1e9, le=1e9)]
+Share = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
 
 class Thresholds(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    review: float = 40.0
-    challenge: float = 70.0
-    deny: float = 100.0
+    review: Points = 40.0
+    challenge: Points = 70.0
+    deny: Points = 100.0
 
 
 class ModelThresholds(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Model score (0..1) cut-offs; the score adds ``weight`` x score to the total."""
 
-    weight: float = 0.0
-    review: float | None = None
-    challenge: float | None = None
-    deny: float | None = None
+    weight: Annotated[float, msgspec.Meta(ge=-1e6, le=1e6)] = 0.0
+    review: Share | None = None
+    challenge: Share | None = None
+    deny: Share | None = None
 
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,6 +42,8 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         t = self.thresholds
+        if not all(map(math.isfinite, (t.review, t.challenge, t.deny, self.model.weight))):
+            raise ConfigError("policy thresholds and the model weight must be finite numbers")
         if not t.review <= t.challenge <= t.deny:
             raise ConfigError("policy thresholds must satisfy review <= challenge <= deny")
         Action.parse(f"challenge:{self.default_challenge}")

@@ -26,6 +26,8 @@ from shopguard.errors import ConfigError
 NUM, STR, BOOL = "num", "str", "bool"
 LIST_NAMES = ("allow", "deny", "watch")
 MAX_NODES = 400
+MAX_DEPTH = 40  # nesting: Python's parser and compiler give out (MemoryError) far beyond it
+MAX_TEXT = 4000  # characters of one expression, checked before parsing
 MAX_LITERAL = 10**15
 MAX_STRING = 1000
 
@@ -92,12 +94,19 @@ def compile_expression(
     want: str | None = BOOL,
 ) -> Compiled:
     """Check ``text`` against ``schema`` (name -> num/str/bool) and compile it."""
+    if len(text) > MAX_TEXT:
+        raise ConfigError(f"expression longer than {MAX_TEXT} characters", where)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ConfigError(f"syntax error in {text!r}: {exc.msg}", where) from None
-    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ConfigError(f"syntax error in {text[:80]!r}: {exc.msg}", where) from None
+    except (ValueError, MemoryError, RecursionError):  # NUL bytes; nesting the parser refuses
+        raise ConfigError(f"expression nested deeper than {MAX_DEPTH} levels", where) from None
+    nodes, depth = _size(tree)
+    if nodes > MAX_NODES:
         raise ConfigError(f"expression longer than {MAX_NODES} nodes", where)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"expression nested deeper than {MAX_DEPTH} levels", where)
     ctx = _Ctx(schema, entity_kinds, where)
     code, typ, _ = _expr(tree.body, ctx)
     if want is not None and typ != want:
@@ -116,6 +125,19 @@ def compile_expression(
         tuple(ctx.consts),
         ctx.uses_lists,
     )
+
+
+def _size(tree: ast.AST) -> tuple[int, int]:
+    """(nodes, depth) of a syntax tree, walked without recursion: the checks below recurse,
+    and so does the compiler, so depth is bounded before either runs."""
+    nodes, deepest = 0, 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return nodes, deepest
 
 
 def _expr(node: ast.expr, ctx: _Ctx) -> tuple[str, str, frozenset[str]]:

@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
-from shopguard.decision import Reason
+from shopguard.decision import MAX_REASON, Reason
 from shopguard.desensitize.schema import ENTITY_KINDS
 from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_TYPES
-from shopguard.features.spec import parse_duration
+from shopguard.lists.ttl import parse_ttl
 from shopguard.outcome import Action
 from shopguard.rules.language import SAFE_GLOBALS, Compiled, compile_expression
 from shopguard.yamlio import convert_items
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+T = TypeVar("T")
+# Lists in a rule are short: a YAML alias could otherwise repeat one long list in every rule.
+Few = Annotated[list[T], msgspec.Meta(max_length=32)]
+MAX_RULES = 1000  # per ruleset, bait included: compiling 1,000 takes a few tenths of a second
+MAX_SCORE = 1_000_000.0  # |score| of one rule; a sum of MAX_RULES of them stays finite
+MAX_TEMPLATE = 500  # characters of a reason template as written
+# Format specs a reason may use: alignment, sign, a width and precision of two digits, a
+# type (`{amount:.2f}`, `{share:>6.1%}`); nothing that pads to millions of characters.
+_SPEC = re.compile(r"[<>^]?[+ -]?\d{0,2}[,_]?(?:\.\d{1,2})?[deEfFgGs%]?")
 
 
 class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
     """Put an entity of the event on a list when the rule fires (active mode only)."""
 
     add: Literal["deny", "watch", "allow"]
-    entity: str | list[str]  # one entity kind, or several: [account, device, ip, phone]
+    entity: str | Few[str]  # one entity kind, or several: [account, device, ip, phone]
     ttl: str = "24h"
-    escalate: list[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
+    escalate: Few[str] = []  # TTLs for the 2nd, 3rd... time the entity is caught
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -38,22 +48,22 @@ class ListEffect(msgspec.Struct, forbid_unknown_fields=True):
     def ttl_for(self, strikes: int) -> float:
         """Seconds to list for; ``strikes`` is how many times it was listed before."""
         steps = [self.ttl, *self.escalate]
-        return parse_duration(steps[min(strikes, len(steps) - 1)])
+        return parse_ttl(steps[min(strikes, len(steps) - 1)])
 
 
 class RuleSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     id: str
-    on: list[str]
+    on: Few[str]
     when: str
     action: str
     reason: str
     score: float = 0.0
     code: str | None = None
-    tags: list[str] = []
+    tags: Few[str] = []
     mode: Literal["active", "shadow"] = "active"
-    recommend: list[str] = []  # operator actions to suggest, e.g. pause_campaign
+    recommend: Few[str] = []  # operator actions to suggest, e.g. pause_campaign
     effect: ListEffect | None = msgspec.field(default=None, name="list")
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 @dataclass(eq=False)
@@ -73,9 +83,10 @@ class Rule:
 
     def explain(self, values: Mapping[str, Any]) -> str:
         try:
-            return self.reason.format_map(_Display(values))
-        except (ValueError, TypeError):
+            text = self.reason.format_map(_Display(values))
+        except (ValueError, TypeError, OverflowError):
             return self.reason
+        return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 class _Display(dict[str, Any]):
@@ -118,14 +129,10 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
         action = Action.parse(spec.action)
     except ConfigError as exc:
         raise ConfigError(str(exc), where) from None
+    if not math.isfinite(spec.score) or abs(spec.score) > MAX_SCORE:
+        raise ConfigError(f"score must be a number from -{MAX_SCORE:g} to {MAX_SCORE:g}", where)
     when = compile_expression(spec.when, schema, where, ENTITY_KINDS)
-    names = []
-    for _, field, _, _ in string.Formatter().parse(spec.reason):
-        if field is None:
-            continue
-        if field not in schema:
-            raise ConfigError(f"reason names unknown value {{{field}}}", where)
-        names.append(field)
+    names = _template_names(spec.reason, schema, where)
     for recommendation in spec.recommend:
         if not _ID.fullmatch(recommendation):
             raise ConfigError(f"recommendation {recommendation!r} must be lower_snake_case", where)
@@ -136,7 +143,7 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
                 raise ConfigError(f"list effect on unknown entity {entity!r}", where)
         for ttl in [effect.ttl, *effect.escalate]:
             try:
-                parse_duration(ttl)
+                parse_ttl(ttl)
             except ConfigError as exc:
                 raise ConfigError(str(exc), where) from None
     return Rule(
@@ -153,6 +160,30 @@ def _compile(spec: RuleSpec, schema: Mapping[str, str]) -> Rule:
         effect,
         tuple(spec.recommend),
     )
+
+
+def _template_names(reason: str, schema: Mapping[str, str], where: str) -> list[str]:
+    """The values a reason template shows; a template that could render huge is refused."""
+    if len(reason) > MAX_TEMPLATE:
+        raise ConfigError(f"reason longer than {MAX_TEMPLATE} characters", where)
+    names = []
+    try:
+        parsed = list(string.Formatter().parse(reason))
+    except ValueError as exc:  # an unmatched brace
+        raise ConfigError(f"reason template: {exc}", where) from None
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if conversion not in (None, "r", "s", "a"):
+            raise ConfigError(f"reason conversion !{conversion} unknown; use !r or !s", where)
+        if field not in schema:
+            raise ConfigError(f"reason names unknown value {{{field}}}", where)
+        if spec and not _SPEC.fullmatch(spec):
+            raise ConfigError(
+                f"reason format {{{field}:{spec}}} not allowed; use e.g. {{{field}:.2f}}", where
+            )
+        names.append(field)
+    return names
 
 
 class RuleSet:
@@ -228,6 +259,8 @@ def combine(rules: tuple[Rule, ...], event_type: str) -> Evaluator:
 
 def load_rules(doc: Any, schema: Mapping[str, str], source: str = "rules") -> RuleSet:
     specs = convert_items(doc, "rules", RuleSpec, "rule", "id", source)
+    if len(specs) > MAX_RULES:
+        raise ConfigError(f"{len(specs):,} rules; a ruleset holds at most {MAX_RULES:,}", source)
     rules = [_compile(spec, schema) for spec in specs]
     codes = [r.code for r in rules]
     dupes = {c for c in codes if codes.count(c) > 1}

@@ -11,6 +11,7 @@ the one before (as the journal does), so ``shopguard audit verify`` finds any ed
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from shopguard.state.chain import GENESIS, ChainReport, Row, link, walk
 if TYPE_CHECKING:
     from shopguard.config import Pack
 
+_log = logging.getLogger("shopguard.rules")
 ACTIONS = ("upload", "publish", "rollback", "shadow", "unshadow", "promote")
 
 _SCHEMA = """
@@ -223,14 +225,35 @@ class RulesetStore:
 def running(pack: Pack, store: RulesetStore) -> tuple[RuleSet, RuleSet | None]:
     """The champion and challenger rule sets the trail says run (the pack's own rules
     while nothing was published)."""
+    return compile_running(pack, *chosen(store))
+
+
+def chosen(store: RulesetStore) -> tuple[Version | None, Version | None]:
+    """The champion and challenger versions the trail names (reads only: a server runs
+    this on its event loop and compiles in a worker thread)."""
     standing = store.standing()
-    return _compiled(pack, store, standing.champion), (
-        _compiled(pack, store, standing.challenger) if standing.challenger else None
+    champion = store.version(standing.champion) if standing.champion is not None else None
+    challenger = store.version(standing.challenger) if standing.challenger else None
+    return champion, challenger
+
+
+def compile_running(
+    pack: Pack, champion: Version | None, challenger: Version | None
+) -> tuple[RuleSet, RuleSet | None]:
+    """Compile what runs. A version stored before a check it now fails (a NaN score...)
+    is logged and passed over, so the server still starts: the champion falls back to the
+    pack's own rules, the challenger to none."""
+    return (
+        _compiled(pack, champion) or pack.rules,
+        _compiled(pack, challenger) if challenger is not None else None,
     )
 
 
-def _compiled(pack: Pack, store: RulesetStore, number: int | None) -> RuleSet:
-    version = store.version(number) if number is not None else None
+def _compiled(pack: Pack, version: Version | None) -> RuleSet | None:
     if version is None:
-        return pack.rules
-    return pack.compile_rules(version.text, version.name)
+        return None
+    try:
+        return pack.compile_rules(version.text, version.name)
+    except ConfigError as exc:
+        _log.error("ruleset %s no longer passes validation, not run: %s", version.name, exc)
+        return None
