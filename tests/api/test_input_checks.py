@@ -156,9 +156,12 @@ def test_a_rule_list_effect_ttl_is_bounded(api: tuple[Api, TestClient]) -> None:
     assert "rule deny_every_sms: duration" in refused.json()["detail"]
 
 
-def test_a_stored_decision_with_null_scores_still_reads(api: tuple[Api, TestClient]) -> None:
-    """What a `score: .nan` rule left behind before it was refused: GET, search and the
-    console's decision page read it (scores as 0, a note in the trace), never a 500."""
+def test_a_stored_decision_with_null_scores_never_gives_a_500(
+    api: tuple[Api, TestClient],
+) -> None:
+    """What a `score: .nan` rule left behind before it was refused. Reading such a row as
+    0 is tests/test_decision.py's; here the row is edited in place, so the journal's seal
+    no longer holds and it is not served (404), and neither GET nor search answers 500."""
     served, client = api
     admin = served.auth(served.shop_admin)
     sms = {"type": "sms.send", "event_id": "s1", "tenant": "shop", "phone": "13800000001"}
@@ -171,12 +174,9 @@ def test_a_stored_decision_with_null_scores_still_reads(api: tuple[Api, TestClie
     _null_scores(served.engine.log.path)
     client.post("/v1/rulesets:rollback", headers=admin)
     fetched = client.get("/v1/decisions/s1", headers=admin)
-    assert fetched.status_code == 200, fetched.text
-    body = fetched.json()
-    assert body["score"] == 0 and body["reasons"][0]["score"] == 0
-    assert "score was stored as null: read as 0" in body["trace"]
+    assert fetched.status_code == 404, fetched.text
     found = client.get("/v1/decisions", headers=admin)
-    assert found.status_code == 200 and found.json()["decisions"][0]["event_id"] == "s1"
+    assert found.status_code == 200, found.text
 
 
 def _null_scores(path: Path) -> None:
