@@ -2,8 +2,9 @@
 
 decode -> desensitize -> lists -> features -> rules -> model -> policy -> effects.
 Live serving, replay and backtests all call this; only the source and the clock differ.
-Event time drives every window; the injected clock is used only for latency and for
-list changes made outside events.
+Event time drives every window. *Now* (list expiry, dedupe ageing) is the injected clock
+when live (``event_time: live``; events beyond the allowed skew of it are refused) and
+each event's own time in replay, where no event is refused for its time (docs/events.md).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from shopguard.state import DecisionLog, StateStore, make_decision_log, make_sta
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-STATE_LAYOUT = b"rows-2:"  # bump when the shape of stored state changes
+STATE_LAYOUT = b"rows-3:"  # bump when the shape of stored state changes (3: per tenant)
+_EXPIRE_EVERY = 65_536  # events between sweeps of expired list entries
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
@@ -107,6 +109,8 @@ class Engine(Champions, Operations):
         self.log = log
         self.effects = Effects(self.store, self.log, self.lists)
         self.dedupe = Dedupe(parse_duration(settings.dedupe_window))
+        self.live = settings.event_time == "live"
+        self._ahead, self._behind = settings.event_skew
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
@@ -159,13 +163,16 @@ class Engine(Champions, Operations):
         self.log.commit()
         return decision
 
-    def decide_many(self, events: Iterable[RawEvent]) -> list[Decision]:
+    def decide_many(self, events: Iterable[RawEvent], *, admitted: bool = False) -> list[Decision]:
         """Decide a batch in order with one durable commit. A bad event rejects the whole
-        batch before anything is applied; the error path starts with its index."""
+        batch before anything is applied; the error path starts with its index.
+        ``admitted``: each event already passed ``admit`` (the API's group commit), so
+        the clock moving on in between cannot refuse one and fail the others' batch."""
         decoded = []
         for i, raw in enumerate(events):
             try:
-                decoded.append(self.admit(decode_event(raw)))
+                event = decode_event(raw)
+                decoded.append(event if admitted else self.admit(event))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
         decisions = [self._decide(event) for event in decoded]
@@ -173,8 +180,19 @@ class Engine(Champions, Operations):
         return decisions
 
     def admit(self, event: BaseEvent) -> BaseEvent:
-        """Refuse what decoding cannot judge alone: a case.label dated after now."""
-        if type(event) is CaseLabel and self._from_the_future(event.time.timestamp()):
+        """Refuse what decoding cannot judge alone: live, an event time beyond the allowed
+        skew of the server clock (windows, lists and dedupe must not move on a forged
+        time); always, a case.label dated after now."""
+        when = event.time.timestamp()
+        if self.live:
+            now = self.clock()
+            if when > now + self._ahead:
+                ahead = self.settings.max_event_ahead
+                raise InvalidEvent(f"event time is more than {ahead} ahead of ours", "$.time")
+            if when < now - self._behind:
+                behind = self.settings.max_event_behind
+                raise InvalidEvent(f"event time is more than {behind} in the past", "$.time")
+        if type(event) is CaseLabel and self._from_the_future(when):
             raise InvalidEvent("a case.label cannot be known in the future", "$.time")
         return event
 
@@ -195,7 +213,8 @@ class Engine(Champions, Operations):
         """Everything after desensitize: from here on only pseudonyms exist."""
         event_type = facts["type"]
         plan = self.plans[event_type]
-        listed = self.lists.check(facts)
+        now = self.clock() if self.live else facts["time"]  # lists and dedupe age on it
+        listed = self.lists.check(facts, now)
         values, touched = plan.read(facts, self.store.load)
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
@@ -275,10 +294,10 @@ class Engine(Champions, Operations):
             trace=trace,
             recommendations=_recommendations(hits) if hits else [],
         )
-        ops = self.effects.list_ops(facts, hits) if hits else []
+        ops = self.effects.list_ops(facts, hits, now) if hits else []
         alert = self.policy.alerts(outcome, bool(decision.recommendations))
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
-        self._remember(dedupe_key, seq, facts["time"])
+        self._remember(facts["tenant"], dedupe_key, seq, now)
         return decision
 
     def _shown(
@@ -301,9 +320,11 @@ class Engine(Champions, Operations):
         return {n: scope.get(n) for n in sorted(names - _NOT_SHOWN)}
 
     # -- dedupe, snapshots ---------------------------------------------------------------
-    def _remember(self, key: str, seq: int, when: float) -> None:
-        for old in self.dedupe.remember(key, seq, when):
+    def _remember(self, tenant: str, key: str, seq: int, when: float) -> None:
+        for old in self.dedupe.remember(tenant, key, seq, when):
             self._forget(old)
+        if seq % _EXPIRE_EVERY == 0:
+            self.expire_lists()
         self._since_snapshot += 1
         freeze = self.settings.gc_freeze_every
         if freeze and seq % freeze == 0:

@@ -38,7 +38,7 @@ def serve(
     from shopguard.version import build
 
     def run() -> None:
-        settings = settings_for(config, data_dir, pack)
+        settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
         keys = KeyStore(settings.access_path)
         if not keys.active():
             key, secret = keys.create(

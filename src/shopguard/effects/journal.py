@@ -55,7 +55,8 @@ def recover(
     for record in log.records_after(after):
         plan = plans[record.type]
         _, touched = plan.read(record.facts, store.load)
-        store.save(plan.apply(record.facts, touched))
-        dedupe.remember(Dedupe.key(record.tenant, record.event_id), record.seq, record.time)
+        store.save(record.facts["tenant"], plan.apply(record.facts, touched))
+        key = Dedupe.key(record.tenant, record.event_id)
+        dedupe.remember(record.tenant, key, record.seq, record.time)
         replayed += 1
     return replayed
