@@ -142,3 +142,21 @@ def test_the_api_answers_a_skewed_event_with_a_problem_naming_time(tmp_path: Pat
         batch = client.post("/v1/decisions:batch", json=[on_time, behind], headers=auth)
         assert batch.status_code == 422 and batch.json()["field"] == "$[1].time"
         assert client.post("/v1/decisions", json=on_time, headers=auth).status_code == 200
+
+
+def test_live_dedupe_memory_is_bounded_and_a_resend_still_counts_once() -> None:
+    """Live, ids are kept ahead + behind (65 minutes), not the 7-day window: an event can
+    only be resent within that, later it is refused for its time."""
+    now = [T0]
+    engine = make_engine(event_time="live", clock=lambda: now[0], explain=True)
+    for minute in range(0, 6 * 60, 2):  # six hours of traffic, one event per 2 minutes
+        now[0] = T0 + minute * 60
+        engine.decide(event("sms.send", f"m{minute}", minute * 60, phone=f"139{minute:08d}"))
+    assert len(engine.dedupe) <= 65 // 2 + 2  # about an hour of ids, not six hours
+    first = engine.decide(_sms("late", 6 * 3600 - 3000))  # 50 minutes late: admitted
+    now[0] = T0 + 6 * 3600 + 590  # the resend, just before its time runs out
+    assert engine.decide(_sms("late", 6 * 3600 - 3000)) == first
+    assert engine.decide(_sms("next", 6 * 3600)).features["phone_sms_1h"] == 1
+    now[0] = T0 + 6 * 3600 + 700
+    with pytest.raises(InvalidEvent):  # later still: refused, never counted twice
+        engine.decide(_sms("late", 6 * 3600 - 3000))

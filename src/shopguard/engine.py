@@ -108,9 +108,12 @@ class Engine(Champions, Operations):
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
         self.effects = Effects(self.store, self.log, self.lists)
-        self.dedupe = Dedupe(parse_duration(settings.dedupe_window))
         self.live = settings.event_time == "live"
         self._ahead, self._behind = settings.event_skew
+        window = parse_duration(settings.dedupe_window)
+        if self.live:  # a resend arriving later than this is refused for its time anyway
+            window = min(window, self._ahead + self._behind)
+        self.dedupe = Dedupe(window)
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
