@@ -107,3 +107,11 @@ def test_strikes_belong_to_one_tenant() -> None:
         store.apply(AddEntry(entry))
     assert store.strikes("deny", "coupon", "C1", "b") == 3
     assert store.strikes("deny", "coupon", "C1", "a") == 0  # a's first offence stays short
+
+
+def test_only_rules_strike() -> None:
+    """An operator's entries (api, api:<key id>, config) are not offences to escalate."""
+    store = ListStore()
+    for source in ("api", "api:k7", "config", "reg_device_farm"):
+        store.apply(AddEntry(ListEntry("deny", "device", "d", None, "why", source, 0.0, "t")))
+    assert store.strikes("deny", "device", "d", "t") == 1

@@ -66,7 +66,7 @@ class ListStore:
             if where not in slot:
                 self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
             slot[where] = entry
-            if entry.source not in ("api", "config"):
+            if entry.source != "config" and entry.source.partition(":")[0] != "api":
                 strike = (entry.list, entry.kind, entry.value, entry.tenant)
                 self._strikes[strike] = self._strikes.get(strike, 0) + 1
         else:
