@@ -167,6 +167,8 @@ def main() -> None:
             "SHOPGUARD_KEYS": "k1:bench-secret-key-0123456789abcdef",
             "SHOPGUARD_DEFAULT_TENANT": "bench",
             "SHOPGUARD_MAX_INFLIGHT": "64",
+            # the seeded stream is dated March 2025: a live server would refuse it
+            "SHOPGUARD_EVENT_TIME": "replay",
         }
         data = Path(tmp) / "data"
         key = create_key(data, "bench", env)

@@ -76,7 +76,7 @@ def alone(engine: Engine, events: list[bytes]) -> dict[str, float]:
     decoded = [decode_event(raw) for raw in events]
     out["desensitize"] = _per_event(engine.desensitize, decoded, n)
     facts = [engine.desensitize(event)[0] for event in decoded]
-    out["lists"] = _per_event(engine.lists.check, facts, n)
+    out["lists"] = _per_event(lambda f: engine.lists.check(f, f["time"]), facts, n)
     load, plans = engine.store.load, engine.plans
     out["feature read"] = _per_event(lambda f: plans[f["type"]].read(f, load), facts, n)
     scopes = [{**f, **plans[f["type"]].read(f, load)[0]} for f in facts]

@@ -44,3 +44,17 @@ def test_a_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
     assert first == settings.resolved_keys()
     mode = stat.S_IMODE((tmp_path / "keys.yaml").stat().st_mode)
     assert mode == 0o600
+
+
+def test_event_time_and_its_skew_bounds_are_read_at_load() -> None:
+    settings = load_settings(env={})
+    assert settings.event_time == "auto" and settings.event_skew == (300.0, 3600.0)
+    assert settings.serving().event_time == "live"  # what `shopguard serve` runs
+    replay = load_settings(overrides={"event_time": "replay"}, env={})
+    assert replay.serving().event_time == "replay"  # a backfill server, said explicitly
+    with pytest.raises(ConfigError, match="max_event_behind"):
+        load_settings(env={"SHOPGUARD_MAX_EVENT_BEHIND": "a while"})
+    with pytest.raises(ConfigError, match="dedupe_window"):
+        load_settings(env={"SHOPGUARD_DEDUPE_WINDOW": "7 days"})
+    with pytest.raises(ConfigError, match="event_time"):
+        load_settings(env={"SHOPGUARD_EVENT_TIME": "now"})

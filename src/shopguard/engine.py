@@ -2,8 +2,9 @@
 
 decode -> desensitize -> lists -> features -> rules -> model -> policy -> effects.
 Live serving, replay and backtests all call this; only the source and the clock differ.
-Event time drives every window; the injected clock is used only for latency and for
-list changes made outside events.
+Event time drives every window. *Now* (list expiry, dedupe ageing) is the injected clock
+when live (``event_time: live``; events beyond the allowed skew of it are refused) and
+each event's own time in replay, where no event is refused for its time (docs/events.md).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ from shopguard.state.health import WriteHealth, storage_error
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-STATE_LAYOUT = b"rows-3:"  # bump when the shape of stored state changes
+# bump when the shape of stored state changes (3: data snapshots, 4: rows per tenant)
+STATE_LAYOUT = b"rows-4:"
+_EXPIRE_EVERY = 65_536  # events between sweeps of expired list entries
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
@@ -109,7 +112,9 @@ class Engine(Champions, Operations):
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
         self.effects = Effects(self.store, self.log, self.lists)
-        self.dedupe = Dedupe(parse_duration(settings.dedupe_window))
+        self.live = settings.event_time == "live"
+        self._ahead, self._behind = settings.event_skew
+        self.dedupe = self._new_dedupe()
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
@@ -120,6 +125,12 @@ class Engine(Champions, Operations):
         recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
+
+    def _new_dedupe(self) -> Dedupe:
+        window = parse_duration(self.settings.dedupe_window)
+        if self.live:  # a resend arriving later than this is refused for its time anyway
+            window = min(window, self._ahead + self._behind)
+        return Dedupe(window)
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -171,13 +182,16 @@ class Engine(Champions, Operations):
         self.commit()
         return decision
 
-    def decide_many(self, events: Iterable[RawEvent]) -> list[Decision]:
+    def decide_many(self, events: Iterable[RawEvent], *, admitted: bool = False) -> list[Decision]:
         """Decide a batch in order with one durable commit. A bad event rejects the whole
-        batch before anything is applied; the error path starts with its index."""
+        batch before anything is applied; the error path starts with its index.
+        ``admitted``: each event already passed ``admit`` (the API's group commit), so
+        the clock moving on in between cannot refuse one and fail the others' batch."""
         decoded = []
         for i, raw in enumerate(events):
             try:
-                decoded.append(self.admit(decode_event(raw)))
+                event = decode_event(raw)
+                decoded.append(event if admitted else self.admit(event))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
         self._begin()
@@ -238,7 +252,7 @@ class Engine(Champions, Operations):
             store.layout(self.features.widths)
             lists = ListStore()
             lists.load_config(self.pack.lists)
-            dedupe = Dedupe(parse_duration(self.settings.dedupe_window))
+            dedupe = self._new_dedupe()
             replayed = recover(store, self.log, lists, self.plans, dedupe, self._fingerprint)
         except Exception as exc:
             failure = storage_error(exc) or StorageUnavailable(f"state rebuild failed: {exc}")
@@ -254,8 +268,19 @@ class Engine(Champions, Operations):
             self._rebuild()
 
     def admit(self, event: BaseEvent) -> BaseEvent:
-        """Refuse what decoding cannot judge alone: a case.label dated after now."""
-        if type(event) is CaseLabel and self._from_the_future(event.time.timestamp()):
+        """Refuse what decoding cannot judge alone: live, an event time beyond the allowed
+        skew of the server clock (windows, lists and dedupe must not move on a forged
+        time); always, a case.label dated after now."""
+        when = event.time.timestamp()
+        if self.live:
+            now = self.clock()
+            if when > now + self._ahead:
+                ahead = self.settings.max_event_ahead
+                raise InvalidEvent(f"event time is more than {ahead} ahead of ours", "$.time")
+            if when < now - self._behind:
+                behind = self.settings.max_event_behind
+                raise InvalidEvent(f"event time is more than {behind} in the past", "$.time")
+        if type(event) is CaseLabel and self._from_the_future(when):
             raise InvalidEvent("a case.label cannot be known in the future", "$.time")
         return event
 
@@ -276,7 +301,8 @@ class Engine(Champions, Operations):
         """Everything after desensitize: from here on only pseudonyms exist."""
         event_type = facts["type"]
         plan = self.plans[event_type]
-        listed = self.lists.check(facts)
+        now = self.clock() if self.live else facts["time"]  # lists and dedupe age on it
+        listed = self.lists.check(facts, now)
         values, touched = plan.read(facts, self.store.load)
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
@@ -356,10 +382,10 @@ class Engine(Champions, Operations):
             trace=trace,
             recommendations=_recommendations(hits) if hits else [],
         )
-        ops = self.effects.list_ops(facts, hits) if hits else []
+        ops = self.effects.list_ops(facts, hits, now) if hits else []
         alert = self.policy.alerts(outcome, bool(decision.recommendations))
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
-        self._remember(dedupe_key, seq, facts["time"])
+        self._remember(facts["tenant"], dedupe_key, seq, now)
         return decision
 
     def _shown(
@@ -382,9 +408,11 @@ class Engine(Champions, Operations):
         return {n: scope.get(n) for n in sorted(names - _NOT_SHOWN)}
 
     # -- dedupe, snapshots ---------------------------------------------------------------
-    def _remember(self, key: str, seq: int, when: float) -> None:
-        for old in self.dedupe.remember(key, seq, when):
+    def _remember(self, tenant: str, key: str, seq: int, when: float) -> None:
+        for old in self.dedupe.remember(tenant, key, seq, when):
             self._forget(old)
+        if seq % _EXPIRE_EVERY == 0:
+            self.expire_lists()
         self._since_snapshot += 1
         freeze = self.settings.gc_freeze_every
         if freeze and seq % freeze == 0:

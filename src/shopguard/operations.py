@@ -35,6 +35,7 @@ class Operations:
     store: StateStore
     log: DecisionLog
     dedupe: Dedupe
+    live: bool
 
     def checkpoint(self) -> None:
         raise NotImplementedError
@@ -93,6 +94,11 @@ class Operations:
         if raw and tenant and kind in PSEUDONYMIZED:
             return self.desensitize.entity(tenant, kind, value)
         return value
+
+    def expire_lists(self) -> int:
+        """Drop expired list entries as of now: the clock when live; in replay each
+        tenant's latest event time (one tenant's events never expire another's)."""
+        return self.lists.expire(self.clock() if self.live else self.dedupe.latest())
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
         self.log.append_list_op(list_ops_encoder.encode(op))
@@ -155,6 +161,7 @@ class Operations:
         """Apply the retention settings: thin quiet records, delete expired ones. Only
         records under a fresh snapshot are touched, so a restart replays what is left."""
         now = self.clock() if now is None else now
+        self.expire_lists()
         self.checkpoint()
         upto = self.log.last_seq()
         deleted = self.log.compact(now - parse_duration(self.settings.retention), upto)
@@ -168,7 +175,7 @@ class Operations:
             raise ConfigError(f"erasure is by one of {', '.join(INDEXED_KINDS)}; got {kind!r}")
         value = self.entity_value(tenant, kind, value, raw)
         counts = self.log.erase(tenant, kind, value)
-        counts["state"] = self.store.forget(value)
+        counts["state"] = self.store.forget(tenant, value)
         counts["list_entries"] = self.lists.forget(kind, value, tenant)
         if self.log.durable:
             self.checkpoint()

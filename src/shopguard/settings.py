@@ -6,14 +6,25 @@ import os
 import secrets
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import yaml
 
 from shopguard.errors import ConfigError
+from shopguard.features.spec import parse_duration
 
 ENV_PREFIX = "SHOPGUARD_"
+# Read as durations (30s, 15m, 24h, 7d): a typo fails at load, not at first use.
+_DURATIONS = (
+    "dedupe_window",
+    "max_event_ahead",
+    "max_event_behind",
+    "retention",
+    "retention_quiet",
+    "compact_every",
+    "console_session",
+)
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
@@ -30,6 +41,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     default_region: str = "CN"
     utc_offset_hours: float = 0
     dedupe_window: str = "7d"
+    event_time: Literal["auto", "live", "replay"] = "auto"
+    max_event_ahead: str = "5m"
+    max_event_behind: str = "1h"
     snapshot_every: int = 500_000
     max_events_per_key: int = 10_000
     distinct_exact_bound: int = 1_000
@@ -54,6 +68,24 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     retention_quiet: str = "30d"
     compact_every: str = "1h"
     console_session: str = "12h"
+
+    def __post_init__(self) -> None:
+        for name in _DURATIONS:
+            try:
+                parse_duration(getattr(self, name))
+            except ConfigError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+
+    def serving(self) -> Settings:
+        """These settings for a live server: ``event_time: auto`` becomes ``live``."""
+        if self.event_time != "auto":
+            return self
+        return msgspec.structs.replace(self, event_time="live")
+
+    @property
+    def event_skew(self) -> tuple[float, float]:
+        """How far (seconds) a live event's time may lie ahead of and behind the clock."""
+        return parse_duration(self.max_event_ahead), parse_duration(self.max_event_behind)
 
     @property
     def journal_path(self) -> Path:

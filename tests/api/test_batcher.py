@@ -40,7 +40,7 @@ def test_a_failing_batch_fails_every_caller(tmp_path: Path) -> None:
     engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
     group = GroupCommit(engine)
 
-    def broken(events: object) -> None:
+    def broken(events: object, **options: object) -> None:
         raise RuntimeError("disk full")
 
     engine.decide_many = broken  # type: ignore[assignment, method-assign]

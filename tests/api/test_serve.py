@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -81,8 +82,12 @@ def test_serve_writes_a_key_once_decides_and_stops_cleanly(tmp_path: Path) -> No
     try:
         _wait_ready(port)
         auth = {"Authorization": f"Bearer {key.group(0)}"}
-        answer = httpx.post(f"{url}/v1/decisions", json=_event("s1"), headers=auth)
+        now = datetime.now(UTC).isoformat()
+        answer = httpx.post(f"{url}/v1/decisions", json=_event("s1", time=now), headers=auth)
         assert answer.status_code == 200 and answer.json()["outcome"] == "allow"
+        # served live: an event dated far from the server's clock is refused, naming it
+        stale = httpx.post(f"{url}/v1/decisions", json=_event("s2"), headers=auth)
+        assert stale.status_code == 422 and stale.json()["field"] == "$.time"
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
     finally:

@@ -60,7 +60,7 @@ def plain_read(plan: TypePlan, facts: dict[str, Any], store: MemoryStateStore) -
             values.update((spec.name, None) for spec in use.readers)
             continue
         key = (use.stream.group, "|".join(entities))
-        row = store.load([key])[0]
+        row = store.load(facts["tenant"], [key])[0]
         state = None if row is None else row[use.stream.slot]
         for spec in use.readers:
             values[spec.name] = reference(spec, state, t)
@@ -90,7 +90,7 @@ def test_generated_read_matches_the_plain_one(pack_name: str) -> None:
         assert values == expected, facts["type"]
         assert list(values) == list(expected)  # same column order: datasets depend on it
         assert touched == want_touched
-        store.save(plan.apply(facts, touched))
+        store.save(facts["tenant"], plan.apply(facts, touched))
         compared += sum(v is not None for v in values.values())
     assert compared > 10_000  # most features had a value to compare
 

@@ -8,21 +8,35 @@ def _entry(list_name: str, value: str, expires: float | None, source: str = "rul
     return AddEntry(ListEntry(list_name, "device", value, expires, "why", source, 0.0))  # type: ignore[arg-type]
 
 
-def test_entries_expire_by_event_time_and_can_be_removed() -> None:
+def test_entries_expire_at_now_and_can_be_removed() -> None:
     store = ListStore()
     store.apply(_entry("deny", "d1", expires=100.0))
-    assert [e.value for e in store.check({"time": 99.0, "tenant": "t", "device": "d1"})] == ["d1"]
-    assert store.check({"time": 100.0, "tenant": "t", "device": "d1"}) == []
+    facts = {"tenant": "t", "device": "d1"}
+    assert [e.value for e in store.check(facts, 99.0)] == ["d1"]
+    assert store.check(facts, 100.0) == []
+    assert len(store) == 1  # skipped when met, not dropped: one event's time drops nothing
+    assert [e.value for e in store.check(facts, 99.0)] == ["d1"]
+    assert store.expire(100.0) == 1
     store.apply(_entry("watch", "d2", expires=None))
     store.apply(RemoveEntry("watch", "device", "d2"))
-    assert len(store) == 0  # d1 expired and was dropped when met; d2 was removed
+    assert len(store) == 0  # d1 expired and was swept; d2 was removed
+
+
+def test_expire_per_tenant_goes_by_each_tenants_own_time() -> None:
+    store = ListStore()
+    for tenant in ("a", "b", ""):
+        entry = ListEntry("deny", "device", "d", 100.0, "why", "rule", 0.0, tenant)
+        store.apply(AddEntry(entry))
+    assert store.expire({"a": 500.0, "b": 50.0}) == 1  # a's; b's and the shared one live
+    assert {e.tenant for e in store.entries()} == {"b", ""}
+    assert store.expire({"a": 500.0, "b": 150.0}) == 2
 
 
 def test_allow_sorts_before_deny_and_watch() -> None:
     store = ListStore()
     for name in ("watch", "deny", "allow"):
         store.apply(_entry(name, "d", None))
-    assert [e.list for e in store.check({"time": 0.0, "tenant": "t", "device": "d"})] == [
+    assert [e.list for e in store.check({"tenant": "t", "device": "d"}, 0.0)] == [
         "allow",
         "deny",
         "watch",
@@ -84,3 +98,20 @@ def test_a_tenants_entries_do_not_touch_another_tenant() -> None:
     assert {e.value for e in engine.lists.entries(tenant="other")} == {"m-bad"}
     assert not engine.list_remove("deny", "campaign", "spring", tenant="other")
     assert engine.list_remove("deny", "campaign", "spring", tenant="shop")
+
+
+def test_strikes_belong_to_one_tenant() -> None:
+    store = ListStore()
+    for _ in range(3):
+        entry = ListEntry("deny", "coupon", "C1", 100.0, "why", "coupon_reused", 0.0, "b")
+        store.apply(AddEntry(entry))
+    assert store.strikes("deny", "coupon", "C1", "b") == 3
+    assert store.strikes("deny", "coupon", "C1", "a") == 0  # a's first offence stays short
+
+
+def test_only_rules_strike() -> None:
+    """An operator's entries (api, api:<key id>, config) are not offences to escalate."""
+    store = ListStore()
+    for source in ("api", "api:k7", "config", "reg_device_farm"):
+        store.apply(AddEntry(ListEntry("deny", "device", "d", None, "why", source, 0.0, "t")))
+    assert store.strikes("deny", "device", "d", "t") == 1

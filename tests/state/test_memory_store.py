@@ -25,11 +25,23 @@ def _store() -> MemoryStateStore:
 
 def test_a_row_holds_every_stream_of_its_entity() -> None:
     store = _store()
-    assert store.load([(0, "a1"), (1, "a1|c1"), (0, None)]) == [None, None, None]
+    assert store.load("t", [(0, "a1"), (1, "a1|c1"), (0, None)]) == [None, None, None]
     first, second = EventSeries(60, False, False), EventSeries(60, True, False)
-    store.save([((0, "a1"), 2, first), ((0, "a1"), 0, second)])
-    assert store.load([(0, "a1")]) == [[second, None, first]]
-    assert store.load([(0, "a2"), (1, "a1")]) == [None, None]  # groups are separate
+    store.save("t", [((0, "a1"), 2, first), ((0, "a1"), 0, second)])
+    assert store.load("t", [(0, "a1")]) == [[second, None, first]]
+    assert store.load("t", [(0, "a2"), (1, "a1")]) == [None, None]  # groups are separate
+    assert len(store) == 2
+
+
+def test_tenants_never_share_a_row() -> None:
+    """A clear business id (campaign "newcomer") is the same string in every tenant."""
+    store = _store()
+    spent = EventSeries(60, True, False)
+    store.save("b", [((1, "newcomer"), 0, spent)])
+    assert store.load("a", [(1, "newcomer")]) == [None]
+    assert store.load("b", [(1, "newcomer")]) == [[spent]]
+    store.save("a", [((1, "newcomer"), 0, EventSeries(60, True, False))])
+    assert store.load("b", [(1, "newcomer")]) == [[spent]]
     assert len(store) == 2
 
 
@@ -37,24 +49,30 @@ def test_forget_drops_rows_and_pairs_and_erases_from_distinct_sets() -> None:
     store = _store()
     devices = DistinctSeries()
     devices.add("a1", 0.0, 60, 100)
-    store.save([((0, "a1"), 0, EventSeries(60, False, False))])
-    store.save([((1, "a1|c1"), 0, EventSeries(60, False, False))])
-    store.save([((0, "d1"), 1, devices)])
-    assert store.forget("a1") == 3  # its row, its pair's row, its place in d1's set
-    assert store.load([(0, "a1"), (1, "a1|c1")]) == [None, None]
+    store.save("t", [((0, "a1"), 0, EventSeries(60, False, False))])
+    store.save("t", [((1, "a1|c1"), 0, EventSeries(60, False, False))])
+    store.save("t", [((0, "d1"), 1, devices)])
+    other = DistinctSeries()
+    other.add("a1", 0.0, 60, 100)
+    store.save("u", [((0, "a1"), 0, EventSeries(60, False, False)), ((0, "d1"), 1, other)])
+    assert store.forget("t", "a1") == 3  # its row, its pair's row, its place in d1's set
+    assert store.load("t", [(0, "a1"), (1, "a1|c1")]) == [None, None]
     assert devices.count(-1) == 1 and "a1" not in (devices.seen or {})
+    # another tenant's rows are not this erasure's to touch
+    assert store.load("u", [(0, "a1")])[0] is not None and other.count(-1) == 1
 
 
 def test_snapshot_round_trip() -> None:
     store = _store()
     series = EventSeries(60, True, False)
     series.add(5.0, 2.5, 60, 100)
-    store.save([((0, "a1"), 1, series)])
+    store.save("t", [((0, "a1"), 1, series)])
     copy = MemoryStateStore()
     copy.layout([3, 1])
     copy.restore(store.snapshot())
-    row = copy.load([(0, "a1")])[0]
+    row = copy.load("t", [(0, "a1")])[0]
     assert row is not None and row[1].total(0.0) == 2.5 and len(copy) == 1
+    assert copy.load("u", [(0, "a1")]) == [None]
 
 
 def _every_kind_of_state() -> list[object]:
@@ -86,6 +104,6 @@ def test_states_encode_to_the_same_bytes_in_both_builds() -> None:
     assert [type(s) for s in again] == [type(s) for s in states]
     assert msgspec.msgpack.encode([encode_state(s) for s in again]) == blob
     store = _store()
-    store.save([((0, "a1"), i % 3, s) for i, s in enumerate(states[:3])])
-    store.save([((1, "a1|c1"), 0, states[3])])
+    store.save("shop", [((0, "a1"), i % 3, s) for i, s in enumerate(states[:3])])
+    store.save("shop", [((1, "a1|c1"), 0, states[3])])
     assert encode_rows(store._data) == store.snapshot()  # type: ignore[attr-defined]

@@ -35,7 +35,8 @@ class GroupCommit:
         if not batch:
             return
         try:
-            decisions = self.engine.decide_many([event for event, _ in batch])
+            # admitted one by one as each request came in (endpoints.py)
+            decisions = self.engine.decide_many([event for event, _ in batch], admitted=True)
         except Exception as exc:  # nothing of the batch was acknowledged: every caller hears
             for _, future in batch:
                 if not future.done():

@@ -60,7 +60,7 @@ async def decide_batch(request: Request) -> Response:
             engine_of(request).admit(event)
         except InvalidEvent as exc:
             raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
-    decisions = engine_of(request).decide_many(events)  # all or nothing, one commit
+    decisions = engine_of(request).decide_many(events, admitted=True)  # all or nothing
     _count(request, decisions)
     return respond(Decisions(decisions))
 

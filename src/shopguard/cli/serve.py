@@ -46,7 +46,7 @@ def serve(
     from shopguard.version import build
 
     def run() -> None:
-        settings = settings_for(config, data_dir, pack)
+        settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
         keys = KeyStore(settings.access_path)
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)

@@ -24,10 +24,11 @@ class Effects:
         self.log = log
         self.lists = lists
 
-    def list_ops(self, facts: dict[str, Any], hits: list[RuleHit]) -> list[AddEntry]:
-        """List entries the fired rules ask for, with escalating TTLs for repeat offenders."""
+    def list_ops(self, facts: dict[str, Any], hits: list[RuleHit], now: float) -> list[AddEntry]:
+        """List entries the fired rules ask for, with escalating TTLs for repeat offenders,
+        from ``now`` (the engine's: the server clock live, event time in replay)."""
         ops: list[AddEntry] = []
-        now, tenant = facts["time"], facts["tenant"]
+        tenant = facts["tenant"]
         for hit in hits:
             effect = hit.rule.list_effect
             if effect is None:
@@ -83,6 +84,6 @@ class Effects:
                 payload,
             )
         )
-        self.store.save(plan.apply(facts, touched))
+        self.store.save(facts["tenant"], plan.apply(facts, touched))
         for op in ops:
             self.lists.apply(op)

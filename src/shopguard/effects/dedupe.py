@@ -1,18 +1,27 @@
-"""Idempotency: the event ids decided within the dedupe window, by event time."""
+"""Idempotency: the event ids each tenant decided within the dedupe window."""
 
 from __future__ import annotations
 
 from collections import deque
 
+_BUCKET = 1.0  # seconds of remembered time one bucket spans
+
 
 class Dedupe:
-    """``tenant + event_id`` -> the journal sequence of its decision, for ``window`` seconds
-    of event time. A resent event is answered from the journal and applied only once."""
+    """``tenant + event_id`` -> the journal sequence of its decision, for ``window``
+    seconds. A resent event is answered from the journal and applied only once.
+
+    Each tenant's ids age on that tenant's own time (the engine's *now*: the server clock
+    live, the tenant's event time in replay), so no tenant's event, whatever time it
+    claims, can push another tenant's ids out of the window.
+    """
 
     def __init__(self, window: float) -> None:
         self.window = window
         self.seen: dict[str, int] = {}
-        self.order: deque[tuple[float, str]] = deque()
+        # per tenant: (start, ids) buckets of up to a second of remembered time, oldest
+        # first; one tuple per bucket, not per id (a third of the window's memory)
+        self.order: dict[str, deque[tuple[float, list[str]]]] = {}
 
     @staticmethod
     def key(tenant: str, event_id: str) -> str:
@@ -21,15 +30,30 @@ class Dedupe:
     def get(self, key: str) -> int | None:
         return self.seen.get(key)
 
-    def remember(self, key: str, seq: int, when: float) -> list[int]:
-        """Record a decided event; returns the sequences that fell out of the window."""
+    def remember(self, tenant: str, key: str, seq: int, when: float) -> list[int]:
+        """Record a decided event of ``tenant`` at ``when``; returns the sequences of that
+        tenant's ids that fell out of the window (up to a second late: never early)."""
         self.seen[key] = seq
-        order = self.order
-        order.append((when, key))
-        horizon = when - self.window
+        order = self.order.get(tenant)
+        if order is None:
+            order = self.order[tenant] = deque()
+        if order and order[-1][0] <= when < order[-1][0] + _BUCKET:
+            order[-1][1].append(key)
+        else:
+            order.append((when, [key]))
+        horizon = when - self.window - _BUCKET
         expired: list[int] = []
         while order[0][0] < horizon:
-            old = self.seen.pop(order.popleft()[1], None)
-            if old is not None:
-                expired.append(old)
+            for old_key in order.popleft()[1]:
+                old = self.seen.pop(old_key, None)
+                if old is not None:
+                    expired.append(old)
         return expired
+
+    def latest(self) -> dict[str, float]:
+        """Each tenant's time as of its last remembered event, to the second (list
+        expiry in replay)."""
+        return {tenant: order[-1][0] for tenant, order in self.order.items() if order}
+
+    def __len__(self) -> int:
+        return len(self.seen)

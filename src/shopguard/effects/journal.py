@@ -26,9 +26,8 @@ log = logging.getLogger("shopguard.journal")
 def checkpoint(store: StateStore, journal: DecisionLog, dedupe: Dedupe, fingerprint: str) -> None:
     """Snapshot feature state and the dedupe window at the journal's last record."""
     seq = journal.last_seq()
-    envelope = Envelope(
-        fingerprint, seq, store.snapshot(), list(dedupe.seen.items()), list(dedupe.order)
-    )
+    order = [(tenant, list(buckets)) for tenant, buckets in dedupe.order.items()]
+    envelope = Envelope(fingerprint, seq, store.snapshot(), list(dedupe.seen.items()), order)
     journal.save_snapshot(seq, pack(envelope))
 
 
@@ -40,7 +39,8 @@ def _restored(store: StateStore, dedupe: Dedupe, snap: tuple[int, bytes], finger
     if envelope.fingerprint != fingerprint:
         raise SnapshotError("taken under other feature declarations")
     store.restore(envelope.state)  # raises before it changes anything
-    dedupe.seen, dedupe.order = dict(envelope.seen), deque(envelope.order)
+    dedupe.seen = dict(envelope.seen)
+    dedupe.order = {tenant: deque(buckets) for tenant, buckets in envelope.order}
     return envelope.seq
 
 
@@ -68,7 +68,8 @@ def recover(
     for record in journal.records_after(after):
         plan = plans[record.type]
         _, touched = plan.read(record.facts, store.load)
-        store.save(plan.apply(record.facts, touched))
-        dedupe.remember(Dedupe.key(record.tenant, record.event_id), record.seq, record.time)
+        store.save(record.facts["tenant"], plan.apply(record.facts, touched))
+        key = Dedupe.key(record.tenant, record.event_id)
+        dedupe.remember(record.tenant, key, record.seq, record.time)
         replayed += 1
     return replayed

@@ -4,11 +4,11 @@ The read runs on every event and touches every stream the rules and the model ne
 a model reading forty features, some thirty streams): a generic loop over streams and
 reader closures spent most of its time dispatching. The generated function is that
 loop unrolled for one event type: the state row of each of the event's entities fetched
-in one batched ``load``, the common readers (count, first seen, since last, followed by)
-written inline and the others called as state methods, the values returned as one dict
-display. It is built
-only from the plan's own names and numbers (feature names are ``[a-z][a-z0-9_]*``,
-entity kinds come from the schema, windows are floats), never from event data.
+in one batched ``load`` of the event's tenant (rows never cross tenants), the common
+readers (count, first seen, since last, followed by) written inline and the others
+called as state methods, the values returned as one dict display. It is built only from
+the plan's own names and numbers (feature names are ``[a-z][a-z0-9_]*``, entity kinds
+come from the schema, windows are floats), never from event data.
 
 Each feature's expression comes from ``features.access.read_expression``; tests check the
 generated read against a plain loop calling the states' methods, for every pack.
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from shopguard.features.plan import Touched, Use
 
 Facts = dict[str, Any]
-Load = Callable[[list[Any]], list[Any]]
+Load = Callable[[str, list[Any]], list[Any]]  # load(tenant, keys)
 Read = Callable[[Facts, Load], "tuple[Facts, Touched]"]
 _compiled = itertools.count(1)
 
@@ -67,7 +67,8 @@ def compile_read(
         lines.append(f"    k{i} = ({group}, {key_of[i]})")
     if rows:
         loaded = "".join(f"r{i}, " for i in range(len(rows)))
-        lines.append(f"    {loaded}= load([{', '.join(f'k{i}' for i in range(len(rows)))}])")
+        wanted = ", ".join(f"k{i}" for i in range(len(rows)))
+        lines.append(f"    {loaded}= load(facts['tenant'], [{wanted}])")
     lines.append("    touched = []")
     for u, use in enumerate(uses):
         row, slot = rows[use.stream.group], use.stream.slot

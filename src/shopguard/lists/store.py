@@ -2,8 +2,11 @@
 
 Every change is a :class:`ListOp`; the durable log keeps the ops and a restart folds them
 back, so lists are exactly as they were. An entry belongs to one tenant; entries with an
-empty tenant (a pack's lists.yaml) apply to every tenant. Times are event times: an
-entry listed for 24 h expires 24 h of *event time* later, so replay and live behave the same.
+empty tenant (a pack's lists.yaml, or an operator's shared entry) apply to every tenant,
+and no tenant's event or erasure removes them. Times are the engine's *now*: the server
+clock when serving live, event time in replay (docs/events.md), so a replay behaves as
+live did. An entry past its expiry is ignored at once and dropped only by ``expire``
+(never by one event, whose time a sender may forge).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class ListStore:
             if where not in slot:
                 self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
             slot[where] = entry
-            if entry.source not in ("api", "config"):
+            if entry.source != "config" and entry.source.partition(":")[0] != "api":
                 strike = (entry.list, entry.kind, entry.value, entry.tenant)
                 self._strikes[strike] = self._strikes.get(strike, 0) + 1
         else:
@@ -97,16 +100,15 @@ class ListStore:
         """How many times a rule has put this entity on this list before."""
         return self._strikes.get((list_name, kind, value, tenant), 0)
 
-    def check(self, facts: dict[str, Any]) -> list[ListEntry]:
-        """The live entries matching any entity of the event, allow first then deny, watch.
-        Expired entries met on the way are dropped (their strikes are kept)."""
+    def check(self, facts: dict[str, Any], now: float) -> list[ListEntry]:
+        """The entries live at ``now`` matching any entity of the event (its tenant's and
+        shared ones), allow first then deny, watch. Expired ones are skipped, not dropped:
+        dropping is ``expire``'s, on a time no single event sets."""
         if not self._kinds:
             return []
         entries = self._entries
-        now = facts["time"]
         tenant = facts["tenant"]
         found: list[ListEntry] = []
-        expired: list[ListEntry] = []
         for kind in self._kinds:
             value = facts.get(kind)
             if value is None:
@@ -118,13 +120,30 @@ class ListStore:
                         continue
                     if entry.expires is None or entry.expires > now:
                         found.append(entry)
-                    else:
-                        expired.append(entry)
-        for entry in expired:
-            self._drop(entry.list, entry.kind, entry.value, entry.tenant)
         if len(found) > 1:
             found.sort(key=lambda e: LIST_ORDER.index(e.list))
         return found
+
+    def expire(self, now: float | dict[str, float]) -> int:
+        """Drop entries expired at ``now`` (their strikes are kept): one time for all, or
+        per tenant (each tenant's latest event time, in replay; shared entries and tenants
+        not named go by the earliest of those). Returns how many were dropped."""
+        if isinstance(now, dict):
+            per_tenant = now
+            shared = min(now.values(), default=float("-inf"))
+        else:
+            per_tenant, shared = {}, now
+        doomed = []
+        for slot in self._entries.values():
+            for entry in slot.values():
+                if entry.expires is None:
+                    continue
+                until = per_tenant.get(entry.tenant, shared) if entry.tenant else shared
+                if entry.expires <= until:
+                    doomed.append(entry)
+        for entry in doomed:
+            self._drop(entry.list, entry.kind, entry.value, entry.tenant)
+        return len(doomed)
 
     def get(
         self, list_name: str, kind: str, value: str, now: float, tenant: str = ""
@@ -144,10 +163,11 @@ class ListStore:
                     yield entry
 
     def forget(self, kind: str, value: str, tenant: str) -> int:
-        """Drop this entity's entries and strikes, unjournaled (an erasure request: a
-        journaled removal would write the pseudonym again)."""
+        """Drop this tenant's entries and strikes of this entity, unjournaled (an erasure
+        request: a journaled removal would write the pseudonym again). Shared entries
+        (tenant "") are the operator's, not one tenant's to erase."""
         slot = self._entries.get((kind, value), {})
-        doomed = [(lst, t) for lst, t in slot if t in ("", tenant)]
+        doomed = [(lst, t) for lst, t in slot if t == tenant]
         for list_name, owner in doomed:
             self._drop(list_name, kind, value, owner)
         for strike in [s for s in self._strikes if s[1:] == (kind, value, tenant)]:
@@ -163,7 +183,8 @@ ops_decoder = msgspec.msgpack.Decoder(AnyOp)
 
 
 def names_entity(raw: bytes, tenant: str, kind: str, value: str) -> bool:
-    """Whether a journaled list op names this entity (for this tenant or all)."""
+    """Whether a journaled list op names this entity for this tenant (shared ops, tenant
+    "", are not one tenant's to erase)."""
     op = ops_decoder.decode(raw)
     entry = op.entry if isinstance(op, AddEntry) else op
-    return entry.kind == kind and entry.value == value and entry.tenant in ("", tenant)
+    return entry.kind == kind and entry.value == value and entry.tenant == tenant

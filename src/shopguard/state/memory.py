@@ -16,35 +16,49 @@ from shopguard.state.snapshot import decode_rows, encode_rows
 
 
 class MemoryStateStore:
-    """One dict per key group (account, device, account|campaign...), entity -> its row of
-    states. The key strings are the very objects the facts held when the entity was first
-    seen, so a million entities cost no extra key copies."""
+    """Per tenant, one dict per key group (account, device, account|campaign...), entity ->
+    its row of states. Tenants never share a row: clear business ids (campaign, coupon,
+    cabinet...) are the same strings in every tenant. The entity strings are the very
+    objects the facts held when the entity was first seen, so a million entities cost no
+    extra key copies."""
 
     def __init__(self) -> None:
         self._widths: list[int] = []
-        self._data: list[dict[str, list[Any]]] = []
+        self._data: dict[str, list[dict[str, list[Any]]]] = {}  # tenant -> group -> rows
 
     def layout(self, widths: list[int]) -> None:
         self._widths = list(widths)
-        self._data.extend({} for _ in range(len(widths) - len(self._data)))
+        for tables in self._data.values():
+            tables.extend({} for _ in range(len(widths) - len(tables)))
 
-    def load(self, keys: list[LoadKey]) -> list[list[Any] | None]:
-        data = self._data
-        return [None if entity is None else data[group].get(entity) for group, entity in keys]
+    def _tables(self, tenant: str) -> list[dict[str, list[Any]]]:
+        tables = self._data.get(tenant)
+        if tables is None:
+            tables = self._data[tenant] = [{} for _ in self._widths]
+        return tables
 
-    def save(self, items: list[tuple[StateKey, int, Any]]) -> None:
-        data = self._data
+    def load(self, tenant: str, keys: list[LoadKey]) -> list[list[Any] | None]:
+        tables = self._data.get(tenant)
+        if tables is None:
+            return [None] * len(keys)
+        return [None if entity is None else tables[group].get(entity) for group, entity in keys]
+
+    def save(self, tenant: str, items: list[tuple[StateKey, int, Any]]) -> None:
+        if not items:
+            return
+        tables = self._tables(tenant)
         for (group, entity), slot, state in items:
-            table = data[group]
+            table = tables[group]
             row = table.get(entity)
             if row is None:
                 row = table[entity] = [None] * self._widths[group]
             row[slot] = state
 
-    def forget(self, entity: str) -> int:
-        """Drop the entity's own states and erase it from other entities' distinct sets."""
+    def forget(self, tenant: str, entity: str) -> int:
+        """Drop the entity's own states and erase it from other entities' distinct sets,
+        in this tenant's rows only."""
         dropped = 0
-        for table in self._data:
+        for table in self._data.get(tenant, []):
             doomed = [k for k in table if k == entity or entity in k.split("|")]
             for key in doomed:
                 dropped += sum(state is not None for state in table.pop(key))
@@ -65,7 +79,13 @@ class MemoryStateStore:
 
     def __len__(self) -> int:
         """States held (a row holds one per stream its entity has been in)."""
-        return sum(s is not None for table in self._data for row in table.values() for s in row)
+        return sum(
+            s is not None
+            for tables in self._data.values()
+            for table in tables
+            for row in table.values()
+            for s in row
+        )
 
 
 class MemoryDecisionLog:

@@ -17,8 +17,10 @@ from shopguard.labels import Label, MerchantHealth
 from shopguard.state.search import DecisionQuery, Found
 
 # (key group, entity key): the group names the entities a row is keyed by (account, or
-# account|campaign...), the entity key is their pseudonyms, joined by "|" for a pair. A
-# network backend keeps one hash per key, one field per slot: "2|k1.ab.." -> {0: .., 3: ..}
+# account|campaign...), the entity key is their pseudonyms or clear ids, joined by "|" for
+# a pair. Every row belongs to one tenant, given beside the keys (clear ids such as a
+# campaign name are alike in every tenant). A network backend keeps one hash per tenant
+# and key, one field per slot: "shop|2|k1.ab.." -> {0: .., 3: ..}
 StateKey = tuple[int, str]
 LoadKey = tuple[int, str | None]  # an entity the event lacks loads as None
 
@@ -27,17 +29,19 @@ class StateStore(Protocol):
     def layout(self, widths: list[int]) -> None:
         """How many states (slots) a row of each key group holds; set once at start."""
 
-    def load(self, keys: list[LoadKey]) -> list[list[Any] | None]:
-        """The state rows under ``keys`` (None where absent), in order: one lookup per
-        entity an event carries. A key whose entity is None (the event lacks it) is never
-        stored: its row is None."""
+    def load(self, tenant: str, keys: list[LoadKey]) -> list[list[Any] | None]:
+        """The tenant's state rows under ``keys`` (None where absent), in order: one lookup
+        per entity an event carries. A key whose entity is None (the event lacks it) is
+        never stored: its row is None."""
 
-    def save(self, items: list[tuple[StateKey, int, Any]]) -> None:
-        """Store changed states, each in a slot of its key's row (created on first save).
-        (The memory backend's states change in place: only new ones alter its rows.)"""
+    def save(self, tenant: str, items: list[tuple[StateKey, int, Any]]) -> None:
+        """Store changed states of the tenant, each in a slot of its key's row (created on
+        first save). (The memory backend's states change in place: only new ones alter
+        its rows.)"""
 
-    def forget(self, entity: str) -> int:
-        """Drop every state keyed by this pseudonym (alone or in a pair); returns how many."""
+    def forget(self, tenant: str, entity: str) -> int:
+        """Drop every state of the tenant keyed by this entity (alone or in a pair), and
+        the entity from its distinct sets; returns how many."""
 
     def snapshot(self) -> bytes: ...
 

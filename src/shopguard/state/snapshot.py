@@ -4,7 +4,7 @@ Decoding a snapshot can only build the state classes' plain fields (floats, ints
 strings, byte strings of float arrays): no code runs, whatever the bytes. Each state kind
 is an array-like tagged struct, so the encoding is the same from the pure and the
 compiled build (setup.py) and says nothing about the classes' memory layout. Keys stay
-generic: per key group, (entity key, row of states).
+generic: per tenant, per key group, (entity key, row of states).
 
 The blob is ``FORMAT || SHA-256(payload) || payload``; the SQLite log also MACs it with
 the audit key. A blob that fails any check raises ``SnapshotError`` naming why, and the
@@ -62,7 +62,8 @@ class Pending(msgspec.Struct, array_like=True, tag=5):
 
 
 State = Series | Distinct | Baseline | Owed | Pending
-Rows = list[list[tuple[str, list[State | None]]]]
+Groups = list[list[tuple[str, list[State | None]]]]
+Rows = list[tuple[str, Groups]]  # per tenant
 
 
 class Envelope(msgspec.Struct, array_like=True):
@@ -70,7 +71,7 @@ class Envelope(msgspec.Struct, array_like=True):
     seq: int
     state: bytes  # the state store's own snapshot
     seen: list[tuple[str, int]]  # the dedupe window: key -> seq
-    order: list[tuple[float, str]]  # and its expiry order
+    order: list[tuple[str, list[tuple[float, list[str]]]]]  # per tenant, its expiry order
 
 
 class SnapshotError(ValueError):
@@ -159,33 +160,45 @@ def decode_state(data: State) -> Any:
     return pending
 
 
-def encode_rows(groups: list[dict[str, list[Any]]]) -> bytes:
-    """A state store's rows (per key group: entity key -> row of states or None)."""
+def encode_rows(tenants: dict[str, list[dict[str, list[Any]]]]) -> bytes:
+    """A state store's rows (per tenant, per key group: entity key -> row of states)."""
     rows: Rows = [
-        [(key, [None if s is None else encode_state(s) for s in row]) for key, row in g.items()]
-        for g in groups
+        (
+            tenant,
+            [
+                [
+                    (key, [None if s is None else encode_state(s) for s in row])
+                    for key, row in g.items()
+                ]
+                for g in groups
+            ],
+        )
+        for tenant, groups in tenants.items()
     ]
     return _encoder.encode(rows)
 
 
-def decode_rows(blob: bytes, widths: list[int] | None) -> list[dict[str, list[Any]]]:
+def decode_rows(blob: bytes, widths: list[int] | None) -> dict[str, list[dict[str, list[Any]]]]:
     """The rows back, checked against the store's layout (row widths per key group; None:
     only decode them)."""
     try:
         rows = _rows.decode(blob)
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"state undecodable: {exc}") from None
-    if widths is not None and len(rows) != len(widths):
-        raise SnapshotError(f"{len(rows)} key groups, the layout has {len(widths)}")
-    out: list[dict[str, list[Any]]] = []
-    for i, group in enumerate(rows):
-        table: dict[str, list[Any]] = {}
-        width = None if widths is None else widths[i]
-        for key, row in group:
-            if width is not None and len(row) != width:
-                raise SnapshotError(f"a row of {len(row)} states where the layout has {width}")
-            table[key] = [None if s is None else decode_state(s) for s in row]
-        out.append(table)
+    out: dict[str, list[dict[str, list[Any]]]] = {}
+    for tenant, groups in rows:
+        if widths is not None and len(groups) != len(widths):
+            raise SnapshotError(f"{len(groups)} key groups, the layout has {len(widths)}")
+        tables: list[dict[str, list[Any]]] = []
+        for i, group in enumerate(groups):
+            table: dict[str, list[Any]] = {}
+            width = None if widths is None else widths[i]
+            for key, row in group:
+                if width is not None and len(row) != width:
+                    raise SnapshotError(f"a row of {len(row)} states where the layout has {width}")
+                table[key] = [None if s is None else decode_state(s) for s in row]
+            tables.append(table)
+        out[tenant] = tables
     return out
 
 
