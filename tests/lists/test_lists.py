@@ -110,8 +110,9 @@ def test_strikes_belong_to_one_tenant() -> None:
 
 
 def test_only_rules_strike() -> None:
-    """An operator's entries (api, api:<key id>, config) are not offences to escalate."""
+    """An operator's entries (api, api:<key id>, console:<user>, config) are not offences
+    to escalate."""
     store = ListStore()
-    for source in ("api", "api:k7", "config", "reg_device_farm"):
+    for source in ("api", "api:k7", "console:ana", "config", "reg_device_farm"):
         store.apply(AddEntry(ListEntry("deny", "device", "d", None, "why", source, 0.0, "t")))
     assert store.strikes("deny", "device", "d", "t") == 1

@@ -18,6 +18,9 @@ import msgspec
 
 ListName = Literal["allow", "deny", "watch"]
 LIST_ORDER: tuple[ListName, ...] = ("allow", "deny", "watch")
+# Sources of entries people made ("api:<key>", "console:<user>", a pack's lists.yaml):
+# they are no strike against the entity, which only a rule's own entry is.
+_BY_HAND = frozenset({"api", "console", "config"})
 
 
 class ListEntry(msgspec.Struct, frozen=True):
@@ -66,7 +69,7 @@ class ListStore:
             if where not in slot:
                 self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
             slot[where] = entry
-            if entry.source != "config" and entry.source.partition(":")[0] != "api":
+            if entry.source.partition(":")[0] not in _BY_HAND:  # only rules escalate
                 strike = (entry.list, entry.kind, entry.value, entry.tenant)
                 self._strikes[strike] = self._strikes.get(strike, 0) + 1
         else:
