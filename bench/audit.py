@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shopguard import Engine
 from shopguard.state.audit import HeadFile
-from stream import generate
+from stream import decide_all, generate
 
 KEYS = {"k1": "bench-secret-key-0123456789abcdef"}
 
@@ -46,16 +46,8 @@ def main() -> None:
     for batch in (1, 256):
         with tempfile.TemporaryDirectory() as tmp:
             engine = Engine.from_config(keys=KEYS, data_dir=tmp, snapshot_every=0)
-            started = time.perf_counter()
-            if batch == 1:
-                for raw in events:
-                    engine.decide(raw)
-            else:
-                for i in range(0, len(events), batch):
-                    engine.decide_many(events[i : i + batch])
-            out[f"durable_per_s_batch{batch}"] = round(
-                len(events) / (time.perf_counter() - started)
-            )
+            elapsed = decide_all(engine, events, batch)
+            out[f"durable_per_s_batch{batch}"] = round(len(events) / elapsed)
             engine.checkpoint()
             if batch == 256:
                 started = time.perf_counter()

@@ -32,7 +32,7 @@ from handwritten import HandWritten
 from shopguard import Engine
 from shopguard.outcome import Outcome
 from shopguard.version import build
-from stream import generate, shoppers
+from stream import decide_all, generate, shoppers
 
 ROOT = Path(__file__).resolve().parents[1]
 FDH = ROOT.parent / "shared" / "data" / "fdh" / "transactions.csv.gz"
@@ -144,14 +144,7 @@ def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
     """The embedded default: SQLite WAL journal; ``batch`` events per durable commit."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine.from_config(keys=KEYS, data_dir=tmp, snapshot_every=0)
-        started = time.perf_counter()
-        if batch == 1:
-            for raw in events:
-                engine.decide(raw)
-        else:
-            for i in range(0, len(events), batch):
-                engine.decide_many(events[i : i + batch])
-        elapsed = time.perf_counter() - started
+        elapsed = decide_all(engine, events, batch)
         engine.log.close()
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
     return {

@@ -8,10 +8,13 @@ rules fire and lists fill as they would in production.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+
+from shopguard import Engine
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 TYPES = (
@@ -90,3 +93,16 @@ def shoppers(n: int) -> Iterator[bytes]:
             clock += 0.25
             when = (START + timedelta(seconds=clock)).isoformat()
             yield encode({"type": kind, "event_id": f"s{i}-{kind}", "time": when, **base, **extra})
+
+
+def decide_all(engine: Engine, events: Sequence[bytes], batch: int) -> float:
+    """Seconds to decide ``events`` durably: one commit each (``batch`` 1), or
+    ``decide_many`` batches of ``batch`` (what the API's group commit does)."""
+    started = time.perf_counter()
+    if batch == 1:
+        for raw in events:
+            engine.decide(raw)
+    else:
+        for i in range(0, len(events), batch):
+            engine.decide_many(events[i : i + batch])
+    return time.perf_counter() - started
