@@ -8,7 +8,6 @@ list changes made outside events.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
+from shopguard.freezer import FREEZER
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
 from shopguard.model.registry import registered_scorers
@@ -307,7 +307,7 @@ class Engine(Champions, Operations):
         self._since_snapshot += 1
         freeze = self.settings.gc_freeze_every
         if freeze and seq % freeze == 0:
-            gc.freeze()
+            FREEZER.freeze()  # thaws and collects now and then: see freezer.py
         every = self.settings.snapshot_every
         if every and self._since_snapshot >= every and self.log.durable:
             self.checkpoint()
