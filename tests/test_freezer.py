@@ -6,7 +6,8 @@ from __future__ import annotations
 import gc
 import weakref
 
-from shopguard.freezer import Freezer
+from shopguard.freezer import FREEZER, Freezer
+from tests.conftest import event, make_engine
 
 
 class Request:
@@ -45,5 +46,24 @@ def test_a_steady_state_without_garbage_needs_no_full_collection() -> None:
         assert freezer.collections == first
     finally:
         del kept
+        gc.unfreeze()
+        gc.collect()
+
+
+def test_an_engine_serving_requests_does_not_keep_them_frozen() -> None:
+    """The exploit as the server met it: requests in flight while the engine decides and
+    freezes (gc_freeze_every), answered afterwards, are freed all the same."""
+    engine = make_engine(gc_freeze_every=1)
+    alive: weakref.WeakSet[Request] = weakref.WeakSet()
+    events, in_flight = 300, 2000
+    try:
+        for i in range(events):
+            batch = [Request() for _ in range(in_flight)]
+            alive.update(batch)
+            engine.decide(event("account.login", f"l{i}", i, account=f"a{i % 7}", success=True))
+            del batch
+        assert len(alive) <= FREEZER.growth * FREEZER.baseline + in_flight
+        assert len(alive) < events * in_flight / 4
+    finally:
         gc.unfreeze()
         gc.collect()
