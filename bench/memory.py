@@ -85,7 +85,7 @@ class Sampler:
         self._next += self.every
         engine = self.engine
         self.samples.append(
-            {
+            sample := {
                 "events": done,
                 "rss_mb": round(self.process.memory_info().rss / 2**20, 1),
                 "seconds": round(time.perf_counter() - self.started, 1),
@@ -94,6 +94,7 @@ class Sampler:
                 "frozen_objects": gc.get_freeze_count(),
             }
         )
+        print(json.dumps(sample), file=sys.stderr, flush=True)  # a long run's curve so far
 
     def grown(self, top: int = 15) -> list[dict[str, Any]]:
         if len(self.snapshots) < 2:
@@ -108,19 +109,24 @@ class Sampler:
         return out
 
 
-def run_engine(engine: Engine, args: argparse.Namespace, sampler: Sampler) -> None:
-    """decide_many batches, as the group commit makes them, with one resend per batch."""
+def batches(args: argparse.Namespace, size: int) -> Iterator[list[bytes]]:
     batch: list[bytes] = []
-    done = 0
     for raw in stream(args):
         batch.append(raw)
-        if len(batch) == args.batch:
-            engine.decide_many([*batch, batch[0]])  # a client's retry: answered from dedupe
-            done += len(batch)
+        if len(batch) == size:
+            yield batch
             batch = []
-            sampler.seen(done)
     if batch:
-        engine.decide_many(batch)
+        yield batch
+
+
+def run_engine(engine: Engine, args: argparse.Namespace, sampler: Sampler) -> None:
+    """decide_many batches, as the group commit makes them, with one resend per batch."""
+    done = 0
+    for batch in batches(args, args.batch):
+        engine.decide_many([*batch, batch[0]])  # a client's retry: answered from dedupe
+        done += len(batch)
+        sampler.seen(done)
 
 
 class Client:
@@ -191,12 +197,8 @@ async def _http(app: Any, secret: str, args: argparse.Namespace, sampler: Sample
     client = Client(app)
     await _login(client)
     call = client.call
-    batch: list[bytes] = []
     done = extra = 0
-    for raw in stream(args):
-        batch.append(raw)
-        if len(batch) < args.concurrency:
-            continue
+    for batch in batches(args, args.concurrency):
         answers = await asyncio.gather(*(call("POST", "/v1/decisions", r, auth) for r in batch))
         if any(status != 200 for status, _ in answers):
             raise RuntimeError(f"answer {answers[0][0]}: {answers[0][1][:200]!r}")
@@ -215,7 +217,6 @@ async def _http(app: Any, secret: str, args: argparse.Namespace, sampler: Sample
                 status, _ = await call(method, target, body, auth)
                 if status >= 500:
                     raise RuntimeError(f"{method} {target} answered {status}")
-        batch = []
         sampler.seen(done)
 
 
@@ -245,8 +246,8 @@ def slope(samples: list[dict[str, Any]]) -> float:
     """Least squares, bytes of RSS per event."""
     if len(samples) < 2:
         return 0.0
-    xs = [s["events"] for s in samples]
-    ys = [s["rss_mb"] * 2**20 for s in samples]
+    xs = [float(s["events"]) for s in samples]
+    ys = [float(s["rss_mb"]) * 2**20 for s in samples]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den
