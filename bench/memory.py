@@ -297,6 +297,8 @@ def main() -> None:
         "rss_mb_after_warmup": after[0]["rss_mb"] if after else None,
         "rss_mb_end": sampler.samples[-1]["rss_mb"] if sampler.samples else None,
         "slope_bytes_per_event": round(slope(after), 2),
+        "entities_after_warmup": after[0]["entities"] if after else None,
+        "entities_end": sampler.samples[-1]["entities"] if sampler.samples else None,
         "per_s": round(args.events / (time.perf_counter() - sampler.started)),
         "samples": sampler.samples,
         "grown": sampler.grown(),

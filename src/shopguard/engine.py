@@ -30,6 +30,7 @@ from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
 from shopguard.freezer import FREEZER
+from shopguard.heap import give_back
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
 from shopguard.model.registry import registered_scorers
@@ -315,6 +316,7 @@ class Engine(Champions, Operations):
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""
         checkpoint(self.store, self.log, self.dedupe, self._fingerprint)
+        give_back()  # the snapshot's blobs leave their pages in the heap: see heap.py
         self._since_snapshot = 0
 
     def close(self) -> None:
