@@ -28,8 +28,15 @@ TYPES = (
 
 
 def generate(
-    n: int, accounts: int = 120_000, seed: int = 42, span_days: float = 14
+    n: int,
+    accounts: int = 120_000,
+    seed: int = 42,
+    span_days: float = 14,
+    farm_phones: int = 0,
+    wool: int = 20_000,
 ) -> Iterator[bytes]:
+    """``n`` events over ``span_days`` of event time. Farm phones are fresh random numbers
+    unless ``farm_phones`` bounds them to that many; ``wool`` farm accounts share them."""
     rng = random.Random(seed)
     encode = msgspec.json.encode
     step = span_days * 86400 / n
@@ -51,8 +58,8 @@ def generate(
         if roll < 0.02:  # device farm / wool party
             farm = rng.randrange(50)
             event["device"] = {"id": f"farm{farm}", "emulator": rng.random() < 0.5}
-            event["phone"] = f"170{rng.randrange(10**8):08d}"
-            event["account"] = f"wool{rng.randrange(20_000)}"
+            event["phone"] = f"170{rng.randrange(farm_phones or 10**8):08d}"
+            event["account"] = f"wool{rng.randrange(wool)}"
             event["ip"] = f"172.16.{farm}.{rng.randrange(250)}"
         elif roll < 0.025:  # bursts at one victim phone or from one IP
             event["phone"] = f"1390000{rng.randrange(30):04d}"

@@ -9,7 +9,6 @@ each event's own time in replay, where no event is refused for its time (docs/ev
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +30,8 @@ from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
+from shopguard.freezer import FREEZER
+from shopguard.heap import give_back
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
 from shopguard.model.registry import registered_scorers
@@ -416,7 +417,7 @@ class Engine(Champions, Operations):
         self._since_snapshot += 1
         freeze = self.settings.gc_freeze_every
         if freeze and seq % freeze == 0:
-            gc.freeze()
+            FREEZER.freeze()  # thaws and collects now and then: see freezer.py
         every = self.settings.snapshot_every
         if every and self._since_snapshot >= every and self.log.durable:
             self.log.commit()  # a failure here fails the batch (and undoes it)
@@ -429,6 +430,7 @@ class Engine(Champions, Operations):
     def checkpoint(self) -> None:
         """Snapshot feature state so a restart replays only the journal after it."""
         checkpoint(self.store, self.log, self.dedupe, self._fingerprint)
+        give_back()  # the snapshot's blobs leave their pages in the heap: see heap.py
         self._since_snapshot = 0
 
     def close(self) -> None:
