@@ -90,7 +90,11 @@ class Sampler:
                 "rss_mb": round(self.process.memory_info().rss / 2**20, 1),
                 "seconds": round(time.perf_counter() - self.started, 1),
                 "dedupe_ids": len(engine.dedupe.seen),
-                "entities": sum(len(t) for t in getattr(engine.store, "_data", [])),
+                "entities": sum(  # rows: per tenant, per key group
+                    len(table)
+                    for tables in getattr(engine.store, "_data", {}).values()
+                    for table in tables
+                ),
                 "frozen_objects": gc.get_freeze_count(),
             }
         )
