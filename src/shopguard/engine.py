@@ -131,7 +131,7 @@ class Engine(Champions, Operations):
         window = parse_duration(self.settings.dedupe_window)
         if self.live:  # a resend arriving later than this is refused for its time anyway
             window = min(window, self._ahead + self._behind)
-        return Dedupe(window)
+        return Dedupe(window, self.settings.dedupe_max_ids)
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -289,6 +289,10 @@ class Engine(Champions, Operations):
         started = time.perf_counter_ns()
         dedupe_key = f"{event.tenant}\x1f{event.event_id}"  # Dedupe.key, inlined: hot path
         seq = self.dedupe.seen.get(dedupe_key)
+        if seq is None and self.dedupe.spilled:  # past dedupe_max_ids: ask the journal
+            now = self.clock() if self.live else event.time.timestamp()
+            if self.dedupe.spilled_after(event.tenant, now):
+                seq = self.log.seq_of(event.tenant, event.event_id)
         if seq is not None:
             previous = self.log.decision(seq)
             if previous is not None:

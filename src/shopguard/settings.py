@@ -41,6 +41,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     default_region: str = "CN"
     utc_offset_hours: float = 0
     dedupe_window: str = "7d"
+    dedupe_max_ids: int = 1_000_000
     event_time: Literal["auto", "live", "replay"] = "auto"
     max_event_ahead: str = "5m"
     max_event_behind: str = "1h"

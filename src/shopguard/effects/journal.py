@@ -27,7 +27,8 @@ def checkpoint(store: StateStore, journal: DecisionLog, dedupe: Dedupe, fingerpr
     """Snapshot feature state and the dedupe window at the journal's last record."""
     seq = journal.last_seq()
     order = [(tenant, list(buckets)) for tenant, buckets in dedupe.order.items()]
-    envelope = Envelope(fingerprint, seq, store.snapshot(), list(dedupe.seen.items()), order)
+    seen, spilled = list(dedupe.seen.items()), list(dedupe.spilled.items())
+    envelope = Envelope(fingerprint, seq, store.snapshot(), seen, order, spilled)
     journal.save_snapshot(seq, pack(envelope))
 
 
@@ -41,6 +42,7 @@ def _restored(store: StateStore, dedupe: Dedupe, snap: tuple[int, bytes], finger
     store.restore(envelope.state)  # raises before it changes anything
     dedupe.seen = dict(envelope.seen)
     dedupe.order = {tenant: deque(buckets) for tenant, buckets in envelope.order}
+    dedupe.spilled = dict(envelope.spilled)
     return envelope.seq
 
 

@@ -140,6 +140,9 @@ class MemoryDecisionLog:
         raw = self._decisions.get(seq)
         return None if raw is None else decision_decoder.decode(raw)
 
+    def seq_of(self, tenant: str, event_id: str) -> int | None:
+        return None  # decisions are kept only as long as the dedupe window needs them
+
     def find(self, tenant: str, event_id: str) -> Decision | None:
         """A scan of the decisions still kept (the dedupe window): this log is not a
         store, and the engine asks its dedupe index first."""

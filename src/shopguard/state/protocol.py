@@ -96,6 +96,11 @@ class DecisionLog(Protocol):
 
     def decision(self, seq: int) -> Decision | None: ...
 
+    def seq_of(self, tenant: str, event_id: str) -> int | None:
+        """The sequence of the event's first committed decision, without committing what
+        is staged (the dedupe window's fallback once it let ids go early); a log that
+        keeps decisions only for the window answers None."""
+
     def find(self, tenant: str, event_id: str) -> Decision | None:
         """The decision of one event (the first, if it was decided more than once)."""
 

@@ -72,6 +72,7 @@ class Envelope(msgspec.Struct, array_like=True):
     state: bytes  # the state store's own snapshot
     seen: list[tuple[str, int]]  # the dedupe window: key -> seq
     order: list[tuple[str, list[tuple[float, list[str]]]]]  # per tenant, its expiry order
+    spilled: list[tuple[str, float]] = []  # per tenant, ids let go early until then
 
 
 class SnapshotError(ValueError):

@@ -257,6 +257,13 @@ class SqliteDecisionLog:
             raw = self._checked(self._db.execute(f"{_ROW} WHERE seq = ?", (seq,)).fetchone())
         return None if raw is None else decision_decoder.decode(raw)
 
+    def seq_of(self, tenant: str, event_id: str) -> int | None:
+        row = self._db.execute(
+            "SELECT seq FROM decisions WHERE tenant = ? AND event_id = ? ORDER BY seq LIMIT 1",
+            (tenant, event_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def find(self, tenant: str, event_id: str) -> Decision | None:
         self.commit()
         row = self._db.execute(
