@@ -82,7 +82,6 @@ class Engine(Champions, Operations):
             pack.catalog,
             pack.campaigns,
         )
-        self.lists = ListStore()
         self.features = FeaturePlan(
             pack.features, settings.max_events_per_key, settings.distinct_exact_bound
         )
@@ -99,8 +98,6 @@ class Engine(Champions, Operations):
         self.policy = pack.policy
         self._simulate = self.policy.mode == "simulate"
         self._explain = settings.explain
-        self.store = store or make_state_store(settings.state_store)
-        self.store.layout(self.features.widths)
         if log is None:
             options = {}
             if settings.decision_log == "sqlite":
@@ -112,26 +109,33 @@ class Engine(Champions, Operations):
                 }
             log = make_decision_log(settings.decision_log, **options)
         self.log = log
-        self.effects = Effects(self.store, self.log, self.lists)
         self.live = settings.event_time == "live"
         self._ahead, self._behind = settings.event_skew
-        self.dedupe = self._new_dedupe()
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
         # A snapshot is restored only under the same features and state layout.
         declared = STATE_LAYOUT + msgspec.json.encode(pack.features)
         self._fingerprint = hashlib.sha256(declared).hexdigest()
-        self.lists.load_config(pack.lists)
-        recover(self.store, self.log, self.lists, self.plans, self.dedupe, self._fingerprint)
+        self._recover(store or make_state_store(settings.state_store))
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
 
-    def _new_dedupe(self) -> Dedupe:
+    def _recover(self, store: StateStore) -> int:
+        """Fold lists, feature state (into ``store``) and the dedupe window back from the
+        snapshot and journal, then use them: at start, and after a commit that failed.
+        Nothing of the engine changes if it raises. Returns the records replayed."""
+        store.layout(self.features.widths)
+        lists = ListStore()
+        lists.load_config(self.pack.lists)
         window = parse_duration(self.settings.dedupe_window)
         if self.live:  # a resend arriving later than this is refused for its time anyway
             window = min(window, self._ahead + self._behind)
-        return Dedupe(window, self.settings.dedupe_max_ids)
+        dedupe = Dedupe(window, self.settings.dedupe_max_ids)
+        replayed = recover(store, self.log, lists, self.plans, dedupe, self._fingerprint)
+        self.store, self.lists, self.dedupe = store, lists, dedupe
+        self.effects = Effects(store, self.log, lists)
+        return replayed
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -249,17 +253,10 @@ class Engine(Champions, Operations):
     def _rebuild(self) -> None:
         self._stale = True
         try:
-            store = make_state_store(self.settings.state_store)
-            store.layout(self.features.widths)
-            lists = ListStore()
-            lists.load_config(self.pack.lists)
-            dedupe = self._new_dedupe()
-            replayed = recover(store, self.log, lists, self.plans, dedupe, self._fingerprint)
+            replayed = self._recover(make_state_store(self.settings.state_store))
         except Exception as exc:
             failure = storage_error(exc) or StorageUnavailable(f"state rebuild failed: {exc}")
             raise failure from exc
-        self.store, self.lists, self.dedupe = store, lists, dedupe
-        self.effects = Effects(store, self.log, lists)
         self._since_snapshot, self._stale = replayed, False
 
     def _probe(self) -> None:

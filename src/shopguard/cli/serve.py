@@ -169,20 +169,21 @@ def keys_revoke(
     guard(run)
 
 
+UserNameOpt = Annotated[str, typer.Option(help="The sign-in name.")]
+# asked at the prompt, twice and unechoed, unless given
+PasswordOpt = Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)]
 users_app = typer.Typer(help="Console users (risk analysts).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 @users_app.command("create")
 def users_create(
-    name: Annotated[str, typer.Option(help="The sign-in name.")],
+    name: UserNameOpt,
     tenant: Annotated[str, typer.Option(help="The tenant whose data the user sees.")],
     role: Annotated[str, typer.Option(help="analyst, or admin (rulesets, if operator).")] = (
         "analyst"
     ),
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ] = "",
+    password: PasswordOpt = "",
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -209,10 +210,8 @@ def users_create(
 
 @users_app.command("passwd")
 def users_passwd(
-    name: Annotated[str, typer.Option(help="The sign-in name.")],
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ] = "",
+    name: UserNameOpt,
+    password: PasswordOpt = "",
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
