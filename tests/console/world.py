@@ -27,7 +27,8 @@ rules:
 RING_ID, RIVAL_RING = "R-wool01", "R-rival1"
 PARTY = [f"wool-{i}" for i in range(6)]
 PAYERS = [f"payer-{i:02d}" for i in range(30)]
-DEVICE, ADDRESS, CARD = "dev-farm-0001", "上海市 长宁路 88 号 1201 室", "6222020000004242"
+DEVICE, ADDRESS, CARD = "dev-farm-0001", "88 Changning Rd, Room 1201", "6222020000004242"
+START = 1_740_823_200.0  # 2025-03-01T10:00:00Z, where tests.conftest.event starts
 
 
 def build(engine: Engine) -> None:
@@ -58,18 +59,18 @@ def write_book(engine: Engine) -> Path:
     everyone = list(range(len(members)))
     links = [
         RingLink("device", pseudonym(engine, "device", DEVICE), everyone),
-        RingLink("address", pseudonym(engine, "address", ADDRESS), everyone[:4], "上海***"),
+        RingLink("address", pseudonym(engine, "address", ADDRESS), everyone[:4], "88***"),
         RingLink("card", pseudonym(engine, "card", CARD), everyone[2:], "622202******4242"),
     ]
     ring = Ring(
-        RING_ID, "shop", 0.93, members, links, 60.0, 420.0, new_accounts_24h=6, growth=1.0,
-        events=12, harm_events=6, harm_money=120.0, denied=0, fraud_labels=0,
+        RING_ID, "shop", 0.93, members, links, START + 60, START + 365,
+        new_accounts_24h=6, growth=1.0, events=12, harm_events=6, harm_money=120.0,
         link_types={"device": 1, "address": 1, "card": 1},
     )  # fmt: skip
     rival = Ring(
         RIVAL_RING, "rival", 0.5, [pseudonym(engine, "account", "rival-1", "rival")], [],
-        60.0, 60.0,
+        START + 60, START + 60,
     )  # fmt: skip
     path = book_path(engine.settings.data_dir)
-    save_book(path, RingBook(1.0, 0.0, 5000.0, [ring, rival]))
+    save_book(path, RingBook(START + 7200, START, START + 7200, [ring, rival]))
     return path
