@@ -102,7 +102,7 @@ class SqliteConsoleQueries:
             entity = next((f"{k}:{getattr(facts, k)}" for k in CASE_KINDS if getattr(facts, k)), "")
             if not entity:
                 continue
-            rules = tuple(dict.fromkeys(r.rule for r in _reasons.decode(decision_raw).reasons))
+            rules = tuple({r.rule: None for r in _reasons.decode(decision_raw).reasons})
             held = HeldEvent(
                 seq, event_id, at, _OUTCOME_NAMES[outcome], entity, facts.account,
                 facts.campaign, rules,
