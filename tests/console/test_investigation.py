@@ -3,7 +3,9 @@ ring page and its one action, the entity page, search; per tenant, masked, CSRF.
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import Path
 
 import pytest
 
@@ -105,6 +107,24 @@ def test_the_entity_page_shows_its_timeline_and_linked_entities(built: Console) 
     assert "no decisions" in built.client.get(f"/console/entities/account/{me}").text
 
 
+def test_a_searched_raw_value_is_kept_nowhere(
+    built: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    csrf = built.login("ana")
+    caplog.set_level(logging.DEBUG)
+    raw = "13912345678"
+    form = {"csrf": csrf, "q": raw, "kind": "phone"}
+    answer = built.client.post("/console/search", data=form, follow_redirects=False)
+    phone = world.pseudonym(built.served.engine, "phone", raw)
+    assert answer.headers["location"] == f"/console/entities/phone/{phone}"
+    page = built.client.get(answer.headers["location"]).text
+    assert raw not in page and raw not in caplog.text
+    built.served.engine.commit()
+    data = Path(built.served.engine.settings.data_dir)
+    for path in data.rglob("*"):
+        assert not path.is_file() or raw.encode() not in path.read_bytes(), path
+
+
 def test_search_finds_events_raw_values_rings_and_rules(built: Console) -> None:
     csrf = built.login("ana")
     engine = built.served.engine
@@ -130,3 +150,22 @@ def test_search_finds_events_raw_values_rings_and_rules(built: Console) -> None:
     assert refused.status_code == 403  # no CSRF token
     rule = built.client.get("/console/rule/review_big_payment").text
     assert len(re.findall(r"<tr data-event=", rule)) == 20 and "older" in rule
+
+
+def test_allowing_the_ring_and_another_tenants_ring(built: Console) -> None:
+    built.login("rex")  # the rival's analyst: our ring does not exist for them
+    assert "No such ring" in built.client.get(f"/console/rings/{world.RING_ID}").text
+    assert world.RING_ID not in built.client.get("/console/rings").text
+    csrf = built.login("ana")
+    assert world.RIVAL_RING not in built.client.get("/console/rings").text
+    form = {"csrf": csrf, "verdict": "allow"}
+    done = built.client.post(f"/console/rings/{world.RING_ID}", data=form)
+    assert "allow: 6 accounts listed and labelled" in done.text
+    engine = built.served.engine
+    for account in world.PARTY:
+        member = world.pseudonym(engine, "account", account)
+        entry = engine.lists.get("allow", "account", member, 0.0, "shop")
+        assert entry is not None and entry.source == "console:ana"
+    assert {lb.kind for lb in engine.log.labels("shop")} == {"legit"}
+    bad = built.client.post(f"/console/rings/{world.RING_ID}", data={**form, "verdict": "x"})
+    assert bad.status_code == 400

@@ -68,12 +68,16 @@ def test_a_flood_of_another_tenant_never_hides_a_case(journal: Journal) -> None:
 
 def test_the_queue_reads_the_held_index(journal: Journal) -> None:
     journal.add("shop", "one")
-    db = journal.queries().__dict__["_reader"]()
-    plan = db.execute(
-        "EXPLAIN QUERY PLAN SELECT seq FROM decisions d WHERE d.tenant = ?"
-        " AND d.outcome IN (1, 2) AND d.redacted = 0 ORDER BY d.seq DESC LIMIT 5",
-        ("shop",),
-    ).fetchall()
+    queries = journal.queries()
+    db = journal.log.reader()
+    executed: list[str] = []
+    db.set_trace_callback(executed.append)  # each statement with its values bound
+    try:
+        queries.held("shop")
+    finally:
+        db.set_trace_callback(None)
+    (sql,) = [s for s in executed if "outcome IN (1, 2)" in s]
+    plan = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
     assert any("decisions_held" in str(row) for row in plan), plan
 
 

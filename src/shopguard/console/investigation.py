@@ -5,6 +5,7 @@ All read one tenant's data through ``ConsoleQueries`` and the ring book; all mas
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -21,6 +22,7 @@ from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.events.catalog import is_id
 
 LIST_NAMES = ("deny", "watch", "allow")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 def _before(request: Request) -> int | None:
@@ -133,7 +135,8 @@ async def ring(request: Request, user: User) -> Response:
 @page()
 async def entity(request: Request, user: User) -> Response:
     kind, value = request.path_params["kind"], request.path_params["value"]
-    if kind not in ENTITY_KINDS or not is_id(value, 256):
+    # any kind the term index or a ring may name (link signals too), not only today's
+    if not (kind in ENTITY_KINDS or _KIND.fullmatch(kind)) or not is_id(value, 256):
         return render(request, "missing.html", user, what="entity")
     engine, journal = engine_of(request), queries_of(request)
     name = f"{kind}:{value}"
