@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -76,6 +77,17 @@ def _serve(api: Api) -> Iterator[tuple[Api, str]]:
     thread.join(10)
 
 
+def _signed_in(p: Any, base: str) -> tuple[Any, Any]:
+    """A headless Chromium signed in as ana: (browser, page)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/console")
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return browser, page
+
+
 def test_sign_in_watch_review_and_publish(served: tuple[Api, str]) -> None:
     _need_browser()
     from playwright.sync_api import expect, sync_playwright
@@ -90,12 +102,7 @@ def test_sign_in_watch_review_and_publish(served: tuple[Api, str]) -> None:
     for i in range(6):
         decide(_event(f"warm-{i}", account=f"u{i}", card=f"62220200000{i:05d}"))
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/console")
-        page.get_by_label("Name").fill("ana")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        browser, page = _signed_in(p, base)
         expect(page.get_by_role("heading", name="Overview")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "1-overview.png", full_page=True)
 
@@ -161,12 +168,7 @@ def test_investigate_a_ring_an_entity_search_and_the_grouped_queue(
     shots = Path(os.environ.get("SHOPGUARD_SCREENSHOTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/console")
-        page.get_by_label("Name").fill("ana")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        browser, page = _signed_in(p, base)
 
         def search(text: str, kind: str = "auto") -> None:
             page.get_by_label("Search for").select_option(kind)
