@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shopguard.console.queries import Held, HeldEvent
-from shopguard.console.queue import NONE, cases_of, groups, in_group, page_of
+from shopguard.console.queue import CASE_EVENTS, NONE, cases_of, groups, in_group, page_of
 
 
 def _held(*events: tuple[str, str, str | None, tuple[str, ...]]) -> Held:
@@ -32,6 +32,13 @@ def test_cases_fold_per_entity_and_groups_count_cases_and_events() -> None:
     by_campaign = {g.key: (g.cases, g.events) for g in groups(cases, "campaign")}
     assert by_campaign == {"gift": (1, 2), NONE: (1, 1)}
     assert [c.entity for c in in_group(cases, "ring", NONE)] == ["account:b"]
+
+
+def test_a_case_carries_at_most_what_one_verdict_labels() -> None:
+    held = _held(*[("a", "", None, ("r1",))] * (CASE_EVENTS + 5))
+    (case,) = cases_of(held, lambda account: None)
+    assert len(case.events) == CASE_EVENTS and case.count == CASE_EVENTS + 5
+    assert groups([case], "rule")[0].events == CASE_EVENTS + 5
 
 
 def test_pages_are_clamped_and_junk_is_page_one() -> None:

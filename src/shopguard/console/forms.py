@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
+from shopguard.console.queue import CASE_EVENTS
 from shopguard.console.users import User
 from shopguard.desensitize.schema import ENTITY_KINDS
 from shopguard.engine import Engine
@@ -15,7 +16,7 @@ from shopguard.lists.store import LIST_ORDER
 from shopguard.lists.ttl import parse_ttl
 from shopguard.rings.book import Ring
 
-MAX_EVENTS = 500  # events one review verdict labels
+MAX_EVENTS = CASE_EVENTS  # events one review verdict labels
 MAX_CASES = 100  # cases one bulk verdict decides
 MAX_RING = 5000  # accounts one ring verdict lists
 

@@ -10,6 +10,7 @@ import msgspec
 from shopguard.console.queries import Held
 
 GROUPINGS = ("case", "ring", "campaign", "rule")  # "case": the cases themselves, no groups
+CASE_EVENTS = 500  # event ids one case carries (forms.MAX_EVENTS): the rest wait their turn
 NONE = "-"  # the group of cases with no ring (or no campaign)
 PAGE = 20
 
@@ -18,13 +19,14 @@ class Case(msgspec.Struct):
     """Undecided review/challenge events of one entity, newest first."""
 
     entity: str  # kind:pseudonym
-    events: list[str]
+    events: list[str]  # the newest CASE_EVENTS, what a verdict on the case labels
     latest_seq: int
     latest_time: float
     outcome: str  # the newest event's
     ring: str = NONE
     campaigns: list[str] = []
     rules: list[str] = []
+    count: int = 0  # open events of the entity, all of them
 
     def keys(self, by: str) -> list[str]:
         """The groups this case is counted in under ``by`` (a case may hit several rules)."""
@@ -52,7 +54,9 @@ def cases_of(held: Held, ring_of: Callable[[str], str | None]) -> list[Case]:
         if case is None:
             ring = (ring_of(e.account) if e.account else None) or NONE
             case = cases[e.entity] = Case(e.entity, [], e.seq, e.time, e.outcome, ring)
-        case.events.append(e.event_id)
+        case.count += 1
+        if len(case.events) < CASE_EVENTS:
+            case.events.append(e.event_id)
         if e.campaign and e.campaign not in case.campaigns:
             case.campaigns.append(e.campaign)
         case.rules.extend(r for r in e.rules if r not in case.rules)
@@ -66,7 +70,7 @@ def groups(cases: list[Case], by: str) -> list[Group]:
         for key in case.keys(by):
             group = out.setdefault(key, Group(key, 0, 0, case.latest_time))
             group.cases += 1
-            group.events += len(case.events)
+            group.events += case.count
             group.newest = max(group.newest, case.latest_time)
     return sorted(out.values(), key=lambda g: (-g.cases, -g.newest, g.key))
 
