@@ -1,16 +1,19 @@
 """End to end in headless Chromium (Debian's, driven by Playwright): sign in, watch a
-decision arrive on the live page, review a case, publish a ruleset. Screenshots go to
-test-artifacts/console/ (CI keeps them)."""
+decision arrive on the live page, review a case, publish a ruleset (screenshots under
+test-artifacts/console/, CI keeps them); investigate a ring, an entity, search and the
+grouped queue (screenshots under $SHOPGUARD_SCREENSHOTS)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +21,7 @@ import uvicorn
 
 from tests.api.conftest import Api
 from tests.api.test_decisions import _event
+from tests.console import world
 from tests.console.conftest import PASSWORD
 from tests.rules.test_versions import DENY_SMS
 
@@ -53,6 +57,10 @@ def _need_browser() -> None:
 def served(tmp_path: Path) -> Iterator[tuple[Api, str]]:
     api = Api(tmp_path)
     api.users.create("ana", "shop", "admin", PASSWORD)
+    yield from _serve(api)
+
+
+def _serve(api: Api) -> Iterator[tuple[Api, str]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -69,6 +77,17 @@ def served(tmp_path: Path) -> Iterator[tuple[Api, str]]:
     thread.join(10)
 
 
+def _signed_in(p: Any, base: str) -> tuple[Any, Any]:
+    """A headless Chromium signed in as ana: (browser, page)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/console")
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return browser, page
+
+
 def test_sign_in_watch_review_and_publish(served: tuple[Api, str]) -> None:
     _need_browser()
     from playwright.sync_api import expect, sync_playwright
@@ -83,12 +102,7 @@ def test_sign_in_watch_review_and_publish(served: tuple[Api, str]) -> None:
     for i in range(6):
         decide(_event(f"warm-{i}", account=f"u{i}", card=f"62220200000{i:05d}"))
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/console")
-        page.get_by_label("Name").fill("ana")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        browser, page = _signed_in(p, base)
         expect(page.get_by_role("heading", name="Overview")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "1-overview.png", full_page=True)
 
@@ -131,3 +145,95 @@ def test_sign_in_watch_review_and_publish(served: tuple[Api, str]) -> None:
     assert labels and {(lb.kind, lb.source) for lb in labels} == {("fraud", "console:ana")}
     assert api.engine.rules.version.startswith("r1+")
     assert sorted(p.name for p in ARTIFACTS.glob("*.png"))[0] == "1-overview.png"
+
+
+@pytest.fixture
+def investigated(tmp_path: Path) -> Iterator[tuple[Api, str]]:
+    api = Api(tmp_path / "data")
+    api.users.create("ana", "shop", "admin", PASSWORD)
+    world.build(api.engine)  # before the server: the engine is not shared across threads
+    yield from _serve(api)
+
+
+def test_investigate_a_ring_an_entity_search_and_the_grouped_queue(
+    investigated: tuple[Api, str], tmp_path: Path
+) -> None:
+    """The ring page (drawing, deny the ring), the entity page, search by raw value, event
+    id and ring, and the queue grouped and paged with a bulk verdict; full-page
+    screenshots under $SHOPGUARD_SCREENSHOTS (default: the test's tmp dir)."""
+    _need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    api, base = investigated
+    shots = Path(os.environ.get("SHOPGUARD_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page = _signed_in(p, base)
+
+        def search(text: str, kind: str = "auto") -> None:
+            page.get_by_label("Search for").select_option(kind)
+            page.get_by_label("Search", exact=True).fill(text)
+            page.get_by_role("button", name="Search").click()
+
+        # the queue, grouped by ring; the 30 payers' group paged; three denied at once
+        page.get_by_role("link", name="Review").click()
+        page.get_by_role("link", name="ring", exact=True).click()
+        ring_row = page.locator(f'tr[data-group="{world.RING_ID}"]')
+        expect(ring_row).to_contain_text("6")
+        page.screenshot(path=shots / "queue-groups.png", full_page=True)
+        page.locator('tr[data-group="-"]').get_by_role("link", name="none").click()
+        expect(page.locator("section.case")).to_have_count(20)
+        page.get_by_role("link", name="next").first.click()
+        expect(page.locator("section.case")).to_have_count(10)
+        page.get_by_role("link", name="previous").first.click()
+        boxes = page.locator('input[name="case"]')
+        for i in range(3):
+            boxes.nth(i).check()
+        page.screenshot(path=shots / "queue.png", full_page=True)
+        page.get_by_role("button", name="Deny ticked").click()
+        expect(page.get_by_text("1–20 of 27").first).to_be_visible()
+
+        # search by event id, by raw value (pseudonymized on the fly), by ring
+        search("claim-wool-0")
+        expect(page.get_by_role("heading", name="Decision claim-wool-0")).to_be_visible()
+        search(world.CARD)
+        expect(page.get_by_role("heading", name=re.compile("^card k1"))).to_be_visible()
+        expect(page.locator("tr[data-event]")).to_have_count(6)
+        page.goto(f"{base}/console/search")
+        page.get_by_label("Kind").select_option("auto")
+        page.get_by_label("Value").fill("nothing at all")
+        page.get_by_role("button", name="Find").click()
+        expect(page.get_by_text("nothing in this tenant matches")).to_be_visible()
+        page.screenshot(path=shots / "search.png", full_page=True)
+        search(world.RING_ID, "ring")
+
+        # the ring page: the drawing, then deny the whole ring
+        expect(page.get_by_role("heading", name=f"Ring {world.RING_ID}")).to_be_visible()
+        drawing = page.locator("svg.ring")
+        expect(drawing).to_be_visible()
+        expect(drawing.locator("a.account")).to_have_count(6)
+        expect(drawing.locator("g.link")).to_have_count(3)
+        page.screenshot(path=shots / "ring.png", full_page=True)
+        page.get_by_role("button", name="Deny the ring").click()
+        expect(page.get_by_role("status")).to_contain_text("deny: 6 accounts listed and labelled")
+        expect(drawing.locator('circle[fill="#c0392b"]')).to_have_count(6)
+
+        # an account of the drawing: its entity page, then a linked entity's
+        drawing.locator("a.account").first.click()
+        expect(page.get_by_role("heading", name=re.compile("^account k1"))).to_be_visible()
+        expect(page.locator('tr[data-event^="claim-wool-"]')).to_have_count(1)
+        expect(page.locator('tr[data-event^="pay-wool-"]')).to_have_count(1)
+        expect(page.locator('tr[data-linked="card"]')).to_contain_text("622202******4242")
+        page.screenshot(path=shots / "entity.png", full_page=True)
+        page.locator('tr[data-linked="device"]').get_by_role("link").click()
+        expect(page.get_by_role("heading", name=re.compile("^device k1"))).to_be_visible()
+        browser.close()
+
+    engine = api.engine
+    members = [world.pseudonym(engine, "account", a) for a in world.PARTY]
+    assert all(engine.lists.get("deny", "account", m, 0.0, "shop") for m in members)
+    labels = list(engine.log.labels("shop"))
+    assert {lb.entity for lb in labels if lb.entity} == set(members)
+    assert len([lb for lb in labels if lb.event_id]) == 3 + 6  # the bulk verdict, the claims
+    assert {(lb.kind, lb.source) for lb in labels} == {("fraud", "console:ana")}
+    assert {p.name for p in shots.glob("*.png")} >= {"ring.png", "entity.png", "search.png"}

@@ -8,10 +8,7 @@ import hmac
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from importlib import resources
-from typing import Any
 
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -19,74 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from shopguard.console import charts, forms, queries
-from shopguard.console.users import User, UserStore
+from shopguard.console import charts, forms, investigation, queries
+from shopguard.console.users import User
+from shopguard.console.web import COOKIE, engine_of, here, page, queries_of, render, users_of
 from shopguard.engine import Engine
 from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.rules import swap
 from shopguard.rules.versions import RulesetStore
 from shopguard.state.search import DecisionQuery
-
-COOKIE = "sg_console"
-_here = resources.files("shopguard.console")
-templates = Jinja2Templates(directory=str(_here.joinpath("templates")))
-
-
-def _when(t: float) -> str:
-    """An instant for people; one no calendar holds (an entry stored before TTLs were
-    bounded) is shown as such, not a failed page."""
-    try:
-        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError, TypeError):
-        return "out of range"
-
-
-templates.env.filters["when"] = _when
-Page = Callable[[Request, User], Awaitable[Response]]
-
-
-def _users(request: Request) -> UserStore:
-    users: UserStore = request.app.state.users
-    return users
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def _db(request: Request) -> Any:
-    reader = getattr(_engine(request).log, "reader", None)
-    return reader() if reader is not None else None
-
-
-def page(admin: bool = False) -> Callable[[Page], Callable[[Request], Awaitable[Response]]]:
-    """Signed in (else to the login page); POSTs need the CSRF token; ``admin``: operator
-    tenant admins only."""
-
-    def wrap(fn: Page) -> Callable[[Request], Awaitable[Response]]:
-        async def handler(request: Request) -> Response:
-            user = _users(request).session(request.cookies.get(COOKIE, ""))
-            if user is None:
-                return RedirectResponse("/console/login", 303)
-            if request.method == "POST":
-                form = await request.form()
-                if not hmac.compare_digest(str(form.get("csrf", "")), user.csrf):
-                    return Response("CSRF token missing or wrong", 403)
-            if admin and (user.role != "admin" or user.tenant != request.app.state.operator_tenant):
-                return Response("only the operator's admins manage rulesets", 403)
-            return await fn(request, user)
-
-        handler.__name__ = fn.__name__
-        return handler
-
-    return wrap
-
-
-def render(request: Request, name: str, user: User | None, **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"user": user, **context})
 
 
 # -- login -----------------------------------------------------------------------------
@@ -102,7 +40,7 @@ async def login(request: Request) -> Response:
     name = str(form.get("name", ""))
     throttle = request.app.state.login_throttle
     wait = throttle.attempt(name, request.client.host if request.client else "")
-    found = None if wait else await _users(request).sign_in(name, str(form.get("password", "")))
+    found = None if wait else await users_of(request).sign_in(name, str(form.get("password", "")))
     if found is None:
         token, retry = secrets.token_urlsafe(24), str(math.ceil(wait))
         error = (
@@ -120,7 +58,7 @@ async def login(request: Request) -> Response:
     response.set_cookie(
         COOKIE,
         found[1],
-        max_age=int(_users(request).session_seconds),
+        max_age=int(users_of(request).session_seconds),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -131,7 +69,7 @@ async def login(request: Request) -> Response:
 
 @page()
 async def logout(request: Request, user: User) -> Response:
-    _users(request).logout(request.cookies.get(COOKIE, ""))
+    users_of(request).logout(request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/console/login", 303)
     response.delete_cookie(COOKIE, path="/console")
     return response
@@ -140,24 +78,23 @@ async def logout(request: Request, user: User) -> Response:
 # -- overview, live stream, decision detail ---------------------------------------------
 @page()
 async def overview(request: Request, user: User) -> Response:
-    db = _db(request)
-    newest = queries.newest_time(db, user.tenant) if db else None
+    journal = queries_of(request)
+    newest = journal.newest_time(user.tenant)
     since = (newest or time.time()) - 3600
-    minutes = queries.per_minute(db, user.tenant, since) if db else {}
+    minutes = journal.per_minute(user.tenant, since)
     columns = [
         (datetime.fromtimestamp(m * 60, UTC).strftime("%H:%M"), minutes.get(m, [0, 0, 0, 0]))
         for m in range(int(since // 60) + 1, int(since // 60) + 61)
     ]
     totals = [sum(c[1][i] for c in columns) for i in range(4)]
-    first = queries.first_seq(db, user.tenant, since) if db else 0
     return render(
         request,
         "overview.html",
         user,
         chart=Markup(charts.stacked(columns)),
         totals=dict(zip(queries.OUTCOMES, totals, strict=True)),
-        rules=queries.top_terms(db, user.tenant, "rule:", first) if db else [],
-        campaigns=queries.top_terms(db, user.tenant, "campaign:", first, 1) if db else [],
+        rules=journal.top_terms(user.tenant, "rule:", since),
+        campaigns=journal.top_terms(user.tenant, "campaign:", since, 1),
         colours=charts.COLOURS,
     )
 
@@ -169,7 +106,7 @@ async def live(request: Request, user: User) -> Response:
 
 @page()
 async def live_json(request: Request, user: User) -> Response:
-    found = _engine(request).search(DecisionQuery(tenant=user.tenant, limit=30))
+    found = engine_of(request).search(DecisionQuery(tenant=user.tenant, limit=30))
     rows = [
         {
             "event_id": d.event_id,
@@ -185,45 +122,23 @@ async def live_json(request: Request, user: User) -> Response:
 
 @page()
 async def decision(request: Request, user: User) -> Response:
-    found = _engine(request).find(user.tenant, request.path_params["event_id"])
+    found = engine_of(request).find(user.tenant, request.path_params["event_id"])
     if found is None:
         return render(request, "missing.html", user, what="decision")
     return render(request, "decision.html", user, d=found)
-
-
-# -- review queue ------------------------------------------------------------------------
-@page()
-async def review(request: Request, user: User) -> Response:
-    engine = _engine(request)
-    message = ""
-    if request.method == "POST":
-        form = await request.form()
-        try:
-            forms.verdict(engine, user, form)
-        except (ConfigError, InvalidEvent) as exc:
-            message = f"refused: {exc}"
-        else:
-            return RedirectResponse("/console/review", 303)
-    db = _db(request)
-    cases = queries.review_queue(db, user.tenant) if db else []
-    response = render(request, "review.html", user, cases=cases, message=message)
-    response.status_code = 400 if message else 200
-    return response
 
 
 # -- rules -------------------------------------------------------------------------------
 @page(admin=True)
 async def rules(request: Request, user: User) -> Response:
     store: RulesetStore = request.app.state.rulesets
-    engine = _engine(request)
+    engine = engine_of(request)
     message, status = "", 200
     if request.method == "POST":
         form = await request.form()
         message = await _rules_action(request, engine, store, user, form)
         status = 400 if message.startswith("refused") else 200
-    db = _db(request)
-    newest = _engine(request).log.last_seq()
-    shadow = queries.top_terms(db, None, "shadow:", newest - 1_000_000) if db else []
+    shadow = queries_of(request).shadow_hits(1_000_000)
     q = request.query_params
     diff = ""
     if q.get("a") and q.get("b"):
@@ -278,7 +193,7 @@ def _diff(engine: Engine, store: RulesetStore, a: str, b: str) -> str:
 # -- lists and merchants -----------------------------------------------------------------
 @page()
 async def lists(request: Request, user: User) -> Response:
-    engine = _engine(request)
+    engine = engine_of(request)
     message = ""
     if request.method == "POST":
         form = await request.form()
@@ -296,14 +211,14 @@ async def lists(request: Request, user: User) -> Response:
 
 @page()
 async def merchants(request: Request, user: User) -> Response:
-    health = _engine(request).merchant_health(user.tenant)
+    health = engine_of(request).merchant_health(user.tenant)
     rates = [(h.merchant, round((h.loss_rate or 0) * 100, 3)) for h in health]
     chart = Markup(charts.bars(sorted(rates, key=lambda r: -r[1])[:20], " %"))
     return render(request, "merchants.html", user, health=health, chart=chart)
 
 
 def console_routes() -> list[BaseRoute]:
-    static = StaticFiles(directory=str(_here.joinpath("static")))
+    static = StaticFiles(directory=str(here.joinpath("static")))
     return [
         Route("/console/login", login, methods=["GET", "POST"]),
         Route("/console/logout", logout, methods=["POST"]),
@@ -311,7 +226,7 @@ def console_routes() -> list[BaseRoute]:
         Route("/console/live", live),
         Route("/console/live.json", live_json),
         Route("/console/decisions/{event_id}", decision),
-        Route("/console/review", review, methods=["GET", "POST"]),
+        *investigation.routes(),
         Route("/console/rules", rules, methods=["GET", "POST"]),
         Route("/console/lists", lists, methods=["GET", "POST"]),
         Route("/console/merchants", merchants),

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS decision_terms(tenant TEXT NOT NULL, bucket INTEGER N
   term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(tenant, bucket, term, seq))
   WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions(tenant, time);
+-- the console's review queue: one tenant's held (review, challenge) decisions, newest
+-- first, whatever the other tenants send; a few percent of rows, so cheap to keep
+CREATE INDEX IF NOT EXISTS decisions_held ON decisions(tenant, seq) WHERE outcome IN (1, 2);
 CREATE TABLE IF NOT EXISTS anchor_log(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
   head BLOB NOT NULL, content BLOB NOT NULL, chain BLOB NOT NULL);
 """
