@@ -67,3 +67,12 @@ def generated_mailbox(rng: random.Random, shape: str, domain: str) -> str:
         for ch in shape
     )
     return f"{local}@{domain}"
+
+
+def knob(rng: random.Random, careful: bool, default: float, low: float, high: float) -> float:
+    """Today's fixed value, or (careful) one drawn for this campaign: no fixed signature."""
+    return rng.uniform(low, high) if careful else default
+
+
+def pick(rng: random.Random, careful: bool, default: int, choices: tuple[int, ...]) -> int:
+    return rng.choice(choices) if careful else default

@@ -5,14 +5,22 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from shopguard.simulate.attacks.common import PREMIUM_PREFIXES, Raw, proxy_pool, pumped_numbers
+from shopguard.simulate.attacks.common import (
+    PREMIUM_PREFIXES,
+    Raw,
+    knob,
+    pick,
+    proxy_pool,
+    pumped_numbers,
+)
 from shopguard.simulate.world import MOBILE_UAS, device, phone, random_ip
 
 
 def sms_bombing(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """Someone floods one victim's phone with verification codes."""
     victim = phone(rng)
-    span = 4 * 3600 if careful else 1800
+    span = knob(rng, careful, 1800, 2 * 3600, 12 * 3600)
+    devices = pick(rng, careful, 50, (3, 50, 500))
     for _ in range(size):
         yield (
             start + rng.uniform(0, span),
@@ -21,15 +29,15 @@ def sms_bombing(rng: random.Random, start: float, size: int, careful: bool) -> I
                 "purpose": rng.choice(("register", "login", "reset")),
                 "phone": victim,
                 "ip": random_ip(rng),
-                "device": {"id": f"bomb-{rng.randrange(50)}"},
+                "device": {"id": f"bomb-{rng.randrange(devices)}"},
             },
         )
 
 
 def sms_pumping(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """Codes asked for many premium international numbers from a handful of IPs."""
-    ips = [random_ip(rng) for _ in range(12 if careful else 3)]
-    span = 6 * 3600 if careful else 3600
+    ips = [random_ip(rng) for _ in range(pick(rng, careful, 3, (6, 12, 25, 50)))]
+    span = knob(rng, careful, 3600, 3 * 3600, 18 * 3600)
     for _ in range(size):
         number = f"{rng.choice(PREMIUM_PREFIXES)}{rng.randrange(10**7):07d}"
         yield (
