@@ -134,9 +134,11 @@ EMIT_DEVICE_MODEL = False  # Device.model on events
 EMIT_SMS_VERIFY = False  # "sms.verify" events after codes that are used
 
 
-def device(id_: str, model: str | None = None, **flags: bool) -> dict[str, object]:
+def device(id_: str, model: str | None = None, rooted: bool = False) -> dict[str, object]:
     """A device as the client SDK reports it (the model only once the catalog has it)."""
-    fields: dict[str, object] = {"id": id_, **{k: v for k, v in flags.items() if v}}
+    fields: dict[str, object] = {"id": id_}
+    if rooted:
+        fields["rooted"] = True
     if model is not None and EMIT_DEVICE_MODEL:
         fields["model"] = model
     return fields
