@@ -75,7 +75,8 @@ def test_the_flags_add_device_models_and_code_verifications(
     monkeypatch.setattr(world, "EMIT_DEVICE_MODEL", True)
     monkeypatch.setattr(world, "EMIT_SMS_VERIFY", True)
     stream = [(msgspec.json.decode(raw), truth) for raw, truth in simulate(20_000, seed=5)]
-    assert all("model" in e["device"] for e, t in stream if not t.attack and "device" in e)
+    assert all("model" in e["device"] for e, _ in stream if "device" in e)  # attacks' too
+    assert {t.attack for e, t in stream if e["type"] == "sms.verify"} >= {"", "wool_party"}
     honest_sent = sum(e["type"] == "sms.send" for e, t in stream if not t.attack)
     honest_used = sum(e["type"] == "sms.verify" for e, t in stream if not t.attack)
     assert 0.7 * honest_sent < honest_used < honest_sent

@@ -18,7 +18,7 @@ import msgspec
 
 from shopguard.simulate.attacks import ATTACKS
 from shopguard.simulate.sessions import flash_sale, session
-from shopguard.simulate.world import HOURLY, population
+from shopguard.simulate.world import HOURLY, model_of, population
 
 START = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 DAY = 86400.0
@@ -69,6 +69,7 @@ def simulate(
             start = rng.uniform(min(aged, days - 1) * DAY, (days - 1) * DAY)
             for t, fields in generate(rng, start, max(1, round(size * scale)), careful):
                 stake = fields.pop("_stake", 0.0)  # ground truth only: never sent as event
+                model_of(fields)
                 timeline.append(
                     (t, len(timeline), fields, Truth(1, name, stake) if stake else truth)
                 )

@@ -10,10 +10,11 @@ against real noise (see ``sites`` for who shares what).
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 
 from shopguard.simulate.addresses import Place, random_place, write
-from shopguard.simulate.sites import Sites
+from shopguard.simulate.sites import DEVICE_MODELS, Sites
 
 MOBILE_UAS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
@@ -142,6 +143,14 @@ def device(id_: str, model: str | None = None, rooted: bool = False) -> dict[str
     if model is not None and EMIT_DEVICE_MODEL:
         fields["model"] = model
     return fields
+
+
+def model_of(fields: dict[str, object]) -> None:
+    """Give an attack event's device the model its SDK would report (from its id, so
+    the attack's seeded traffic is untouched), once the catalog has the field."""
+    found = fields.get("device")
+    if EMIT_DEVICE_MODEL and isinstance(found, dict) and "model" not in found:
+        found["model"] = DEVICE_MODELS[zlib.crc32(str(found["id"]).encode()) % len(DEVICE_MODELS)]
 
 
 def sms_verify(phone: str, success: bool = True) -> dict[str, object] | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Any
 
 from shopguard.simulate.attacks.common import BOT_UAS, Raw, knob, pick, proxy_pool
-from shopguard.simulate.world import MOBILE_UAS, phone, random_ip
+from shopguard.simulate.world import MOBILE_UAS, phone, random_ip, sms_verify
 
 
 def wool_party(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
@@ -25,7 +26,7 @@ def wool_party(rng: random.Random, start: float, size: int, careful: bool) -> It
     t = start
     for i in range(size):
         t += rng.expovariate(1 / pace)
-        who = {
+        who: dict[str, Any] = {
             "account": f"wool{ring}-{i}",
             "device": {"id": rng.choice(devices), "emulator": not careful and rng.random() < 0.6},
             "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
@@ -35,6 +36,9 @@ def wool_party(rng: random.Random, start: float, size: int, careful: bool) -> It
         sent = t
         yield sent, {"type": "sms.send", "purpose": "register", **who}
         signed = sent + rng.uniform(15, 45) * slow[0]
+        verify = sms_verify(who["phone"])  # the farm receives its codes and enters them
+        if verify is not None:
+            yield signed - 5.0, {**verify, **who}
         yield signed, {"type": "account.register", **who}
         claimed = signed + rng.uniform(3, 20) * slow[1]
         yield (
