@@ -11,7 +11,7 @@ import pytest
 
 from shopguard.events import decode_event
 from shopguard.simulate import simulate, world
-from shopguard.simulate.addresses import SPELLINGS, Place, write
+from shopguard.simulate.addresses import TEMPLATES, Place, spellings, write
 from shopguard.simulate.world import SALE_HOUR, population
 
 DAY = 86400.0
@@ -85,7 +85,10 @@ def test_the_flags_add_device_models_and_code_verifications(
 
 def test_one_place_has_many_spellings() -> None:
     place = Place(12, "Renmin", 5, 305, 0)
-    spellings = {spell(place) for spell in SPELLINGS}
-    assert len(spellings) == len(SPELLINGS)
+    written = set(spellings(place))
+    assert len(written) == len(TEMPLATES)
     assert write(place) == "12 Renmin Rd, Bldg 5, Room 305"
-    assert "人民路12号5栋305室" in spellings and "１２" in "".join(spellings)
+    assert "人民路12号5栋305室" in written and "人民路１２号５栋３０５室" in written
+    assert (
+        "Lane 8" in write(place._replace(lane=8)) and "8弄" in spellings(place._replace(lane=8))[5]
+    )

@@ -10,7 +10,6 @@ each of its accounts.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import NamedTuple
 
 ROADS = {
@@ -34,71 +33,44 @@ class Place(NamedTuple):
     lane: int = 0  # lane (弄), 0: none
 
 
-def _english(p: Place) -> str:  # the spelling honest shoppers start from
-    lane = f"Lane {p.lane}, " if p.lane else ""
-    return f"{p.number} {p.road} Rd, {lane}Bldg {p.building}, Room {p.room}"
-
-
-def _road_word(p: Place) -> str:
-    lane = f"Lane {p.lane} " if p.lane else ""
-    return f"{p.number} {p.road} Road {lane}Building {p.building} Rm {p.room}"
-
-
-def _shouting(p: Place) -> str:
-    lane = f"LN{p.lane} " if p.lane else ""
-    return f"{p.number} {p.road.upper()} RD {lane}BLDG{p.building} RM{p.room}"
-
-
-def _dotted(p: Place) -> str:
-    lane = f"lane {p.lane}, " if p.lane else ""
-    return f"No.{p.number}, {p.road.lower()} rd., {lane}bldg. {p.building}, room {p.room}."
-
-
-def _unit(p: Place) -> str:
-    lane = f"Lane {p.lane} " if p.lane else ""
-    return f"{p.number} {p.road} Rd {lane}{p.building}-{p.room}"
-
-
-def _chinese(p: Place) -> str:
-    lane = f"{p.lane}弄" if p.lane else ""
-    return f"{ROADS[p.road]}路{lane}{p.number}号{p.building}栋{p.room}室"
-
-
-def _chinese_short(p: Place) -> str:
-    lane = f"{p.lane}弄" if p.lane else ""
-    return f"{ROADS[p.road]}路 {lane}{p.number}号 {p.building}幢 {p.room}"
-
-
-def _full_width(p: Place) -> str:
-    return _chinese(p).translate(_FULL_WIDTH)
-
-
-def _mixed(p: Place) -> str:
-    lane = f"{p.lane}弄" if p.lane else ""
-    return f"{p.road} Rd {lane}{p.number}号, Bldg {p.building}, {p.room}室"
-
-
-def _spaced(p: Place) -> str:
-    return "  " + _english(p).replace(", ", " ,  ") + " "
-
-
-SPELLINGS: tuple[Callable[[Place], str], ...] = (
-    _english,
-    _road_word,
-    _shouting,
-    _dotted,
-    _unit,
-    _chinese,
-    _chinese_short,
-    _full_width,
-    _mixed,
-    _spaced,
+# (spelling, how its lane is written): {road} as given, {ROAD} upper, {low} lower, {cn}
+# in Chinese; the lane part is left out for places without a lane.
+TEMPLATES = (
+    ("{n} {road} Rd, {lane}Bldg {b}, Room {r}", "Lane {l}, "),  # how honest shoppers start
+    ("{n} {road} Road {lane}Building {b} Rm {r}", "Lane {l} "),
+    ("{n} {ROAD} RD {lane}BLDG{b} RM{r}", "LN{l} "),
+    ("No.{n}, {low} rd., {lane}bldg. {b}, room {r}.", "lane {l}, "),
+    ("{n} {road} Rd {lane}{b}-{r}", "Lane {l} "),
+    ("{cn}路{lane}{n}号{b}栋{r}室", "{l}弄"),
+    ("{cn}路 {lane}{n}号 {b}幢 {r}", "{l}弄"),
+    ("{cn}路{lane}{n}号{b}栋{r}室", "{l}弄", "full-width"),
+    ("{road} Rd {lane}{n}号, Bldg {b}, {r}室", "{l}弄"),
+    ("  {n} {road} Rd ,  {lane}Bldg {b} ,  Room {r} ", "Lane {l} ,  "),
 )
+
+
+def spell(place: Place, template: tuple[str, ...]) -> str:
+    text, lane = template[0], template[1]
+    written = text.format(
+        n=place.number,
+        road=place.road,
+        ROAD=place.road.upper(),
+        low=place.road.lower(),
+        cn=ROADS[place.road],
+        b=place.building,
+        r=place.room,
+        lane=lane.format(l=place.lane) if place.lane else "",
+    )
+    return written.translate(_FULL_WIDTH) if template[2:] else written
+
+
+def spellings(place: Place) -> list[str]:
+    return [spell(place, template) for template in TEMPLATES]
 
 
 def write(place: Place, rng: random.Random | None = None) -> str:
     """The place in its plain English spelling, or (with ``rng``) in one drawn at random."""
-    return _english(place) if rng is None else rng.choice(SPELLINGS)(place)
+    return spell(place, TEMPLATES[0] if rng is None else rng.choice(TEMPLATES))
 
 
 def random_place(rng: random.Random, building: int | None = None) -> Place:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shopguard.simulate.addresses import write
+from shopguard.simulate.orders import checkout, flash_order
 from shopguard.simulate.world import (
     SALE_HOUR,
     SPRING_DISCOUNT,
@@ -72,42 +73,14 @@ def _coupon(rng: random.Random, s: Shopper, amount: float, t: float) -> dict[str
 
 def order(rng: random.Random, s: Shopper, t: float, merchant: str) -> Iterator[Raw]:
     """An order, its coupon if one is used, and its payment."""
-    me = who(s)
     amount = round(rng.lognormvariate(4.2, 0.8), 2)
-    order_id = f"o-{s.account}-{int(t)}"
     ship: dict[str, Any] = {"merchant": merchant, "address": _ship_to(rng, s)}
     if rng.random() < 0.8:
         ship["phone"] = s.phone  # the recipient's number on the parcel
-    yield t, {"type": "order.create", "order_id": order_id, "amount": amount, **ship, **me}
     coupon = _coupon(rng, s, amount, t)
-    paid = amount
-    if coupon is not None:
-        t += rng.uniform(1, 8)
-        yield (
-            t,
-            {
-                "type": "promo.redeem",
-                "order_id": order_id,
-                "amount": amount,
-                **coupon,
-                **ship,
-                **me,
-            },
-        )
-        paid = round(amount - coupon["discount"], 2)
-    t += rng.uniform(5, 60)
-    yield (
-        t,
-        {
-            "type": "payment",
-            "order_id": order_id,
-            "amount": paid,
-            "card": s.card,
-            "merchant": merchant,
-            "success": rng.random() > 0.02,
-            **me,
-        },
-    )
+    paid = rng.random() > 0.02
+    order_id = f"o-{s.account}-{int(t)}"
+    yield from checkout(rng, t, who(s), order_id, amount, ship, s.card, coupon, paid)
 
 
 def session(rng: random.Random, s: Shopper, t: float) -> Iterator[Raw]:
@@ -210,26 +183,5 @@ def flash_sale(rng: random.Random, shoppers: list[Shopper], day: int, n: int) ->
         ship: dict[str, Any] = {"merchant": "m-flash", "address": _ship_to(rng, s)}
         if rng.random() < 0.8:
             ship["phone"] = s.phone
-        yield (
-            t,
-            {
-                "type": "flashsale.order",
-                "campaign": f"flash-{day}",
-                "sku": "phone-x",
-                "amount": 999.0,
-                **ship,
-                **me,
-            },
-        )
-        yield (
-            t + rng.uniform(3, 40),
-            {
-                "type": "payment",
-                "order_id": f"fs-{s.account}-{day}",
-                "amount": 999.0,
-                "card": s.card,
-                "merchant": "m-flash",
-                "success": rng.random() > 0.05,
-                **me,
-            },
-        )
+        paid = rng.random() > 0.05
+        yield from flash_order(rng, t, day, me, ship, s.card, f"fs-{s.account}-{day}", paid)

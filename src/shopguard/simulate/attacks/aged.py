@@ -15,6 +15,7 @@ from typing import Any
 
 from shopguard.simulate.addresses import random_place, write
 from shopguard.simulate.attacks.common import Raw, proxy_pool, sim_pool
+from shopguard.simulate.orders import checkout, flash_order
 from shopguard.simulate.sites import DEVICE_MODELS
 from shopguard.simulate.world import (
     MOBILE_UAS,
@@ -86,22 +87,10 @@ def history(rng: random.Random, crew: Crew, i: int, until: float) -> Iterator[Ra
             )
         if rng.random() < 0.4:
             amount = round(rng.lognormvariate(3.3, 0.5), 2)
+            ship = {"merchant": f"m{rng.randrange(20)}", "address": crew.address(i, 0.0)}
             order = f"o-{who['account']}-{int(t)}"
-            merchant = f"m{rng.randrange(20)}"
-            ship = {"merchant": merchant, "address": crew.address(i, 0.0)}
-            t += rng.uniform(30, 300)
-            yield t, {"type": "order.create", "order_id": order, "amount": amount, **ship, **who}
-            yield (
-                t + rng.uniform(5, 40),
-                {
-                    "type": "payment",
-                    "order_id": order,
-                    "amount": amount,
-                    "card": crew.card(i),
-                    "merchant": merchant,
-                    "success": True,
-                    **who,
-                },
+            yield from checkout(
+                rng, t + rng.uniform(30, 300), who, order, amount, ship, crew.card(i)
             )
 
 
@@ -138,44 +127,9 @@ def coupon_rush(rng: random.Random, start: float, size: int, careful: bool) -> I
         t = night + rng.uniform(0, span)
         amount = round(discount + rng.uniform(0.5, 12), 2)  # just above the coupon: near free
         coupon = f"SPRING-{rng.randrange(10**6):06d}" if own_codes else code
-        order = f"o-{code}-{n}"
         ship = {"merchant": merchant, "address": crew.address(i, 0.3 if careful else 0.0)}
-        yield (
-            t,
-            {
-                "type": "order.create",
-                "order_id": order,
-                "amount": amount,
-                "coupon": coupon,
-                **ship,
-                **who,
-            },
-        )
-        yield (
-            t + rng.uniform(1, 4),
-            {
-                "type": "promo.redeem",
-                "campaign": "spring-sale",
-                "coupon": coupon,
-                "order_id": order,
-                "amount": amount,
-                "discount": discount,
-                **ship,
-                **who,
-            },
-        )
-        yield (
-            t + rng.uniform(6, 30),
-            {
-                "type": "payment",
-                "order_id": order,
-                "amount": round(amount - discount, 2),
-                "card": crew.card(i),
-                "merchant": merchant,
-                "success": True,
-                **who,
-            },
-        )
+        spring = {"campaign": "spring-sale", "coupon": coupon, "discount": discount}
+        yield from checkout(rng, t, who, f"o-{code}-{n}", amount, ship, crew.card(i), spring)
 
 
 def scalpers(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
@@ -192,31 +146,10 @@ def scalpers(rng: random.Random, start: float, size: int, careful: bool) -> Iter
         yield woke, {"type": "account.login", "method": "password", "success": True, **who}
         for k in range(rng.choice((1, 1, 2)) if careful else 1):
             t = opens + rng.uniform(0.05, 1.0)
-            order = {
+            ship = {
                 "merchant": "m-flash",
                 "address": crew.address(i, 0.5 if careful else 0.0),
                 "phone": crew.phones[i],
             }
-            yield (
-                t,
-                {
-                    "type": "flashsale.order",
-                    "campaign": f"flash-{day}",
-                    "sku": "phone-x",
-                    "amount": 999.0,
-                    **order,
-                    **who,
-                },
-            )
-            yield (
-                t + rng.uniform(3, 20),
-                {
-                    "type": "payment",
-                    "order_id": f"fs-{who['account']}-{k}",
-                    "amount": 999.0,
-                    "card": crew.card(i),
-                    "merchant": "m-flash",
-                    "success": True,
-                    **who,
-                },
-            )
+            order_id = f"fs-{who['account']}-{k}"
+            yield from flash_order(rng, t, day, who, ship, crew.card(i), order_id)

@@ -23,6 +23,7 @@ from shopguard.simulate.attacks.common import (
     proxy_pool,
     sim_pool,
 )
+from shopguard.simulate.orders import checkout
 from shopguard.simulate.sites import DEVICE_MODELS
 from shopguard.simulate.world import (
     MOBILE_UAS,
@@ -146,29 +147,5 @@ def _spend(
     amount = round(rng.uniform(22, 45), 2)
     merchant = f"m{rng.randrange(20)}"
     ship = {"merchant": merchant, "address": address, "phone": phone}
-    order_id = f"o-{order}"
-    yield t, {"type": "order.create", "order_id": order_id, "amount": amount, **ship, **who}
-    yield (
-        t + rng.uniform(1, 5),
-        {
-            "type": "promo.redeem",
-            "order_id": order_id,
-            "amount": amount,
-            "discount": 20.0,
-            **GIFT,
-            **ship,
-            **who,
-        },
-    )
-    yield (
-        t + rng.uniform(8, 40),
-        {
-            "type": "payment",
-            "order_id": order_id,
-            "amount": round(amount - 20.0, 2),
-            "card": rng.choice(cards),
-            "merchant": merchant,
-            "success": True,
-            **who,
-        },
-    )
+    gift = {**GIFT, "discount": 20.0}
+    yield from checkout(rng, t, who, f"o-{order}", amount, ship, rng.choice(cards), gift)
