@@ -24,7 +24,10 @@ def simulate(
     days: Annotated[int, typer.Option(help="Days of traffic.")] = 7,
     careful: Annotated[
         bool,
-        typer.Option(help="Slower, quieter attack variants that look more like honest shoppers."),
+        typer.Option(
+            help="Slower, quieter attack variants that look more like honest shoppers, each "
+            "campaign's habits (rates, pool sizes, which links leak) drawn from the seed."
+        ),
     ] = False,
 ) -> None:
     """Generate seeded retail traffic (honest shoppers plus attacks) with ground truth.
