@@ -99,20 +99,20 @@ def proxy_wool_farm(rng: random.Random, start: float, size: int, careful: bool) 
     nets = proxy_pool(rng, habits.proxy_nets) if habits.proxy_nets else []
     domain, shape = rng.choice(BULK_DOMAINS), rng.choice(("aaaaaa9999", "aaaa99999", "aaaaaaaa"))
     models = rng.sample(DEVICE_MODELS, habits.models)
-    used: list[str] = []
+    used: dict[str, str] = {}  # device id -> its model
     t = start
     for i in range(size):
         t += rng.expovariate(1 / habits.pace)
         if used and rng.random() < habits.device_reuse:
-            device_id = rng.choice(used)
+            device_id = rng.choice(list(used))
         else:
             device_id = f"dv{ring:06d}{i:05d}{rng.randrange(10**6):06d}"
-            used.append(device_id)
+            used[device_id] = rng.choice(models)
         ip = f"{rng.choice(nets)}.{rng.randrange(1, 255)}" if nets else random_ip(rng)
         phone = phones[i]
         who: dict[str, Any] = {
             "account": f"wf{ring}-{i}",
-            "device": device(device_id, rng.choice(models)),
+            "device": device(device_id, used[device_id]),
             "ip": ip,
             "user_agent": rng.choice(MOBILE_UAS),
         }
