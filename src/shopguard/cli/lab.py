@@ -13,9 +13,7 @@ import msgspec
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, PackOpt, app, chunks, engine_for, err, guard, progress_bar
-
-LABEL_DELAY_S = 7 * 86400  # chargebacks and audits confirm a loss about a week later
+from shopguard.cli.app import ConfigOpt, PackOpt, app, engine_for, err, guard, progress_bar
 
 
 @app.command()
@@ -26,7 +24,10 @@ def simulate(
     days: Annotated[int, typer.Option(help="Days of traffic.")] = 7,
     careful: Annotated[
         bool,
-        typer.Option(help="Slower, quieter attack variants that look more like honest shoppers."),
+        typer.Option(
+            help="Slower, quieter attack variants that look more like honest shoppers, each "
+            "campaign's habits (rates, pool sizes, which links leak) drawn from the seed."
+        ),
     ] = False,
 ) -> None:
     """Generate seeded retail traffic (honest shoppers plus attacks) with ground truth.
@@ -76,22 +77,36 @@ def evaluate(
         1_000_000
     ),
     seed: Annotated[int, typer.Option(help="When simulating: the seed.")] = 7,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="When simulating: several seeds (101,102,103 or 101-105), each with a fresh "
+            "engine; a report per seed in OUT_DIR/seed-<n>/ and one summary.md."
+        ),
+    ] = None,
     careful: Annotated[bool, typer.Option(help="When simulating: careful attacks.")] = False,
     title: Annotated[str, typer.Option(help="The report's title.")] = "ShopGuard detection report",
     config: ConfigOpt = None,
     pack: PackOpt = None,
 ) -> None:
     """Run labelled traffic through the engine and report recall per attack at the point
-    of harm, money saved, and honest-shopper friction (Markdown + PNG chart).
+    of harm, ring accounts stopped before their second harm, money saved, and honest-shopper
+    friction (events and accounts), against the targets (Markdown + PNG chart).
+
+    Tune on the tuning seeds only and report on the held-out ones (docs/evaluation/README.md).
 
     Example: shopguard evaluate --events 1000000 --seed 7 --out-dir docs/evaluation/seed-7
+
+    Example: shopguard evaluate --careful --seeds 101-105 --out-dir docs/evaluation/heldout
     """
     from shopguard.evaluate import Scoreboard
     from shopguard.evaluate.report import chart, markdown
+    from shopguard.evaluate.runner import Labelled, score
+    from shopguard.evaluate.summary import parse_seeds, summary
     from shopguard.replay import iter_events
     from shopguard.simulate import simulate as generate
 
-    def labelled() -> Iterator[tuple[bytes, str, float]]:
+    def labelled(seed: int) -> Iterator[Labelled]:
         if source is not None:
             for raw, labels in iter_events(source):
                 yield raw, labels.get("attack", ""), float(labels.get("stake", 0))  # type: ignore[misc]
@@ -99,31 +114,37 @@ def evaluate(
             for event, truth in generate(events, seed, careful=careful):
                 yield event, truth.attack, truth.stake
 
-    def run() -> None:
+    command = "shopguard " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "shopguard evaluate"
+
+    def one(seed: int, folder: Path, heading: str) -> Scoreboard:
         engine = engine_for(config, pack, None, decision_log="memory")
-        board = Scoreboard()
-        tenants: set[str] = set()
-        progress = progress_bar("evaluating")
+        progress = progress_bar(f"evaluating seed {seed}")
         with progress:
             task = progress.add_task("evaluate", total=None if source else events)
-            for chunk in chunks(labelled(), 1024):
-                decisions = engine.decide_many([raw for raw, _, _ in chunk])
-                for decision, (raw, attack, stake) in zip(decisions, chunk, strict=True):
-                    event = msgspec.json.decode(raw)
-                    lost = board.add(event, decision.outcome, attack, decision.time, stake)
-                    if lost:  # what a chargeback or an audit confirms a week later
-                        tenants.add(event["tenant"])
-                        case = {"tenant": event["tenant"], "event_id": event["event_id"]}
-                        known_at = decision.time + LABEL_DELAY_S
-                        engine.label({**case, "kind": "fraud", "loss": lost, "known_at": known_at})
-                progress.advance(task, len(chunk))
-        merchants = [h for tenant in sorted(tenants) for h in engine.merchant_health(tenant)]
+            board, merchants = score(engine, labelled(seed), lambda n: progress.advance(task, n))
         engine.close()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        chart(board, out_dir / "outcomes.png")
-        command = "shopguard " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "shopguard evaluate"
-        report = markdown(board, title, command, "outcomes.png", merchants)
-        (out_dir / "report.md").write_text(report)
-        err.print(f"report written to {out_dir / 'report.md'}")
+        folder.mkdir(parents=True, exist_ok=True)
+        chart(board, folder / "outcomes.png")
+        report = markdown(board, heading, command, "outcomes.png", merchants, careful)
+        (folder / "report.md").write_text(report)
+        err.print(f"report written to {folder / 'report.md'}")
+        return board
+
+    chosen: list[int] = []
+    if seeds is not None:
+        if source is not None:
+            raise typer.BadParameter("--seeds simulates: give no SOURCE with it")
+        try:
+            chosen = parse_seeds(seeds)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    def run() -> None:
+        if not chosen:
+            one(seed, out_dir, title)
+            return
+        boards = {n: one(n, out_dir / f"seed-{n}", f"{title} (seed {n})") for n in chosen}
+        (out_dir / "summary.md").write_text(summary(boards, title, command, careful))
+        err.print(f"summary written to {out_dir / 'summary.md'}")
 
     guard(run)

@@ -1,8 +1,9 @@
 """Attacks, each described by behaviour: who acts, from what, how fast, how often.
 
 Every generator yields ``(time, event fields)`` for one campaign of the attack starting
-near ``start``; ``size`` scales it and ``careful`` slows it down and makes it look more
-like honest traffic. None of this knows what any rule looks for.
+near ``start``; ``size`` scales it. ``careful`` makes it look more like honest traffic
+and draws the campaign's habits from ``rng`` (rates, pool sizes, which links leak), so
+no fixed signature exists. None of this knows what any rule looks for.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from shopguard.simulate.attacks.accounts import (
     lottery_bots,
     wool_party,
 )
+from shopguard.simulate.attacks.aged import coupon_rush, scalpers
 from shopguard.simulate.attacks.common import Raw
-from shopguard.simulate.attacks.messaging import sms_bombing, sms_pumping
+from shopguard.simulate.attacks.farms import proxy_wool_farm
+from shopguard.simulate.attacks.messaging import sms_bombing, sms_pumping, sms_pumping_intl
 from shopguard.simulate.attacks.payments import fake_orders, stolen_cards
 from shopguard.simulate.attacks.physical import cabinet_theft, counterfeit_codes
 from shopguard.simulate.attacks.web import crawler
@@ -29,8 +32,9 @@ AttackFn = Callable[[random.Random, float, int, bool], Iterator[Raw]]
 
 class Attack(NamedTuple):
     generate: AttackFn
-    size: int  # events of one campaign at 1M simulated events
+    size: int  # events (harm events for the ring attacks) of one campaign at 1M events
     harm: frozenset[str]  # the event types where the damage is done: stop it there
+    aged_days: int = 0  # the ring's accounts act only after this many days of history
 
 
 ATTACKS: dict[str, Attack] = {
@@ -48,4 +52,11 @@ ATTACKS: dict[str, Attack] = {
     "lottery_bots": Attack(lottery_bots, 600, frozenset({"lottery.draw"})),
     "fake_orders": Attack(fake_orders, 150, frozenset({"order.create", "refund"})),
     "counterfeit_codes": Attack(counterfeit_codes, 60, frozenset({"product.verify"})),
+    # Rings written from public accounts of how they operate (issue 14).
+    "proxy_wool_farm": Attack(
+        proxy_wool_farm, 150, frozenset({"promo.claim", "promo.redeem", "payment"})
+    ),
+    "coupon_rush": Attack(coupon_rush, 300, frozenset({"promo.redeem"}), aged_days=3),
+    "sms_pumping_intl": Attack(sms_pumping_intl, 600, frozenset({"sms.send"})),
+    "scalpers": Attack(scalpers, 80, frozenset({"flashsale.order"}), aged_days=3),
 }

@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Any
 
-from shopguard.simulate.attacks.common import BOT_UAS, Raw, proxy_pool
-from shopguard.simulate.world import MOBILE_UAS, phone, random_ip
+from shopguard.simulate.attacks.common import BOT_UAS, Raw, knob, pick, proxy_pool
+from shopguard.simulate.world import MOBILE_UAS, phone, random_ip, sms_verify
 
 
 def wool_party(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """A ring registers ``size`` accounts from a device farm to farm new-user gifts."""
     ring = rng.randrange(10**6)
-    devices = [f"farm{ring}-{i}" for i in range(max(2, size // (2 if careful else 10)))]
-    nets = proxy_pool(rng, 20 if careful else 3)
-    drops = [f"{rng.randrange(1, 99)} Wuxing Rd, Room {rng.randrange(100, 999)}" for _ in range(3)]
-    pace = 1800.0 if careful else 40.0  # seconds between sign-ups
+    per_device = knob(rng, careful, 10, 1.2, 6)  # careful: drawn per campaign
+    devices = [f"farm{ring}-{i}" for i in range(max(2, int(size // per_device)))]
+    nets = proxy_pool(rng, pick(rng, careful, 3, (5, 10, 20, 40, 80)))
+    drops = [
+        f"{rng.randrange(1, 99)} Wuxing Rd, Room {rng.randrange(100, 999)}"
+        for _ in range(pick(rng, careful, 3, (2, 3, 6, 12)))
+    ]
+    pace = knob(rng, careful, 40.0, 300, 5400)  # seconds between sign-ups
+    virtual = knob(rng, careful, 1.0, 0.1, 0.8)  # share of virtual-operator numbers
+    slow = knob(rng, careful, 1.0, 2, 8), knob(rng, careful, 1.0, 5, 60)
     t = start
     for i in range(size):
         t += rng.expovariate(1 / pace)
-        who = {
+        who: dict[str, Any] = {
             "account": f"wool{ring}-{i}",
             "device": {"id": rng.choice(devices), "emulator": not careful and rng.random() < 0.6},
             "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
-            "phone": phone(rng, virtual=not careful or rng.random() < 0.6),
+            "phone": phone(rng, virtual=not careful or rng.random() < virtual),
             "user_agent": rng.choice(MOBILE_UAS),
         }
         sent = t
         yield sent, {"type": "sms.send", "purpose": "register", **who}
-        signed = sent + rng.uniform(15, 45) * (4 if careful else 1)
+        signed = sent + rng.uniform(15, 45) * slow[0]
+        verify = sms_verify(who["phone"])  # the farm receives its codes and enters them
+        if verify is not None:
+            yield signed - 5.0, {**verify, **who}
         yield signed, {"type": "account.register", **who}
-        claimed = signed + rng.uniform(3, 20) * (30 if careful else 1)
+        claimed = signed + rng.uniform(3, 20) * slow[1]
         yield (
             claimed,
             {
@@ -59,8 +69,9 @@ def credential_stuffing(
     rng: random.Random, start: float, size: int, careful: bool
 ) -> Iterator[Raw]:
     """Leaked username/password pairs tried against login from a proxy pool."""
-    nets = proxy_pool(rng, 40 if careful else 2)
-    span = 12 * 3600 if careful else 1800
+    nets = proxy_pool(rng, pick(rng, careful, 2, (10, 25, 40, 80, 150)))
+    span = knob(rng, careful, 1800, 4 * 3600, 24 * 3600)
+    devices = pick(rng, careful, 5, (1, 1, 3, 20))  # 1: a new device id per attempt
     for i in range(size):
         yield (
             start + rng.uniform(0, span),
@@ -71,7 +82,7 @@ def credential_stuffing(
                 "success": rng.random() < 0.02,
                 "ip": f"{rng.choice(nets)}.{rng.randrange(1, 255)}",
                 "user_agent": rng.choice(MOBILE_UAS if careful else BOT_UAS),
-                "device": {"id": f"stuff-{i % (size if careful else 5)}"},
+                "device": {"id": f"stuff-{i % (max(1, size // devices) if careful else devices)}"},
             },
         )
 
@@ -80,10 +91,12 @@ def flashsale_bots(rng: random.Random, start: float, size: int, careful: bool) -
     """Scripts grab flash-sale stock the instant it opens, many accounts per device."""
     day = int(start // 86400)
     opens = day * 86400 + 20 * 3600
-    devices = [f"bot-{rng.randrange(10**6)}" for _ in range(max(1, size // (5 if careful else 25)))]
-    nets = proxy_pool(rng, 10 if careful else 2)
+    per_device = pick(rng, careful, 25, (2, 3, 5, 10))
+    devices = [f"bot-{rng.randrange(10**6)}" for _ in range(max(1, size // per_device))]
+    nets = proxy_pool(rng, pick(rng, careful, 2, (3, 10, 30)))
+    window = knob(rng, careful, 1.5, 5, 60)  # seconds after opening
     for i in range(size):
-        delay = rng.uniform(0, 30) if careful else rng.uniform(0.05, 1.5)
+        delay = rng.uniform(0, window) if careful else rng.uniform(0.05, 1.5)
         yield (
             opens + delay,
             {
@@ -102,12 +115,12 @@ def flashsale_bots(rng: random.Random, start: float, size: int, careful: bool) -
 
 def lottery_bots(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """Farmed accounts spin the daily lucky draw from a few devices."""
-    devices = [
-        f"spin-{rng.randrange(10**6)}" for _ in range(max(1, size // (4 if careful else 30)))
-    ]
+    per_device = pick(rng, careful, 30, (2, 4, 8, 16))
+    devices = [f"spin-{rng.randrange(10**6)}" for _ in range(max(1, size // per_device))]
+    pace = knob(rng, careful, 1, 20, 200)
     t = start
     for i in range(size):
-        t += rng.uniform(0.5, 3) * (60 if careful else 1)
+        t += rng.uniform(0.5, 3) * pace
         yield (
             t,
             {
@@ -123,8 +136,11 @@ def lottery_bots(rng: random.Random, start: float, size: int, careful: bool) -> 
 def coupon_bug(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """A no-threshold coupon leaks and is redeemed ``size`` times within the hour."""
     code = f"BUG-{rng.randrange(10**4)}"
+    span = knob(rng, careful, 3600, 2 * 3600, 10 * 3600)
+    per_device = pick(rng, careful, 3, (1, 2, 3, 6))
+    drops = pick(rng, careful, 40, (10, 40, 150))
     for i in range(size):
-        t = start + rng.uniform(0, 3600 * (4 if careful else 1))
+        t = start + rng.uniform(0, span)
         yield (
             t,
             {
@@ -134,8 +150,8 @@ def coupon_bug(rng: random.Random, start: float, size: int, careful: bool) -> It
                 "amount": round(rng.uniform(30, 300), 2),
                 "discount": 50.0,
                 "account": f"bug-{code}-{i}",
-                "device": {"id": f"bugdev-{code}-{i % (size // 3 + 1)}"},
+                "device": {"id": f"bugdev-{code}-{i % (size // per_device + 1)}"},
                 "ip": random_ip(rng),
-                "address": f"{i % 40} Leak St",
+                "address": f"{i % drops} Leak St",
             },
         )

@@ -5,16 +5,18 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from shopguard.simulate.attacks.common import Raw
+from shopguard.simulate.attacks.common import Raw, knob, pick
 from shopguard.simulate.world import random_ip
 
 
 def cabinet_theft(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """A few repeat offenders take more from smart cabinets than they pay for."""
-    thieves = [f"thief-{rng.randrange(10**6)}" for _ in range(max(1, size // 8))]
+    per_thief = pick(rng, careful, 8, (2, 4, 8))
+    thieves = [f"thief-{rng.randrange(10**6)}" for _ in range(max(1, size // per_thief))]
+    pace = knob(rng, careful, 1, 2, 8)
     t = start
     for i in range(size):
-        t += rng.uniform(3600, 6 * 3600) * (4 if careful else 1)
+        t += rng.uniform(3600, 6 * 3600) * pace
         who = rng.choice(thieves)
         cabinet = f"cab{rng.randrange(200)}"
         yield (
@@ -51,9 +53,10 @@ def counterfeit_codes(rng: random.Random, start: float, size: int, careful: bool
     """One genuine anti-counterfeit code, copied onto fakes, verified everywhere."""
     code = f"pc-genuine-{rng.randrange(10**6)}"
     cities = ("Guangzhou", "Wuhan", "Xi'an", "Shenyang", "Kunming", "Harbin", "Nanning")
+    pace = knob(rng, careful, 1, 1.5, 6)
     t = start
     for i in range(size):
-        t += rng.uniform(600, 7200) * (3 if careful else 1)
+        t += rng.uniform(600, 7200) * pace
         yield (
             t,
             {

@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from shopguard.simulate.attacks.common import BOT_UAS, Raw
+from shopguard.simulate.attacks.common import BOT_UAS, Raw, knob, pick
 from shopguard.simulate.world import MOBILE_UAS, random_ip
 
 
 def crawler(rng: random.Random, start: float, size: int, careful: bool) -> Iterator[Raw]:
     """A scraper walks product pages from datacenter addresses, fetching no static files."""
-    ips = [random_ip(rng) for _ in range(20 if careful else 2)]
-    rate = 0.8 if careful else 0.15  # seconds between requests
+    ips = [random_ip(rng) for _ in range(pick(rng, careful, 2, (8, 20, 60)))]
+    rate = knob(rng, careful, 0.15, 0.4, 3)  # seconds between requests
     t = start
     for _ in range(size):
         t += rng.expovariate(1 / rate)
