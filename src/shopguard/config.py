@@ -13,6 +13,7 @@ import yaml
 from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.schema import FACT_TYPES, NUM
+from shopguard.rings.live import RING_TYPES
 from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
 from shopguard.features.plan import FeaturePlan
@@ -147,8 +148,8 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         raise ConfigError(f"pack {source!s} has no rules.yaml")
     features = load_feature_specs(docs["features.yaml"], "features.yaml")
     plan = FeaturePlan(features)  # validates keys, fields and filters
-    schema = {**FACT_TYPES, **plan.types, "score": NUM}
-    clash = set(plan.types) & set(FACT_TYPES)
+    schema = {**FACT_TYPES, **plan.types, "score": NUM, **RING_TYPES}
+    clash = set(plan.types) & (set(FACT_TYPES) | set(RING_TYPES))
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
     rules_doc = docs["rules.yaml"] or {"rules": []}
