@@ -39,7 +39,7 @@ def test_dry_run_publishes_nothing_and_errors_are_one_line(tmp_path: Path) -> No
     assert runner.invoke(app, ["rings", "--dry-run", *data]).exit_code == 0
     assert not book_path(tmp_path).exists()
     result = runner.invoke(app, ["rings", "--window", "soon", *data])
-    assert result.exit_code == 2 and "bad --window" in result.output
+    assert result.exit_code == 2 and "bad duration" in result.output
 
 
 def test_help_teaches() -> None:
