@@ -13,11 +13,11 @@ import yaml
 from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.schema import FACT_TYPES, NUM
-from shopguard.rings.live import RING_TYPES
 from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
 from shopguard.features.plan import FeaturePlan
 from shopguard.policy import Policy, load_policy
+from shopguard.rings.live import RING_TYPES
 from shopguard.rules import RuleSet, load_rules
 from shopguard.rules.bait import bait_rules
 from shopguard.yamlio import load_yaml

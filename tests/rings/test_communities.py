@@ -21,7 +21,9 @@ def test_a_strong_link_joins_alone_and_chains() -> None:
 
 def test_weak_links_join_only_together() -> None:
     # an IP (0.5) alone is a neighbour; an IP and a phone block (0.5 + 0.5) are one hand
-    g = graph(4, {("ip", "i1"): {0, 1, 2}, ("phone_block", "b1"): {1, 2}, ("user_agent", "u"): {0, 3}})
+    g = graph(
+        4, {("ip", "i1"): {0, 1, 2}, ("phone_block", "b1"): {1, 2}, ("user_agent", "u"): {0, 3}}
+    )
     assert components(g) == [[1, 2]]
 
 

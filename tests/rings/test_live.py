@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shopguard import Engine
 from shopguard.lists.store import AddEntry, RemoveEntry, ops_decoder
 from shopguard.rings.book import Ring, RingBook, book_path, save_book
 from shopguard.rings.live import RING_TYPES, RingWatch
@@ -12,29 +13,31 @@ from tests.conftest import make_engine
 from tests.rings.conftest import event
 
 
-def _ring(engine: object, ring_id: str, accounts: list[str], score: float) -> Ring:
-    entity = engine.desensitize.entity  # type: ignore[attr-defined]
+def _ring(engine: Engine, ring_id: str, accounts: list[str], score: float) -> Ring:
+    entity = engine.desensitize.entity
     members = [entity("shop", "account", a) for a in accounts]
     return Ring(ring_id, "shop", score, members, [], 0.0, 0.0, link_types={"device": 1})
 
 
-def _publish(engine: object, rings: list[Ring]) -> None:
-    save_book(book_path(engine.settings.data_dir), RingBook(0.0, 0.0, 0.0, rings))  # type: ignore[attr-defined]
-    engine.rings._next = float("-inf")  # type: ignore[attr-defined]  # as if seconds passed
+def _publish(engine: Engine, rings: list[Ring]) -> None:
+    save_book(book_path(engine.settings.data_dir), RingBook(0.0, 0.0, 0.0, rings))
+    engine.rings._next = float("-inf")  # as if seconds had passed
 
 
-def _scope(engine: object, i: int, account: str) -> dict[str, object]:
-    decision = engine.decide({**event(i, account), "type": "account.login"})  # type: ignore[attr-defined]
+def _scope(engine: Engine, i: int, account: str) -> dict[str, object]:
+    decision = engine.decide({**event(i, account), "type": "account.login"})
     return dict(decision.features)
 
 
-def _ops(engine: object) -> list[AddEntry | RemoveEntry]:
-    return [ops_decoder.decode(raw) for raw in engine.log.list_ops()]  # type: ignore[attr-defined]
+def _ops(engine: Engine) -> list[AddEntry | RemoveEntry]:
+    return [ops_decoder.decode(raw) for raw in engine.log.list_ops()]
 
 
 def test_ring_values_follow_the_book_and_lists_go_through_the_journal(tmp_path: Path) -> None:
     engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path), explain=True)
-    assert _scope(engine, 0, "a1")["ring_score"] == 0.0 and _scope(engine, 1, "a1")["ring_size"] == 0
+    assert (
+        _scope(engine, 0, "a1")["ring_score"] == 0.0 and _scope(engine, 1, "a1")["ring_size"] == 0
+    )
 
     _publish(engine, [_ring(engine, "R-1", ["a1", "a2", "a3"], 0.7)])
     seen = _scope(engine, 2, "a1")

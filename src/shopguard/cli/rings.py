@@ -8,8 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.progress import TaskProgressColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for
@@ -38,7 +45,9 @@ def rings(
     ] = "7d",
     until: Annotated[
         str | None,
-        typer.Option(help="The window's end (ISO date or instant, UTC); default: the newest event."),
+        typer.Option(
+            help="The window's end (ISO date or instant, UTC); default: the newest event."
+        ),
     ] = None,
     min_size: Annotated[int, typer.Option(help="Fewest accounts a ring has.")] = 3,
     min_score: Annotated[float, typer.Option(help="Lowest score a ring in the book has.")] = 0.0,
@@ -67,7 +76,7 @@ def rings(
     from shopguard.features.spec import parse_duration
     from shopguard.rings.book import book_path, save_book
     from shopguard.rings.build import BuildOptions, build_book
-    from shopguard.rings.report import mask, write_report
+    from shopguard.rings.report import write_report
     from shopguard.state import make_decision_log
 
     def run() -> None:
@@ -96,12 +105,10 @@ def rings(
         for name in ("ring", "tenant", "score", "size", "new 24h", "harm", "denied", "labels"):
             table.add_column(name, justify="left" if name in ("ring", "tenant") else "right")
         table.add_column("shared")
-        table.add_column("members")
         for r in book.rings[:top]:
+            counts = (r.size, r.new_accounts_24h, r.harm_events, r.denied, r.fraud_labels)
             shared = ", ".join(f"{n} {k}" for k, n in sorted(r.link_types.items()))
-            table.add_row(r.ring_id, r.tenant, f"{r.score:.2f}", str(r.size),
-                          str(r.new_accounts_24h), str(r.harm_events), str(r.denied),
-                          str(r.fraud_labels), shared, ", ".join(mask(m) for m in r.members[:2]))  # fmt: skip
+            table.add_row(r.ring_id, r.tenant, f"{r.score:.2f}", *map(str, counts), shared)
         Console(stderr=True).print(table)
         if report is not None:
             md, png = write_report(book, report, top)

@@ -212,7 +212,9 @@ def _imported_labels(log: DecisionLog, tenant: TenantGraph) -> None:
             _label(log, tenant, None, label.event_id)
 
 
-def _label(log: DecisionLog, tenant: TenantGraph, account: str | None, event_id: str | None) -> None:
+def _label(
+    log: DecisionLog, tenant: TenantGraph, account: str | None, event_id: str | None
+) -> None:
     if not account and event_id:
         facts = log.facts_of(tenant.tenant, event_id)
         account = facts.get("account") if facts else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from shopguard.rings.book import RingBook
@@ -62,6 +63,7 @@ def picture(book: RingBook, path: Path, top: int = 6, max_members: int = 40) -> 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     rings = book.rings[:top]
     cols = max(1, min(3, len(rings)))
@@ -76,14 +78,16 @@ def picture(book: RingBook, path: Path, top: int = 6, max_members: int = 40) -> 
         xy = _circle(shown)
         for link in ring.links:
             users = [m for m in link.members if m < shown]
-            for a, b in zip(users, users[1:], strict=False):
+            for a, b in pairwise(users):
                 ax.plot(*zip(xy[a], xy[b], strict=True), color=colours[link.kind], lw=1, alpha=0.6)
         ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=30, color="black", zorder=3)
         more = f" ({shown} of {ring.size} shown)" if shown < ring.size else ""
-        ax.set_title(f"{ring.ring_id} score {ring.score:.2f}\n{ring.size} accounts{more}", fontsize=9)
+        ax.set_title(
+            f"{ring.ring_id} score {ring.score:.2f}\n{ring.size} accounts{more}", fontsize=9
+        )
         ax.set_aspect("equal")
     if kinds:
-        handles = [plt.Line2D([], [], color=colours[k], label=k) for k in kinds]
+        handles = [Line2D([], [], color=colours[k], label=k) for k in kinds]
         fig.legend(handles=handles, loc="lower center", ncol=min(len(kinds), 6))
     if not rings:
         axes.flat[0].text(0.5, 0.5, "no rings", ha="center", va="center")
