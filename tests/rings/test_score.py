@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from shopguard.rings.score import Evidence, ring_score
 
@@ -20,7 +21,8 @@ def test_monotone_in_harm_and_labels_and_denials() -> None:
     for field, steps in (("harm_events", (0, 3, 10, 40)), ("harm_money", (0.0, 100.0, 5000.0)),
                          ("labelled", (0, 1, 3, 6)), ("denied", (0, 2, 6)),
                          ("new_24h", (0, 3, 6)), ("link_kinds", (1, 2, 5))):  # fmt: skip
-        scores = [ring_score(replace(BASE, **{field: v})) for v in steps]
+        changes: list[dict[str, Any]] = [{field: v} for v in steps]
+        scores = [ring_score(replace(BASE, **change)) for change in changes]
         assert scores == sorted(scores) and scores[0] < scores[-1], (field, scores)
 
 
