@@ -57,6 +57,7 @@ def test_ring_values_follow_the_book_and_lists_go_through_the_journal(tmp_path: 
     engine.close()
 
     again = make_engine(decision_log="sqlite", data_dir=str(tmp_path), explain=True)
+    assert again.rings.of("shop", again.desensitize.entity("shop", "account", "a4")) == (0.4, 2)
     watched = [e for e in again.lists.entries() if e.source == "rings"]
     assert len(watched) == 2 and all("R-2" in e.reason for e in watched)  # durable
     before = len(list(again.log.list_ops()))

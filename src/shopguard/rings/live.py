@@ -50,10 +50,11 @@ class RingWatch:
         self.book: RingBook | None = None
         self._every = check_every_s
         self._wall = wall
-        self._next = float("-inf")
+        self._next = wall() + check_every_s
         self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the book taken
         self._index: dict[tuple[str, str], tuple[float, int]] = {}
         self._synced: ListStore | None = None  # the lists holding this book's entries
+        self._take()  # at start; its watch entries with the first event decided
 
     def of(self, tenant: str, account: str | None) -> tuple[float, int]:
         """(ring_score, ring_size) of the account."""
