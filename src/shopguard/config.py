@@ -17,6 +17,7 @@ from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
 from shopguard.features.plan import FeaturePlan
 from shopguard.policy import Policy, load_policy
+from shopguard.rings.live import RING_TYPES
 from shopguard.rules import RuleSet, load_rules
 from shopguard.rules.bait import bait_rules
 from shopguard.yamlio import load_yaml
@@ -147,8 +148,8 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         raise ConfigError(f"pack {source!s} has no rules.yaml")
     features = load_feature_specs(docs["features.yaml"], "features.yaml")
     plan = FeaturePlan(features)  # validates keys, fields and filters
-    schema = {**FACT_TYPES, **plan.types, "score": NUM}
-    clash = set(plan.types) & set(FACT_TYPES)
+    schema = {**FACT_TYPES, **plan.types, "score": NUM, **RING_TYPES}
+    clash = set(plan.types) & (set(FACT_TYPES) | set(RING_TYPES))
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
     rules_doc = docs["rules.yaml"] or {"rules": []}

@@ -38,6 +38,8 @@ from shopguard.model.registry import registered_scorers
 from shopguard.model.scorer import scores
 from shopguard.operations import Operations
 from shopguard.outcome import Action, Outcome
+from shopguard.rings.book import book_path
+from shopguard.rings.live import RingWatch
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
@@ -120,6 +122,7 @@ class Engine(Champions, Operations):
         self._recover(store or make_state_store(settings.state_store))
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
+        self.rings = RingWatch(book_path(settings.data_dir))  # shopguard rings' book
 
     def _recover(self, store: StateStore) -> int:
         """Fold lists, feature state (into ``store``) and the dedupe window back from the
@@ -304,6 +307,7 @@ class Engine(Champions, Operations):
         event_type = facts["type"]
         plan = self.plans[event_type]
         now = self.clock() if self.live else facts["time"]  # lists and dedupe age on it
+        self.rings.poll(self.lists, self.log, now)  # a new ring book: its watch entries
         listed = self.lists.check(facts, now)
         values, touched = plan.read(facts, self.store.load)
         hits: list[RuleHit] = []
@@ -328,6 +332,9 @@ class Engine(Champions, Operations):
             values = values if self._explain else {}
         else:
             scope = {**facts, **values}
+            scope["ring_score"], scope["ring_size"] = self.rings.of(
+                facts["tenant"], facts.get("account")
+            )
             if listed:
                 scope["_listed"] = {(e.list, e.kind) for e in listed}
             if scores(self.scorer, event_type):

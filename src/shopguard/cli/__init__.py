@@ -1,4 +1,5 @@
-"""The ``shopguard`` command line: decide, replay, rules, simulate, evaluate, labels, report.
+"""The ``shopguard`` command line: decide, replay, rules, rings, simulate, evaluate, labels,
+report.
 
 Errors print one line (``error: ...``) and exit with status 2; --help on every command
 explains its inputs with an example.
@@ -12,6 +13,7 @@ from shopguard.cli import (  # noqa: F401
     modeleval,
     models,
     replay,
+    rings,
     rules,
     serve,
 )

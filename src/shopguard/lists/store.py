@@ -19,8 +19,9 @@ import msgspec
 ListName = Literal["allow", "deny", "watch"]
 LIST_ORDER: tuple[ListName, ...] = ("allow", "deny", "watch")
 # Sources of entries people made ("api:<key>", "console:<user>", a pack's lists.yaml):
-# they are no strike against the entity, which only a rule's own entry is.
-_BY_HAND = frozenset({"api", "console", "config"})
+# they are no strike against the entity, which only a rule's own entry is (nor is the
+# ring book's membership, kept in step with each new book).
+_BY_HAND = frozenset({"api", "console", "config", "rings"})
 
 
 class ListEntry(msgspec.Struct, frozen=True):
