@@ -14,15 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
+from shopguard.desensitize.schema import ENTITY_KINDS, FACT_TYPES
 from shopguard.errors import ConfigError
-from shopguard.features.access import Fold, folder, stream_alpha
-from shopguard.features.baseline import RateBaseline
-from shopguard.features.distinct import DistinctSeries
-from shopguard.features.outstanding import Outstanding
+from shopguard.features.access import Fold, folder
+from shopguard.features.kinds import KINDS, Kind
 from shopguard.features.reading import compile_read
-from shopguard.features.sequence import PendingSeries
-from shopguard.features.series import EventSeries
 from shopguard.features.spec import FeatureSpec
 from shopguard.rules.language import compile_expression
 from shopguard.state.protocol import StateKey
@@ -34,7 +30,8 @@ Facts = dict[str, Any]
 @dataclass(eq=False)
 class Stream:
     sid: int
-    kind: str  # "events" | "distinct" | "pending"
+    kind: str  # the state it keeps, e.g. "events" | "distinct" | "pending"
+    owner: Kind  # the kind that makes that state and folds events into it
     key: tuple[str, ...]
     on: frozenset[str]
     where: Callable[[Mapping[str, Any]], Any] | None
@@ -49,15 +46,7 @@ class Stream:
     slot: int = 0  # its place in that row
 
     def new(self) -> State:
-        if self.kind == "events":
-            return EventSeries(self.retention, self.with_sum, self.with_max)
-        if self.kind == "distinct":
-            return DistinctSeries()
-        if self.kind == "baseline":
-            return RateBaseline()
-        if self.kind == "outstanding":
-            return Outstanding()
-        return PendingSeries()
+        return self.owner.factory(self)()
 
 
 @dataclass
@@ -93,86 +82,30 @@ class FeaturePlan:
         self.types = self._types()
 
     def _types(self) -> dict[str, str]:
-        types = {}
-        for name, spec in self.specs.items():
-            types[name] = BOOL if spec.kind == "followed_by" else NUM
-        return types
+        return {name: KINDS[spec.kind].type for name, spec in self.specs.items()}
+
+    def kind(self, name: str) -> Kind:
+        """The kind of the feature ``name`` (declared)."""
+        return KINDS[self.specs[name].kind]
 
     def _add(self, spec: FeatureSpec) -> None:
         where = f"feature {spec.name}"
-        if spec.kind == "ratio":
-            for part in (spec.num, spec.den):
-                number = part in FACT_TYPES and FACT_TYPES[part] == NUM  # e.g. amount / its mean
-                if not number and (
-                    part not in self.specs or self.specs[part].kind == "followed_by"
-                ):
-                    raise ConfigError(
-                        f"ratio part {part!r} is neither a numeric feature nor a number fact",
-                        where,
-                    )
-            self.ratios[spec.name] = (spec.num or "", spec.den or "")
-            return
-        for entity in spec.key:
-            if entity not in ENTITY_KINDS:
-                raise ConfigError(f"unknown key entity {entity!r}", where)
+        kind = KINDS[spec.kind]
         filt = None
-        if spec.where:
-            filt = compile_expression(spec.where, FACT_TYPES, where).fn
-        key = tuple(spec.key)
-        if spec.kind in ("count", "sum", "mean", "max", "first_seen", "since_last"):
-            value = spec.field if spec.kind in ("sum", "mean", "max") else None
-            if value is not None and FACT_TYPES.get(value) != NUM:
-                raise ConfigError(f"field {value!r} is not a numeric fact", where)
-            stream = self._stream("events", key, frozenset(spec.on), spec.where, filt, value)
-            if spec.kind in ("count", "sum", "mean", "max"):
-                stream.retention = max(stream.retention, spec.window_s)
-            stream.with_sum |= spec.kind in ("sum", "mean")
-            stream.with_max |= spec.kind == "max"
-        elif spec.kind == "distinct":
-            if spec.of not in FACT_TYPES:
-                raise ConfigError(f"unknown fact {spec.of!r} to count", where)
-            stream = self._stream("distinct", key, frozenset(spec.on), spec.where, filt, spec.of)
-            stream.retention = max(stream.retention, spec.window_s)
-        elif spec.kind == "baseline":
-            stream = self._stream(
-                "baseline",
-                key,
-                frozenset(spec.on),
-                spec.where,
-                filt,
-                extra=f"{spec.window_s}/{spec.half_life}",
-            )
-            stream.retention = spec.window_s
-            stream.alpha = stream_alpha(spec)
-        elif spec.kind == "outstanding":
-            for fact in (spec.field, *spec.match):
-                if fact not in FACT_TYPES:
-                    raise ConfigError(f"unknown fact {fact!r}", where)
-            stream = self._stream(
-                "outstanding",
-                key,
-                frozenset({spec.first or ""}),
-                spec.where,
-                filt,
-                spec.field,
-                extra="/".join(spec.match),
-            )
-            stream.then = frozenset({spec.then or ""})
-            stream.match = (spec.match[0], spec.match[1])
-            stream.retention = max(stream.retention, spec.window_s)
-        elif spec.kind == "followed_by":
-            stream = self._stream("events", key, frozenset({spec.first or ""}), spec.where, filt)
-        else:  # not_followed_by
-            stream = self._stream(
-                "pending", key, frozenset({spec.first or ""}), spec.where, filt, spec.then
-            )
-            stream.then = frozenset({spec.then or ""})
-            stream.retention = max(stream.retention, spec.window_s)
-        self.feature_stream[spec.name] = stream
+        if kind.keyed:
+            for entity in spec.key:
+                if entity not in ENTITY_KINDS:
+                    raise ConfigError(f"unknown key entity {entity!r}", where)
+            if spec.where:
+                filt = compile_expression(spec.where, FACT_TYPES, where).fn
+        stream = kind.bind(spec, self, filt, where)
+        if stream is not None:
+            self.feature_stream[spec.name] = stream
 
-    def _stream(
+    def stream(
         self,
         kind: str,
+        owner: Kind,
         key: tuple[str, ...],
         on: frozenset[str],
         where_text: str | None,
@@ -180,10 +113,12 @@ class FeaturePlan:
         value: str | None = None,
         extra: str | None = None,
     ) -> Stream:
+        """The stream of state ``kind`` for this key, events, filter, value and ``extra``
+        (what else tells its states apart), made on first use."""
         ident = (kind, key, on, where_text, value, extra)
         stream = self.streams.get(ident)
         if stream is None:
-            stream = Stream(len(self.streams), kind, key, on, where, value)
+            stream = Stream(len(self.streams), kind, owner, key, on, where, value)
             stream.group = self.groups.setdefault(key, len(self.groups))
             if stream.group == len(self.widths):
                 self.widths.append(0)

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.features.access import BLANK, read_expression
+from shopguard.features.access import blank, read_expression
 
 if TYPE_CHECKING:
     from shopguard.features.plan import Touched, Use
@@ -76,7 +76,7 @@ def compile_read(
         for spec in use.readers:
             var = names[spec.name] = f"v{len(names)}"
             missing.append(f"{var} = None")
-            empty.append(f"{var} = {BLANK[spec.kind]!r}")  # 0, 0.0, None or False
+            empty.append(f"{var} = {blank(spec)!r}")  # 0, 0.0, None or False
             present.append(f"{var} = {read_expression(spec, 's')}")
         if use.apply:
             namespace[f"F{u}"] = use.fold
