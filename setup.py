@@ -41,6 +41,7 @@ HOT_PATH = [
     "features/kinds/outstanding.py",
     "features/kinds/pending.py",
     "features/kinds/ratio.py",
+    "features/kinds/runs.py",
     "features/kinds/series.py",
     "features/outstanding.py",
     "features/plan.py",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopguard.desensitize.schema import ENTITY_KINDS, FACT_TYPES
+from shopguard.desensitize.schema import ENTITY_KINDS, FACT_TYPES, STR
 from shopguard.errors import ConfigError
 from shopguard.features.access import Fold, folder
 from shopguard.features.kinds import KINDS, Kind
@@ -24,6 +24,9 @@ from shopguard.rules.language import compile_expression
 from shopguard.state.protocol import StateKey
 
 State = Any
+# What a feature may be keyed by: an entity, or any string fact but the event's own id
+# (``tenant``: the whole population; ``phone_country``: each destination country).
+KEYS = ENTITY_KINDS | {fact for fact, t in FACT_TYPES.items() if t == STR} - {"event_id"}
 Facts = dict[str, Any]
 
 
@@ -40,6 +43,9 @@ class Stream:
     retention: float = 0.0  # baseline: the bucket length
     alpha: float = 0.0  # baseline: weight of each closed bucket
     match: tuple[str, str] = ("", "")  # outstanding: the id fact on first / then events
+    compute: Callable[[Mapping[str, Any]], Any] | None = None  # events: field as expression
+    gate: Callable[[Mapping[str, Any]], Any] | None = None  # a `where` reading features
+    gate_names: frozenset[str] = frozenset()  # the features the gate reads
     with_sum: bool = False
     with_max: bool = False
     group: int = 0  # the state row its key's entities share (one per key: account, ip...)
@@ -57,6 +63,7 @@ class Use:
     readers: list[FeatureSpec] = field(default_factory=list)  # the features it feeds
     apply: bool = False
     fold: Any = None  # set at compile when ``apply``: folds the event into the state
+    gate: Any = None  # set when its `where` reads features: checked by the read, not the fold
 
 
 class FeaturePlan:
@@ -77,9 +84,12 @@ class FeaturePlan:
         self.widths: list[int] = []
         self.feature_stream: dict[str, Stream] = {}
         self.ratios: dict[str, tuple[str, str]] = {}
+        self.types = self._types()
         for spec in self.specs.values():
             self._add(spec)
-        self.types = self._types()
+        self._check_gates()
+        for name in self.ratios:
+            self._ratio_order(name, set(), [], set())  # refuses a ratio made of itself
 
     def _types(self) -> dict[str, str]:
         return {name: KINDS[spec.kind].type for name, spec in self.specs.items()}
@@ -91,16 +101,49 @@ class FeaturePlan:
     def _add(self, spec: FeatureSpec) -> None:
         where = f"feature {spec.name}"
         kind = KINDS[spec.kind]
-        filt = None
+        filt = gate = None
+        reads: frozenset[str] = frozenset()
         if kind.keyed:
             for entity in spec.key:
-                if entity not in ENTITY_KINDS:
+                if entity not in KEYS:
                     raise ConfigError(f"unknown key entity {entity!r}", where)
             if spec.where:
-                filt = compile_expression(spec.where, FACT_TYPES, where).fn
+                compiled = compile_expression(spec.where, {**self.types, **FACT_TYPES}, where)
+                reads = compiled.names & self.specs.keys()
+                if reads:  # reads features as of before the event: the read checks it
+                    gate = compiled.fn
+                else:
+                    filt = compiled.fn
         stream = kind.bind(spec, self, filt, where)
         if stream is not None:
+            stream.gate, stream.gate_names = gate, reads
             self.feature_stream[spec.name] = stream
+
+    def _check_gates(self) -> None:
+        for name, stream in self.feature_stream.items():
+            for read in sorted(stream.gate_names):
+                if read not in self.feature_stream or self.feature_stream[read].gate is not None:
+                    raise ConfigError(
+                        f"`where` reads {read!r}: a feature with state of its own whose own "
+                        "`where` reads only facts (not a ratio)",
+                        f"feature {name}",
+                    )
+
+    def _ratio_order(
+        self, name: str, visiting: set[str], order: list[str], done: set[str]
+    ) -> list[str]:
+        """``name`` after the ratios it is made of (computed in that order)."""
+        if name in done:
+            return order
+        if name in visiting:
+            raise ConfigError("a ratio made of itself", f"feature {name}")
+        visiting.add(name)
+        for part in self.ratios[name]:
+            if part in self.ratios:
+                self._ratio_order(part, visiting, order, done)
+        done.add(name)
+        order.append(name)
+        return order
 
     def stream(
         self,
@@ -134,7 +177,13 @@ class FeaturePlan:
         plans: dict[str, TypePlan] = {}
         for event_type in sorted(EVENT_TYPES):
             names = set(needed.get(event_type, ()))
-            ratios = [(n, *self.ratios[n]) for n in sorted(names) if n in self.ratios]
+            for stream in self.streams.values():
+                if stream.gate is not None and event_type in stream.on:
+                    names |= stream.gate_names  # its `where` reads them on this type
+            order: list[str] = []
+            for name in sorted(names & self.ratios.keys()):
+                self._ratio_order(name, set(), order, set(order))
+            ratios = [(n, *self.ratios[n]) for n in order]
             for _, num, den in ratios:
                 names.update(part for part in (num, den) if part in self.specs)
             uses: dict[int, Use] = {}
@@ -150,7 +199,11 @@ class FeaturePlan:
             for use in uses.values():
                 if use.apply:
                     use.fold = folder(use.stream, event_type, self.max_events, self.distinct_bound)
-            plans[event_type] = TypePlan(event_type, list(uses.values()), ratios)
+                    if event_type in use.stream.on:
+                        use.gate = use.stream.gate
+            # gated streams last: their gates read the features the others compute
+            ordered = sorted(uses.values(), key=lambda use: use.gate is not None)
+            plans[event_type] = TypePlan(event_type, ordered, ratios)
         return plans
 
 

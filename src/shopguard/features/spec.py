@@ -40,11 +40,12 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     of: str | None = None  # distinct: which fact to count distinct values of
     where: str | None = None  # filter expression over the event's facts
     first: str | None = None  # followed_by / not_followed_by: the "A" event type
-    then: str | None = None  # followed_by / not_followed_by: the "B" event type
+    then: str | list[str] | None = None  # followed_by / not_followed_by: the "B" type(s)
     within: str | None = None
     match: list[str] = []  # outstanding: [id fact on `first`, id fact on `then`]
     half_life: str | None = None  # baseline: how fast old windows are forgotten
     warmup: int = 3  # baseline: closed windows needed before it has a value
+    gap: str | None = None  # silence_before / run_age: the silence that ends a run
     num: str | None = None  # ratio
     den: str | None = None  # ratio
     description: str = ""
@@ -56,6 +57,17 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     @property
     def within_s(self) -> float:
         return parse_duration(self.within) if self.within else 0.0
+
+    @property
+    def gap_s(self) -> float:
+        return parse_duration(self.gap) if self.gap else 0.0
+
+    @property
+    def then_types(self) -> list[str]:
+        """The event types of ``then``: one, or a list (any of them)."""
+        if self.then is None:
+            return []
+        return [self.then] if isinstance(self.then, str) else list(self.then)
 
     @property
     def half_life_s(self) -> float:
@@ -73,7 +85,7 @@ class FeatureSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
                 raise ConfigError("needs a key (one entity or a pair)", where)
             if len(self.key) > 2:
                 raise ConfigError("key is one entity or a pair", where)
-            for event_type in [*self.on, *(t for t in (self.first, self.then) if t)]:
+            for event_type in [*self.on, *([self.first] if self.first else []), *self.then_types]:
                 if event_type not in EVENT_TYPES:
                     raise ConfigError(f"unknown event type {event_type!r}", where)
         kind.validate(self, where)

@@ -41,7 +41,7 @@ class OutstandingKind(Kind):
             spec.field,
             extra="/".join(spec.match),
         )
-        stream.then = frozenset({spec.then or ""})
+        stream.then = frozenset(spec.then_types)
         stream.match = (spec.match[0], spec.match[1])
         stream.retention = max(stream.retention, spec.window_s)
         return stream

@@ -24,9 +24,10 @@ class NotFollowedBy(Kind):
             raise ConfigError(f"{self.name} needs first, then and within", where)
 
     def bind(self, spec: FeatureSpec, plan: FeaturePlan, filt: Filter | None, where: str) -> Stream:
-        on = frozenset({spec.first or ""})
-        stream = plan.stream("pending", self, tuple(spec.key), on, spec.where, filt, spec.then)
-        stream.then = frozenset({spec.then or ""})
+        on, then = frozenset({spec.first or ""}), spec.then_types
+        settled_by = ",".join(sorted(then))  # one stream per set of settling types
+        stream = plan.stream("pending", self, tuple(spec.key), on, spec.where, filt, settled_by)
+        stream.then = frozenset(then)
         stream.retention = max(stream.retention, spec.window_s)
         return stream
 

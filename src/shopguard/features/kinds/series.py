@@ -4,6 +4,7 @@ and filter share one series; each reads it its own way."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from shopguard.features.series import EventSeries
 if TYPE_CHECKING:
     from shopguard.features.plan import FeaturePlan, Stream
     from shopguard.features.spec import FeatureSpec
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class SeriesKind(Kind):
@@ -55,9 +58,16 @@ class SeriesKind(Kind):
         if self.sequence:
             return plan.stream("events", self, key, frozenset({spec.first or ""}), spec.where, filt)
         value = spec.field if self.value else None
+        compute = None
         if value is not None and FACT_TYPES.get(value) != NUM:
-            raise ConfigError(f"field {value!r} is not a numeric fact", where)
+            if _NAME.fullmatch(value):
+                raise ConfigError(f"field {value!r} is not a numeric fact", where)
+            # an expression of the event's facts, e.g. "discount / amount"
+            from shopguard.rules.language import compile_expression  # rules import features
+
+            compute = compile_expression(value, FACT_TYPES, where, want=NUM).fn
         stream = plan.stream("events", self, key, frozenset(spec.on), spec.where, filt, value)
+        stream.compute = compute
         if self.windowed:
             stream.retention = max(stream.retention, spec.window_s)
         stream.with_sum |= self.with_sum
@@ -79,6 +89,24 @@ class SeriesKind(Kind):
     def fold(self, stream: Stream, event_type: str, max_events: int, bound: int) -> Fold:
         where, field, retention = stream.where, stream.field, stream.retention
         new = self.factory(stream)
+        compute = stream.compute
+        if compute is not None:
+
+            def computed(state: Any, facts: Facts, t: float) -> Any:
+                if where is not None and not where(facts):
+                    return None
+                try:
+                    value = compute(facts)
+                except (TypeError, ZeroDivisionError):  # a fact missing, or a zero divisor
+                    return None
+                if value is None:
+                    return None
+                if state is None:
+                    state = new()
+                state.add(t, float(value), retention, max_events)
+                return state
+
+            return computed
 
         def events(state: Any, facts: Facts, t: float) -> Any:
             value = 0.0 if field is None else facts.get(field)
