@@ -109,7 +109,7 @@ class FeaturePlan:
                     raise ConfigError(f"unknown key entity {entity!r}", where)
             if spec.where:
                 compiled = compile_expression(spec.where, {**self.types, **FACT_TYPES}, where)
-                reads = compiled.names & self.specs.keys()
+                reads = frozenset(n for n in compiled.names if n in self.specs)
                 if reads:  # reads features as of before the event: the read checks it
                     gate = compiled.fn
                 else:
@@ -181,7 +181,7 @@ class FeaturePlan:
                 if stream.gate is not None and event_type in stream.on:
                     names |= stream.gate_names  # its `where` reads them on this type
             order: list[str] = []
-            for name in sorted(names & self.ratios.keys()):
+            for name in sorted(n for n in names if n in self.ratios):
                 self._ratio_order(name, set(), order, set(order))
             ratios = [(n, *self.ratios[n]) for n in order]
             for _, num, den in ratios:
