@@ -14,6 +14,7 @@ MINIMAL = {
     "account.register": {},
     "account.login": {},
     "sms.send": {"phone": "13812345678"},
+    "sms.verify": {"phone": "13812345678", "success": False},
     "promo.claim": {"campaign": "c"},
     "promo.redeem": {"campaign": "c"},
     "lottery.draw": {"campaign": "c"},

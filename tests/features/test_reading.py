@@ -24,6 +24,7 @@ NEVER_SEEN = {
     "outstanding": 0.0,
     "followed_by": False,
     "not_followed_by": 0,
+    "run_age": 0.0,
 }
 KEYS = KeyRing({"k1": b"test-secret-key-0123456789abcdef"}, "k1")
 
@@ -46,6 +47,8 @@ def reference(spec: FeatureSpec, state: Any, t: float) -> Any:
         "baseline": lambda: state.value(t, w, stream_alpha(spec), spec.warmup),
         "outstanding": lambda: state.total(t - w),
         "not_followed_by": lambda: state.timed_out(t, n, w),
+        "silence_before": lambda: state.silence_at(t, spec.gap_s),
+        "run_age": lambda: state.age_at(t, spec.gap_s),
     }[spec.kind]()
 
 
@@ -64,7 +67,8 @@ def plain_read(plan: TypePlan, facts: dict[str, Any], store: MemoryStateStore) -
         state = None if row is None else row[use.stream.slot]
         for spec in use.readers:
             values[spec.name] = reference(spec, state, t)
-        if use.apply:
+        # a `where` reading features sees them as of before the event (gated uses come last)
+        if use.apply and (use.gate is None or use.gate({**facts, **values})):
             touched.append((key, use.stream.slot, state, use.fold))
     for name, num, den in plan.ratios:
         a = values[num] if num in values else facts.get(num)

@@ -106,6 +106,13 @@ class SmsSend(BaseEvent, tag="sms.send"):
     purpose: Literal["register", "login", "reset", "payment", "other"] = "other"
 
 
+class SmsVerify(BaseEvent, tag="sms.verify"):
+    """An SMS code entered (``phone`` names the number it was sent to): whether it matched.
+    Codes sent and never entered are what SMS pumping leaves behind."""
+
+    success: bool = True
+
+
 class PromoClaim(BaseEvent, tag="promo.claim"):
     """A coupon or new-user gift claimed."""
 
@@ -205,6 +212,7 @@ Event = (
     AccountRegister
     | AccountLogin
     | SmsSend
+    | SmsVerify
     | PromoClaim
     | PromoRedeem
     | LotteryDraw
@@ -223,6 +231,7 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     AccountRegister,
     AccountLogin,
     SmsSend,
+    SmsVerify,
     PromoClaim,
     PromoRedeem,
     LotteryDraw,

@@ -14,27 +14,27 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopguard.desensitize.schema import BOOL, ENTITY_KINDS, FACT_TYPES, NUM
+from shopguard.desensitize.schema import ENTITY_KINDS, FACT_TYPES, STR
 from shopguard.errors import ConfigError
-from shopguard.features.access import Fold, folder, stream_alpha
-from shopguard.features.baseline import RateBaseline
-from shopguard.features.distinct import DistinctSeries
-from shopguard.features.outstanding import Outstanding
+from shopguard.features.access import Fold, folder
+from shopguard.features.kinds import KINDS, Kind
 from shopguard.features.reading import compile_read
-from shopguard.features.sequence import PendingSeries
-from shopguard.features.series import EventSeries
 from shopguard.features.spec import FeatureSpec
 from shopguard.rules.language import compile_expression
 from shopguard.state.protocol import StateKey
 
 State = Any
+# What a feature may be keyed by: an entity, or any string fact but the event's own id
+# (``tenant``: the whole population; ``phone_country``: each destination country).
+KEYS = ENTITY_KINDS | {fact for fact, t in FACT_TYPES.items() if t == STR} - {"event_id"}
 Facts = dict[str, Any]
 
 
 @dataclass(eq=False)
 class Stream:
     sid: int
-    kind: str  # "events" | "distinct" | "pending"
+    kind: str  # the state it keeps, e.g. "events" | "distinct" | "pending"
+    owner: Kind  # the kind that makes that state and folds events into it
     key: tuple[str, ...]
     on: frozenset[str]
     where: Callable[[Mapping[str, Any]], Any] | None
@@ -43,21 +43,16 @@ class Stream:
     retention: float = 0.0  # baseline: the bucket length
     alpha: float = 0.0  # baseline: weight of each closed bucket
     match: tuple[str, str] = ("", "")  # outstanding: the id fact on first / then events
+    compute: Callable[[Mapping[str, Any]], Any] | None = None  # events: field as expression
+    gate: Callable[[Mapping[str, Any]], Any] | None = None  # a `where` reading features
+    gate_names: frozenset[str] = frozenset()  # the features the gate reads
     with_sum: bool = False
     with_max: bool = False
     group: int = 0  # the state row its key's entities share (one per key: account, ip...)
     slot: int = 0  # its place in that row
 
     def new(self) -> State:
-        if self.kind == "events":
-            return EventSeries(self.retention, self.with_sum, self.with_max)
-        if self.kind == "distinct":
-            return DistinctSeries()
-        if self.kind == "baseline":
-            return RateBaseline()
-        if self.kind == "outstanding":
-            return Outstanding()
-        return PendingSeries()
+        return self.owner.factory(self)()
 
 
 @dataclass
@@ -68,6 +63,7 @@ class Use:
     readers: list[FeatureSpec] = field(default_factory=list)  # the features it feeds
     apply: bool = False
     fold: Any = None  # set at compile when ``apply``: folds the event into the state
+    gate: Any = None  # set when its `where` reads features: checked by the read, not the fold
 
 
 class FeaturePlan:
@@ -88,91 +84,71 @@ class FeaturePlan:
         self.widths: list[int] = []
         self.feature_stream: dict[str, Stream] = {}
         self.ratios: dict[str, tuple[str, str]] = {}
+        self.types = self._types()
         for spec in self.specs.values():
             self._add(spec)
-        self.types = self._types()
+        self._check_gates()
+        for name in self.ratios:
+            self._ratio_order(name, set(), [], set())  # refuses a ratio made of itself
 
     def _types(self) -> dict[str, str]:
-        types = {}
-        for name, spec in self.specs.items():
-            types[name] = BOOL if spec.kind == "followed_by" else NUM
-        return types
+        return {name: KINDS[spec.kind].type for name, spec in self.specs.items()}
+
+    def kind(self, name: str) -> Kind:
+        """The kind of the feature ``name`` (declared)."""
+        return KINDS[self.specs[name].kind]
 
     def _add(self, spec: FeatureSpec) -> None:
         where = f"feature {spec.name}"
-        if spec.kind == "ratio":
-            for part in (spec.num, spec.den):
-                number = part in FACT_TYPES and FACT_TYPES[part] == NUM  # e.g. amount / its mean
-                if not number and (
-                    part not in self.specs or self.specs[part].kind == "followed_by"
-                ):
-                    raise ConfigError(
-                        f"ratio part {part!r} is neither a numeric feature nor a number fact",
-                        where,
-                    )
-            self.ratios[spec.name] = (spec.num or "", spec.den or "")
-            return
-        for entity in spec.key:
-            if entity not in ENTITY_KINDS:
-                raise ConfigError(f"unknown key entity {entity!r}", where)
-        filt = None
-        if spec.where:
-            filt = compile_expression(spec.where, FACT_TYPES, where).fn
-        key = tuple(spec.key)
-        if spec.kind in ("count", "sum", "mean", "max", "first_seen", "since_last"):
-            value = spec.field if spec.kind in ("sum", "mean", "max") else None
-            if value is not None and FACT_TYPES.get(value) != NUM:
-                raise ConfigError(f"field {value!r} is not a numeric fact", where)
-            stream = self._stream("events", key, frozenset(spec.on), spec.where, filt, value)
-            if spec.kind in ("count", "sum", "mean", "max"):
-                stream.retention = max(stream.retention, spec.window_s)
-            stream.with_sum |= spec.kind in ("sum", "mean")
-            stream.with_max |= spec.kind == "max"
-        elif spec.kind == "distinct":
-            if spec.of not in FACT_TYPES:
-                raise ConfigError(f"unknown fact {spec.of!r} to count", where)
-            stream = self._stream("distinct", key, frozenset(spec.on), spec.where, filt, spec.of)
-            stream.retention = max(stream.retention, spec.window_s)
-        elif spec.kind == "baseline":
-            stream = self._stream(
-                "baseline",
-                key,
-                frozenset(spec.on),
-                spec.where,
-                filt,
-                extra=f"{spec.window_s}/{spec.half_life}",
-            )
-            stream.retention = spec.window_s
-            stream.alpha = stream_alpha(spec)
-        elif spec.kind == "outstanding":
-            for fact in (spec.field, *spec.match):
-                if fact not in FACT_TYPES:
-                    raise ConfigError(f"unknown fact {fact!r}", where)
-            stream = self._stream(
-                "outstanding",
-                key,
-                frozenset({spec.first or ""}),
-                spec.where,
-                filt,
-                spec.field,
-                extra="/".join(spec.match),
-            )
-            stream.then = frozenset({spec.then or ""})
-            stream.match = (spec.match[0], spec.match[1])
-            stream.retention = max(stream.retention, spec.window_s)
-        elif spec.kind == "followed_by":
-            stream = self._stream("events", key, frozenset({spec.first or ""}), spec.where, filt)
-        else:  # not_followed_by
-            stream = self._stream(
-                "pending", key, frozenset({spec.first or ""}), spec.where, filt, spec.then
-            )
-            stream.then = frozenset({spec.then or ""})
-            stream.retention = max(stream.retention, spec.window_s)
-        self.feature_stream[spec.name] = stream
+        kind = KINDS[spec.kind]
+        filt = gate = None
+        reads: frozenset[str] = frozenset()
+        if kind.keyed:
+            for entity in spec.key:
+                if entity not in KEYS:
+                    raise ConfigError(f"unknown key entity {entity!r}", where)
+            if spec.where:
+                compiled = compile_expression(spec.where, {**self.types, **FACT_TYPES}, where)
+                reads = frozenset(n for n in compiled.names if n in self.specs)
+                if reads:  # reads features as of before the event: the read checks it
+                    gate = compiled.fn
+                else:
+                    filt = compiled.fn
+        stream = kind.bind(spec, self, filt, where)
+        if stream is not None:
+            stream.gate, stream.gate_names = gate, reads
+            self.feature_stream[spec.name] = stream
 
-    def _stream(
+    def _check_gates(self) -> None:
+        for name, stream in self.feature_stream.items():
+            for read in sorted(stream.gate_names):
+                if read not in self.feature_stream or self.feature_stream[read].gate is not None:
+                    raise ConfigError(
+                        f"`where` reads {read!r}: a feature with state of its own whose own "
+                        "`where` reads only facts (not a ratio)",
+                        f"feature {name}",
+                    )
+
+    def _ratio_order(
+        self, name: str, visiting: set[str], order: list[str], done: set[str]
+    ) -> list[str]:
+        """``name`` after the ratios it is made of (computed in that order)."""
+        if name in done:
+            return order
+        if name in visiting:
+            raise ConfigError("a ratio made of itself", f"feature {name}")
+        visiting.add(name)
+        for part in self.ratios[name]:
+            if part in self.ratios:
+                self._ratio_order(part, visiting, order, done)
+        done.add(name)
+        order.append(name)
+        return order
+
+    def stream(
         self,
         kind: str,
+        owner: Kind,
         key: tuple[str, ...],
         on: frozenset[str],
         where_text: str | None,
@@ -180,10 +156,12 @@ class FeaturePlan:
         value: str | None = None,
         extra: str | None = None,
     ) -> Stream:
+        """The stream of state ``kind`` for this key, events, filter, value and ``extra``
+        (what else tells its states apart), made on first use."""
         ident = (kind, key, on, where_text, value, extra)
         stream = self.streams.get(ident)
         if stream is None:
-            stream = Stream(len(self.streams), kind, key, on, where, value)
+            stream = Stream(len(self.streams), kind, owner, key, on, where, value)
             stream.group = self.groups.setdefault(key, len(self.groups))
             if stream.group == len(self.widths):
                 self.widths.append(0)
@@ -199,7 +177,13 @@ class FeaturePlan:
         plans: dict[str, TypePlan] = {}
         for event_type in sorted(EVENT_TYPES):
             names = set(needed.get(event_type, ()))
-            ratios = [(n, *self.ratios[n]) for n in sorted(names) if n in self.ratios]
+            for stream in self.streams.values():
+                if stream.gate is not None and event_type in stream.on:
+                    names |= stream.gate_names  # its `where` reads them on this type
+            order: list[str] = []
+            for name in sorted(n for n in names if n in self.ratios):
+                self._ratio_order(name, set(), order, set(order))
+            ratios = [(n, *self.ratios[n]) for n in order]
             for _, num, den in ratios:
                 names.update(part for part in (num, den) if part in self.specs)
             uses: dict[int, Use] = {}
@@ -215,7 +199,11 @@ class FeaturePlan:
             for use in uses.values():
                 if use.apply:
                     use.fold = folder(use.stream, event_type, self.max_events, self.distinct_bound)
-            plans[event_type] = TypePlan(event_type, list(uses.values()), ratios)
+                    if event_type in use.stream.on:
+                        use.gate = use.stream.gate
+            # gated streams last: their gates read the features the others compute
+            ordered = sorted(uses.values(), key=lambda use: use.gate is not None)
+            plans[event_type] = TypePlan(event_type, ordered, ratios)
         return plans
 
 

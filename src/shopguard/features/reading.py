@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.features.access import BLANK, read_expression
+from shopguard.features.access import blank, read_expression
 
 if TYPE_CHECKING:
     from shopguard.features.plan import Touched, Use
@@ -76,12 +76,17 @@ def compile_read(
         for spec in use.readers:
             var = names[spec.name] = f"v{len(names)}"
             missing.append(f"{var} = None")
-            empty.append(f"{var} = {BLANK[spec.kind]!r}")  # 0, 0.0, None or False
+            empty.append(f"{var} = {blank(spec)!r}")  # 0, 0.0, None or False
             present.append(f"{var} = {read_expression(spec, 's')}")
         if use.apply:
             namespace[f"F{u}"] = use.fold
-            empty.append(f"touched.append((k{row}, {slot}, None, F{u}))")
-            present.append(f"touched.append((k{row}, {slot}, s, F{u}))")
+            gate = ""
+            if use.gate is not None:  # a `where` reading features as of before the event
+                namespace[f"G{u}"] = use.gate
+                shown = ", ".join(f"{n!r}: {names[n]}" for n in sorted(use.stream.gate_names))
+                gate = f"if G{u}({{**facts, {shown}}}): "
+            empty.append(f"{gate}touched.append((k{row}, {slot}, None, F{u}))")
+            present.append(f"{gate}touched.append((k{row}, {slot}, s, F{u}))")
         lines.append(f"    if {key_of[row]} is None:")
         lines.extend(f"        {line}" for line in missing or ["pass"])
         lines.append(f"    elif r{row} is None or (s := r{row}[{slot}]) is None:")

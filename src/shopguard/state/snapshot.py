@@ -22,6 +22,7 @@ import msgspec
 
 from shopguard.features.baseline import RateBaseline
 from shopguard.features.distinct import REGISTERS, DistinctSeries, SlidingHLL
+from shopguard.features.kinds.runs import ActivityRun
 from shopguard.features.outstanding import Outstanding
 from shopguard.features.sequence import PendingSeries
 from shopguard.features.series import EventSeries
@@ -61,7 +62,13 @@ class Pending(msgspec.Struct, array_like=True, tag=5):
     pending: bytes
 
 
-State = Series | Distinct | Baseline | Owed | Pending
+class Run(msgspec.Struct, array_like=True, tag=6):
+    last: float
+    start: float
+    silence: float
+
+
+State = Series | Distinct | Baseline | Owed | Pending | Run
 Groups = list[list[tuple[str, list[State | None]]]]
 Rows = list[tuple[str, Groups]]  # per tenant
 
@@ -120,6 +127,8 @@ def encode_state(state: Any) -> State:
         return Owed([(item, when, amount) for item, (when, amount) in state.items.items()])
     if isinstance(state, PendingSeries):
         return Pending(_floats(state.pending) or b"")
+    if isinstance(state, ActivityRun):
+        return Run(state.last, state.start, state.silence)
     raise TypeError(f"no snapshot encoding for {type(state).__name__}")
 
 
@@ -156,6 +165,10 @@ def decode_state(data: State) -> Any:
         owed = Outstanding()
         owed.items = {item: (when, amount) for item, when, amount in data.items}
         return owed
+    if isinstance(data, Run):
+        run = ActivityRun()
+        run.last, run.start, run.silence = data.last, data.start, data.silence
+        return run
     pending = PendingSeries()
     pending.pending = _array(data.pending) or array("d")
     return pending
