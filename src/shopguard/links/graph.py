@@ -133,9 +133,10 @@ class LinkGraph:
     def _label(
         self, graph: TenantGraph, account: str, verdict: Any, t: float, outcome: int
     ) -> None:
-        home = graph.active if account in graph.active else graph.idle
-        node = home.pop(account, None) or Account()
-        home[account] = node
+        # into the active ones even when idle: nodes enter the idle ones only from the
+        # front of the active ones, so both stay ordered by their last event
+        node = graph.active.pop(account, None) or graph.idle.pop(account, None) or Account()
+        graph.active[account] = node
         if t > node.last:
             node.last = t
         if verdict is not None and verdict != "legit":
