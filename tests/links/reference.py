@@ -46,7 +46,11 @@ def reference_ring(config: LinkConfig, seen: Seen, facts: dict[str, Any]) -> dic
         if f["tenant"] == tenant and f.get("account") is not None and f["type"] != "case.label"
     ]
     edges = {
-        (f["account"], k.kind, f[k.kind]) for f in mine if f["time"] > lo for k in kinds if f.get(k.kind) is not None
+        (f["account"], k.kind, f[k.kind])
+        for f in mine
+        if f["time"] > lo
+        for k in kinds
+        if f.get(k.kind) is not None
     }
     on: dict[tuple[str, str], set[str]] = {}  # value -> accounts using it in the window
     of: dict[str, set[tuple[str, str]]] = {}  # account -> its values in the window

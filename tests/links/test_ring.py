@@ -72,8 +72,14 @@ def test_the_online_ring_equals_a_search_from_scratch(
 
 
 def _facts(i: int, t: float, account: str, **links: str) -> dict[str, Any]:
-    return {"type": "account.register", "event_id": f"e{i}", "tenant": "shop", "time": t,
-            "account": account, **links}
+    return {
+        "type": "account.register",
+        "event_id": f"e{i}",
+        "tenant": "shop",
+        "time": t,
+        "account": account,
+        **links,
+    }
 
 
 def test_a_new_accounts_sign_up_sees_the_ring_of_its_device_and_block() -> None:
