@@ -47,13 +47,17 @@ class Value:
         self.accounts: dict[Account, float] = {}  # account -> last time it used this
 
 
+PRUNE_EVERY = 64  # a tenant's folds between sweeps of its quiet accounts (memory only)
+
+
 class TenantGraph:
-    __slots__ = ("active", "idle", "values")
+    __slots__ = ("active", "folds", "idle", "values")
 
     def __init__(self, kinds: int) -> None:
         self.values: list[dict[str, Value]] = [{} for _ in range(kinds)]
         self.active: dict[str, Account] = {}  # with an event in the window, oldest first
         self.idle: dict[str, Account] = {}  # without, oldest first
+        self.folds = 0  # events folded: when to sweep
 
     def drop_edge(self, account: Account, value: Value) -> None:
         assert account.links is not None
@@ -62,9 +66,17 @@ class TenantGraph:
         if not value.accounts:
             del self.values[value.kind][value.key]
 
+    def strip(self, node: Account) -> None:
+        """Its edges and times go (all expired): what an idle account keeps is less."""
+        if node.links:
+            for value in list(node.links):
+                self.drop_edge(node, value)
+        node.links = node.claims = node.redeems = None
+
     def prune(self, t: float, window: float, memory: float) -> None:
         """Accounts quiet for a window go idle (their edges expired); idle ones quiet
-        for ``memory`` go."""
+        for ``memory`` go. What reads see does not depend on when this runs: reads look
+        at edge times, and an account coming back after ``memory`` starts afresh."""
         active, lo = self.active, t - window
         while active:
             key = next(iter(active))
@@ -72,10 +84,7 @@ class TenantGraph:
             if node.last > lo:
                 break
             del active[key]
-            if node.links:
-                for value in list(node.links):
-                    self.drop_edge(node, value)
-            node.links = node.claims = node.redeems = None
+            self.strip(node)
             self.idle[key] = node
         idle, lo = self.idle, t - memory
         while idle:
@@ -83,6 +92,21 @@ class TenantGraph:
             if idle[key].last > lo:
                 break
             del idle[key]
+
+    def node(self, account: str, t: float, memory: float) -> Account:
+        """The account's node, moved to the newest end of the active ones (nodes enter
+        the idle ones only from the front of those, so both stay ordered by their last
+        event); a new one where it is unknown or was quiet for ``memory``."""
+        node = self.active.pop(account, None) or self.idle.pop(account, None)
+        if node is None:
+            node = Account()
+        elif node.last <= t - memory:
+            self.strip(node)
+            node = Account()
+        self.active[account] = node
+        if t > node.last:
+            node.last = t
+        return node
 
 
 class LinkGraph:
@@ -95,7 +119,7 @@ class LinkGraph:
         self.caps = tuple(k.cap for k in kinds)
         self.ring_names = ring_names(config)
         self.tenants: dict[str, TenantGraph] = {}
-        self._links = tuple(enumerate(zip(self.facts, self.caps, strict=True)))
+        self._links = tuple((k.kind, i, k.cap + 1) for i, k in enumerate(kinds))
 
     def tenant(self, tenant: str) -> TenantGraph:
         graph = self.tenants.get(tenant)
@@ -110,39 +134,26 @@ class LinkGraph:
         if account is None or not self.facts:
             return
         config, t = self.config, facts["time"]
-        graph = self.tenant(facts["tenant"])
-        graph.prune(t, config.window, config.memory)
-        kind = facts["type"]
-        if kind == "case.label":  # says who did it, is not something the account did
-            self._label(graph, account, facts.get("verdict"), t, outcome)
-            return
-        node = graph.active.pop(account, None) or graph.idle.pop(account, None) or Account()
-        graph.active[account] = node  # the newest at the end
-        if node.first is None or t < node.first:
-            node.first = t
-        if t > node.last:
-            node.last = t
+        graph = self.tenants.get(facts["tenant"]) or self.tenant(facts["tenant"])
+        graph.folds += 1
+        if not graph.folds % PRUNE_EVERY:
+            graph.prune(t, config.window, config.memory)
+        node = graph.node(account, t, config.memory)
         if outcome == _DENY:
             node.flags |= DENIED
+        kind = facts["type"]
+        if kind == "case.label":  # says who did it, is not something the account did
+            verdict = facts.get("verdict")
+            if verdict is not None and verdict != "legit":
+                node.flags |= FRAUD
+            return
+        if node.first is None or t < node.first:
+            node.first = t
         if kind == "promo.claim":
             node.claims = self._timed(node.claims, t)
         elif kind == "promo.redeem":
             node.redeems = self._timed(node.redeems, t)
         self._link(graph, node, facts, t)
-
-    def _label(
-        self, graph: TenantGraph, account: str, verdict: Any, t: float, outcome: int
-    ) -> None:
-        # into the active ones even when idle: nodes enter the idle ones only from the
-        # front of the active ones, so both stay ordered by their last event
-        node = graph.active.pop(account, None) or graph.idle.pop(account, None) or Account()
-        graph.active[account] = node
-        if t > node.last:
-            node.last = t
-        if verdict is not None and verdict != "legit":
-            node.flags |= FRAUD
-        if outcome == _DENY:
-            node.flags |= DENIED
 
     def _timed(self, times: list[float] | None, t: float) -> list[float]:
         if times is None:
@@ -160,25 +171,30 @@ class LinkGraph:
         links = node.links
         if links is None:
             links = node.links = {}
-        lo = t - self.config.window
-        while links:  # its expired edges, oldest first
-            oldest = next(iter(links))
-            if links[oldest] > lo:
-                break
-            graph.drop_edge(node, oldest)
-        get = facts.get
-        for i, (fact, cap) in self._links:
+        else:
+            lo = t - self.config.window
+            while links:  # its expired edges, oldest first
+                oldest = next(iter(links))
+                if links[oldest] > lo:
+                    break
+                graph.drop_edge(node, oldest)
+        get, tables = facts.get, graph.values
+        for fact, i, full in self._links:
             key = get(fact)
             if key is None:
                 continue
-            table = graph.values[i]
-            value = table.get(key) or table.setdefault(key, Value(i, key))
+            table = tables[i]
+            value = table.get(key)
+            if value is None:
+                value = table[key] = Value(i, key)
             when = links.pop(value, t)
-            when = links[value] = t if t > when else when
+            if when < t:
+                when = t
+            links[value] = when
             accounts = value.accounts
             accounts.pop(node, None)
             accounts[node] = when
-            if len(accounts) > cap + 1:  # a hub: its oldest user is dropped (see above)
+            if len(accounts) > full:  # a hub: its oldest user is dropped (see above)
                 graph.drop_edge(next(iter(accounts)), value)
         while len(links) > self.config.account_links:
             graph.drop_edge(node, next(iter(links)))

@@ -27,6 +27,7 @@ class Tenant(msgspec.Struct, array_like=True):
     values: list[tuple[int, str, list[tuple[int, float]]]]  # kind, key, (node index, time)
     active: list[Node]
     idle: list[Node]
+    folds: int  # when it next sweeps its quiet accounts
 
 
 class GraphError(ValueError):
@@ -50,7 +51,7 @@ def encode_graph(graph: LinkGraph) -> bytes:
                 values.append((value.kind, key, edges))
         active = [_node(n, a, where) for n, a in tenant.active.items()]
         idle = [_node(n, a, where) for n, a in tenant.idle.items()]
-        out.append(Tenant(name, values, active, idle))
+        out.append(Tenant(name, values, active, idle, tenant.folds))
     return _encoder.encode(out)
 
 
@@ -74,6 +75,7 @@ def decode_graph(blob: bytes, graph: LinkGraph) -> dict[str, TenantGraph]:
 
 def _tenant(data: Tenant, kinds: int) -> TenantGraph:
     tenant = TenantGraph(kinds)
+    tenant.folds = data.folds
     nodes = [_account(n) for n in data.active]
     values: list[Value] = []
     for kind, key, edges in data.values:

@@ -6,7 +6,8 @@ device, phone block or address belongs to). Hop one: the accounts on those value
 two: the accounts on theirs. Hubs (values more accounts used in the window than their
 kind's cap) are not walked nor counted as shared. The read is bounded: at most
 ``ring_cap`` accounts and ``visit_budget`` edges looked at. The event itself is folded in
-afterwards, with the other effects (graph.py).
+afterwards, with the other effects (graph.py). Written flat, with locals: it runs on
+every event that reads a ring (bench/engine.py measures it).
 """
 
 from __future__ import annotations
@@ -19,89 +20,65 @@ from shopguard.links.graph import DENIED, FRAUD, Account, LinkGraph, TenantGraph
 DAY = 86400.0
 
 
-class _Walk:
-    """One read's bookkeeping: the ring so far, the values seen, the budget left."""
-
-    __slots__ = ("budget", "cap", "caps", "hubs", "lo", "me", "ring", "seen")
-
-    def __init__(self, graph: LinkGraph, me: Account | None, lo: float) -> None:
-        self.me, self.lo, self.caps = me, lo, graph.caps
-        self.cap, self.budget = graph.config.ring_cap, graph.config.visit_budget
-        self.ring: dict[Account, None] = {}
-        self.seen: set[Value] = set()
-        self.hubs: dict[Value, bool] = {}
-
-    def hub(self, value: Value) -> bool:
-        known = self.hubs.get(value)
-        if known is None:
-            accounts, cap = value.accounts, self.caps[value.kind]
-            if len(accounts) <= cap:
-                known = False
-            else:
-                self.budget -= len(accounts)
-                lo = self.lo
-                known = sum(1 for when in accounts.values() if when > lo) > cap
-            self.hubs[value] = known
-        return known
-
-    def visit(self, value: Value) -> bool:
-        """Add the accounts on ``value``; False once the ring or the budget is full."""
-        if value in self.seen:
-            return True
-        self.seen.add(value)
-        if self.hub(value):
-            return self.budget > 0
-        ring, me, lo = self.ring, self.me, self.lo
-        for account, when in value.accounts.items():
-            if when > lo and account is not me and account not in ring:
-                ring[account] = None
-                if len(ring) >= self.cap:
-                    return False
-        self.budget -= len(value.accounts)
-        return self.budget > 0
-
-
 def _own(
     graph: LinkGraph, tenant: TenantGraph, facts: dict[str, Any], me: Account | None, lo: float
-) -> list[Value]:
-    """The event's link values in the graph: its account's in the window, its own."""
-    own: dict[Value, None] = {}
+) -> dict[Value, int]:
+    """The event's link values in the graph (its account's in the window, its own), each
+    used once by the event: the start of the walk and of the shared counts."""
+    own: dict[Value, int] = {}
     if me is not None and me.links:
-        own.update((v, None) for v, when in me.links.items() if when > lo)
-    get = facts.get
+        own.update((v, 1) for v, when in me.links.items() if when > lo)
+    get, tables = facts.get, tenant.values
     for i, fact in enumerate(graph.facts):
         key = get(fact)
         if key is not None:
-            value = tenant.values[i].get(key)
+            value = tables[i].get(key)
             if value is not None:
-                own[value] = None
-    return list(own)
+                own[value] = 1
+    return own
 
 
-def _walk(walk: _Walk, own: list[Value]) -> None:
-    for value in own:
-        if not walk.visit(value):
-            return
-    lo = walk.lo
-    for account in list(walk.ring):  # hop two
-        for value, when in (account.links or {}).items():
-            if when > lo and not walk.visit(value):
-                return
+class _Walk:
+    """The ring so far, the hubs found and the budget left, for one read."""
 
+    __slots__ = ("budget", "caps", "hubs", "lo", "me", "ring", "room", "seen")
 
-def _shared(walk: _Walk, own: list[Value], kinds: int) -> list[int]:
-    """Per kind, the values (hubs aside) that two or more of ring + event use."""
-    users: dict[Value, int] = dict.fromkeys(own, 1)
-    lo = walk.lo
-    for account in walk.ring:
-        for value, when in (account.links or {}).items():
-            if when > lo:
-                users[value] = users.get(value, 0) + 1
-    shared = [0] * kinds
-    for value, n in users.items():
-        if n > 1 and not walk.hub(value):
-            shared[value.kind] += 1
-    return shared
+    def __init__(self, graph: LinkGraph, me: Account | None, lo: float) -> None:
+        self.me, self.lo, self.caps = me, lo, graph.caps
+        self.room, self.budget = graph.config.ring_cap, graph.config.visit_budget
+        self.ring: dict[Account, None] = {}
+        self.seen: set[Value] = set()
+        self.hubs: set[Value] = set()
+
+    def hub(self, value: Value) -> bool:
+        accounts, cap = value.accounts, self.caps[value.kind]
+        if len(accounts) <= cap:
+            return False
+        lo = self.lo
+        if sum(1 for when in accounts.values() if when > lo) <= cap:
+            return False
+        self.hubs.add(value)
+        return True
+
+    def visit(self, values: Any) -> bool:
+        """Add the accounts on ``values`` (hubs aside); False once ring or budget is full."""
+        ring, seen, me, lo = self.ring, self.seen, self.me, self.lo
+        for value in values:
+            if value in seen:
+                continue
+            seen.add(value)
+            accounts = value.accounts
+            self.budget -= len(accounts)
+            if self.hub(value):
+                continue
+            for account, when in accounts.items():
+                if when > lo and account is not me and account not in ring:
+                    ring[account] = None
+                    if len(ring) >= self.room:
+                        return False
+            if self.budget <= 0:
+                return False
+        return True
 
 
 def read_ring(graph: LinkGraph, facts: dict[str, Any]) -> dict[str, float]:
@@ -114,15 +91,35 @@ def read_ring(graph: LinkGraph, facts: dict[str, Any]) -> dict[str, float]:
     lo = t - graph.config.window
     account = facts.get("account")
     me = tenant.active.get(account) if account is not None else None
-    walk = _Walk(graph, me, lo)
     own = _own(graph, tenant, facts, me, lo)
-    _walk(walk, own)
+    walk = _Walk(graph, me, lo)
+    going = walk.visit(own)
     ring = walk.ring
-    if not ring:
+    if not ring:  # most events
         return dict.fromkeys(names, 0)
+    users = own  # value -> how many of ring + event use it
+    hop_one = list(ring)
+    for member in hop_one:  # hop two, counting the members' values as it goes
+        live = [v for v, when in (member.links or {}).items() if when > lo]
+        for value in live:
+            users[value] = users.get(value, 0) + 1
+        going = going and walk.visit(live)
+    for member in list(ring)[len(hop_one) :]:
+        for value, when in (member.links or {}).items():
+            if when > lo:
+                users[value] = users.get(value, 0) + 1
+    return _values(graph, walk, users, t)
+
+
+def _values(graph: LinkGraph, walk: _Walk, users: dict[Value, int], t: float) -> dict[str, float]:
+    ring, lo = walk.ring, walk.lo
+    shared = [0] * len(graph.facts)  # per kind: values (hubs aside) two or more members use
+    seen, hubs = walk.seen, walk.hubs
+    for value, n in users.items():
+        if n > 1 and (value not in hubs if value in seen else not walk.hub(value)):
+            shared[value.kind] += 1
     size = len(ring)
     firsts = [a.first for a in ring if a.first is not None]
-    shared = _shared(walk, own, len(graph.facts))
     values: dict[str, float] = {
         "ring_accounts": size,
         "ring_new_accounts_24h": sum(1 for f in firsts if f > t - DAY),
@@ -133,7 +130,7 @@ def read_ring(graph: LinkGraph, facts: dict[str, Any]) -> dict[str, float]:
         "ring_age": t - min(firsts) if firsts else 0,
         "ring_link_kinds": sum(1 for n in shared if n),
     }
-    values.update(zip(names[len(RING_VALUES) :], shared, strict=True))
+    values.update(zip(graph.ring_names[len(RING_VALUES) :], shared, strict=True))
     return values
 
 
