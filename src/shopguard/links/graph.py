@@ -199,6 +199,26 @@ class LinkGraph:
         while len(links) > self.config.account_links:
             graph.drop_edge(node, next(iter(links)))
 
+    def forget(self, tenant: str, kind: str, key: str) -> int:
+        """Erasure: the account (kind ``account``) or the link value and its edges;
+        returns the nodes dropped."""
+        graph = self.tenants.get(tenant)
+        if graph is None:
+            return 0
+        if kind == "account":
+            node = graph.active.pop(key, None) or graph.idle.pop(key, None)
+            if node is not None:
+                graph.strip(node)
+            return int(node is not None)
+        if kind not in self.facts:
+            return 0
+        value = graph.values[self.facts.index(kind)].get(key)
+        if value is None:
+            return 0
+        for account in list(value.accounts):
+            graph.drop_edge(account, value)
+        return 1
+
     def __len__(self) -> int:
         """Nodes held: accounts (active and idle) and values."""
         return sum(
