@@ -3,6 +3,7 @@ and with the full retail pack over simulated retail traffic.
 
     python bench/engine.py                 # 1M events, retail pack, memory, FDH replay
     python bench/engine.py --events 200000 --retail-events 200000 --skip-fdh
+    python bench/engine.py --rings-only --retail-events 200000   # the link graph's cost
 
 Prints a table on stderr and JSON on stdout. Figures quoted in README come from here.
 Everything runs in one process on one core (no threads), as a worker would.
@@ -29,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from handwritten import HandWritten
+from ring_cost import compare, graph_bytes, ring_packs
 from shopguard import Engine
 from shopguard.outcome import Outcome
 from shopguard.version import build
@@ -140,6 +142,33 @@ def run_retail(count: int) -> dict[str, Any]:
     return result
 
 
+def run_rings(count: int, chunk: int = 20_000) -> dict[str, Any]:
+    """The retail pack over the simulator's traffic reading every ring value on every
+    event type, against it reading none and with the graph off, same chunks (ring_cost.py)."""
+    from shopguard.simulate import simulate
+
+    events = [raw for raw, _ in simulate(count, seed=7)]
+    gc.collect()
+    gc.freeze()
+    index = {str(o): int(o) for o in Outcome}
+    engines = {
+        name: Engine.from_config(pack=pack, keys=KEYS, decision_log="memory")
+        for name, pack in ring_packs().items()
+    }
+    runs = {
+        name: Timed(lambda raw, e=engine: index[e.decide(raw).outcome])
+        for name, engine in engines.items()
+    }
+    _alternate(events, chunk, *runs.values())
+    out: dict[str, Any] = {name: timed.result() for name, timed in runs.items()}
+    compare(out)
+    out["ring_types"] = len(engines["rings_read"].ring_types)
+    out["graph"] = graph_bytes(engines["rings_read"].links)
+    del events
+    gc.unfreeze()
+    return out
+
+
 def run_durable(events: list[bytes], batch: int) -> dict[str, Any]:
     """The embedded default: SQLite WAL journal; ``batch`` events per durable commit."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,10 +233,16 @@ def main() -> None:
     )
     parser.add_argument("--retail-events", type=int, default=1_000_000)
     parser.add_argument("--skip-fdh", action="store_true")
+    parser.add_argument("--rings-only", action="store_true", help="only the link graph's row")
     parser.add_argument("--model-events", type=int, default=300_000)
     parser.add_argument("--trees", type=int, default=300, help="trees in the model-on run")
     args = parser.parse_args()
     console = Console(stderr=True)
+    if args.rings_only:
+        with console.status("retail pack with ring values read, unread, off"):
+            rings = run_rings(args.retail_events)
+        print(json.dumps({"build": build(), "rings": rings}, indent=2))
+        return
     with console.status("generating events"):
         events = list(generate(args.events))
     gc.collect()
@@ -240,6 +275,8 @@ def main() -> None:
     gc.collect()
     with console.status("retail pack over simulated traffic"):
         result["retail_pack"] = run_retail(args.retail_events)
+    with console.status("retail pack with ring values read, unread, off"):
+        result["rings"] = run_rings(args.retail_events)
     with console.status("memory per entity"):
         result["memory"] = run_memory(args.shoppers)
     if not args.skip_fdh:
@@ -287,6 +324,10 @@ def _table(console: Console, r: dict[str, Any]) -> None:
             "retail pack, simulated traffic", rp, f"{rp['rules']} rules, {rp['features']} features"
         ),
     ]
+    for name in ("graph_unread", "rings_read"):
+        run = r["rings"][name]
+        note = f"{run['ratio']}x graph off, +{run['us_per_event_added']} µs"
+        rows.append(_timed_row(f"retail, {name.replace('_', ' ')}", run, note))
     for key in ("model", "model_money"):
         mo = r[key]
         scope = "every event" if mo["scores"] == "every event" else "+".join(mo["scores"])

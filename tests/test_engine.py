@@ -137,3 +137,29 @@ def test_campaign_budgets_load_and_bad_ones_fail_naming_the_campaign(tmp_path: P
     (tmp_path / "campaigns.yaml").write_text("campaigns:\n  - {campaign: c2, daily_budget: 0}\n")
     with pytest.raises(ConfigError, match="campaign c2"):
         load_pack(str(tmp_path))
+
+
+def test_rings_are_read_only_where_a_rule_needs_them_and_the_graph_takes_every_event() -> None:
+    rule = (
+        "rules:\n  - {id: ring_gifts, on: [promo.claim], when: 'ring_claims >= 2', "
+        "action: review, reason: '{ring_accounts} linked accounts claimed {ring_claims}'}\n"
+    )
+    engine = make_engine(
+        pack=load_pack("inline", {"pack.yaml": "extends: starter\n", "rules.yaml": rule})
+    )
+    assert engine.ring_types == {"promo.claim"}
+    assert not make_engine().ring_types  # the starter's rules read no ring value
+    for i in range(3):  # three accounts on one device, each claiming the gift
+        fields = {"account": f"a{i}", "device": {"id": "farm"}}
+        engine.decide(event("account.register", f"r{i}", i, **fields))
+        decision = engine.decide(event("promo.claim", f"c{i}", i + 0.5, campaign="g", **fields))
+    assert [r.code for r in decision.reasons] == ["RING_GIFTS"]
+    assert decision.features == {"ring_claims": 2}
+    assert "2 linked accounts claimed 2" in decision.reasons[0].reason
+
+
+def test_explain_shows_every_ring_value_on_every_type() -> None:
+    engine = make_engine(explain=True)
+    decision = engine.decide(event("http.request", "h", path="/", ip="1.2.3.4"))
+    assert decision.features["ring_accounts"] == 0
+    assert "ring_shared_device" in decision.features

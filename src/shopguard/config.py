@@ -1,9 +1,9 @@
-"""A pack: features, rules, lists and policy loaded from YAML and checked together."""
+"""A pack: features, links, rules, lists and policy loaded from YAML and checked together."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from shopguard.desensitize.schema import FACT_TYPES, NUM
 from shopguard.errors import ConfigError
 from shopguard.features import FeatureSpec, load_feature_specs
 from shopguard.features.plan import FeaturePlan
+from shopguard.links import LinkConfig, load_links, ring_names
 from shopguard.policy import Policy, load_policy
 from shopguard.rings.live import RING_TYPES
 from shopguard.rules import RuleSet, load_rules
@@ -25,6 +26,7 @@ from shopguard.yamlio import load_yaml
 PACK_FILES = (
     "pack.yaml",
     "features.yaml",
+    "links.yaml",
     "rules.yaml",
     "lists.yaml",
     "policy.yaml",
@@ -41,6 +43,7 @@ SECTIONS = {
     "catalog.yaml": ("catalog", "sku"),
     "campaigns.yaml": ("campaigns", "campaign"),
     "lists.yaml": ("lists", None),
+    "links.yaml": ("links", "kind"),
 }
 
 
@@ -56,6 +59,7 @@ class Pack:
     campaigns: CampaignBook | None = None
     baits: list[dict[str, Any]] | None = None  # rules made from bait.yaml
     rules_text: str = ""  # rules.yaml as written: the first version of the ruleset
+    links: LinkConfig = field(default_factory=LinkConfig)  # the link graph's (links.yaml)
 
     def compile_rules(self, text: str, version: str) -> RuleSet:
         """A new rules.yaml for this pack (its features, its bait), checked as at load:
@@ -148,10 +152,15 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         raise ConfigError(f"pack {source!s} has no rules.yaml")
     features = load_feature_specs(docs["features.yaml"], "features.yaml")
     plan = FeaturePlan(features)  # validates keys, fields and filters
-    schema = {**FACT_TYPES, **plan.types, "score": NUM, **RING_TYPES}
+    links = load_links(docs["links.yaml"])
+    rings = dict.fromkeys(ring_names(links), NUM)  # the ring read's values (shopguard.links)
+    schema = {**FACT_TYPES, **plan.types, **rings, **RING_TYPES, "score": NUM}
     clash = set(plan.types) & (set(FACT_TYPES) | set(RING_TYPES))
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
+    clash = set(plan.types) & set(rings)
+    if clash:
+        raise ConfigError(f"feature names shadow ring values: {sorted(clash)}", "features.yaml")
     rules_doc = docs["rules.yaml"] or {"rules": []}
     baits = bait_rules(docs["bait.yaml"])
     if baits:
@@ -176,6 +185,7 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         campaigns,
         baits,
         rules_text,
+        links,
     )
 
 

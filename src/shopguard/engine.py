@@ -1,6 +1,7 @@
 """The engine: ``decide(event)`` runs the pipeline top to bottom.
 
-decode -> desensitize -> lists -> features -> rules -> model -> policy -> effects.
+decode -> desensitize -> lists -> links (the event's ring) and features -> rules -> model
+-> policy -> effects.
 Live serving, replay and backtests all call this; only the source and the clock differ.
 Event time drives every window. *Now* (list expiry, dedupe ageing) is the injected clock
 when live (``event_time: live``; events beyond the allowed skew of it are refused) and
@@ -32,6 +33,7 @@ from shopguard.features.plan import FeaturePlan, TypePlan
 from shopguard.features.spec import parse_duration
 from shopguard.freezer import FREEZER
 from shopguard.heap import give_back
+from shopguard.links import LinkGraph, read_ring, ring_names
 from shopguard.lists.store import ListStore
 from shopguard.model import NoScorer, Scorer
 from shopguard.model.registry import registered_scorers
@@ -47,8 +49,9 @@ from shopguard.state.health import WriteHealth, storage_error
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
-# bump when the shape of stored state changes (3: data snapshots, 4: rows per tenant)
-STATE_LAYOUT = b"rows-4:"
+# bump when the shape of stored state changes (3: data snapshots, 4: rows per tenant,
+# 5: the link graph)
+STATE_LAYOUT = b"rows-5:"
 _EXPIRE_EVERY = 65_536  # events between sweeps of expired list entries
 _LIST_ACTION = {"allow": Action(Outcome.ALLOW), "deny": Action(Outcome.DENY)}
 _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
@@ -116,8 +119,8 @@ class Engine(Champions, Operations):
         # Memory logs keep decisions only as long as the dedupe window needs them.
         self._forget: Callable[[int], None] = getattr(self.log, "forget", lambda seq: None)
         self._since_snapshot = 0
-        # A snapshot is restored only under the same features and state layout.
-        declared = STATE_LAYOUT + msgspec.json.encode(pack.features)
+        # A snapshot is restored only under the same features, links and state layout.
+        declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
         self._recover(store or make_state_store(settings.state_store))
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
@@ -125,8 +128,9 @@ class Engine(Champions, Operations):
         self.rings = RingWatch(book_path(settings.data_dir))  # shopguard rings' book
 
     def _recover(self, store: StateStore) -> int:
-        """Fold lists, feature state (into ``store``) and the dedupe window back from the
-        snapshot and journal, then use them: at start, and after a commit that failed.
+        """Fold lists, feature state (into ``store``), the link graph and the dedupe window
+        back from the snapshot and journal, then use them: at start, and after a commit
+        that failed.
         Nothing of the engine changes if it raises. Returns the records replayed."""
         store.layout(self.features.widths)
         lists = ListStore()
@@ -135,27 +139,39 @@ class Engine(Champions, Operations):
         if self.live:  # a resend arriving later than this is refused for its time anyway
             window = min(window, self._ahead + self._behind)
         dedupe = Dedupe(window, self.settings.dedupe_max_ids)
-        replayed = recover(store, self.log, lists, self.plans, dedupe, self._fingerprint)
-        self.store, self.lists, self.dedupe = store, lists, dedupe
-        self.effects = Effects(store, self.log, lists)
+        links = LinkGraph(self.pack.links)
+        fingerprint = self._fingerprint
+        replayed = recover(store, self.log, lists, self.plans, dedupe, fingerprint, links)
+        self.store, self.lists, self.dedupe, self.links = store, lists, dedupe, links
+        self.effects = Effects(store, self.log, lists, links)
         return replayed
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
-        need; every stream is updated whatever is read."""
+        need; every stream is updated whatever is read. Also sets which types read their
+        ring (``ring_types``); the graph takes every event with an account."""
+        needed = self._needed()
+        rings = set(ring_names(self.pack.links))
+        self.ring_types = frozenset(t for t, names in needed.items() if names & rings)
+        for names in needed.values():
+            names.intersection_update(self.features.specs)
+        return self.features.compile(needed)
+
+    def _needed(self) -> dict[str, set[str]]:
+        """Per event type, every name its rules, the models and explain read."""
         needed = self.rules.names_by_type()
         if self.challenger is not None:
             for event_type, names in self.challenger.names_by_type().items():
                 needed.setdefault(event_type, set()).update(names)
         if self.settings.explain:
-            needed = {t: set(self.features.specs) for t in needed}
+            shown = {*self.features.specs, *ring_names(self.pack.links)}
+            needed = {t: set(shown) for t in needed}
         for event_type, names in needed.items():
             if scores(self.scorer, event_type):
                 names.update(self.scorer.features)
             if self.challenger_scorer is not None and scores(self.challenger_scorer, event_type):
                 names.update(self.challenger_scorer.features)
-            names.intersection_update(self.features.specs)
-        return self.features.compile(needed)
+        return needed
 
     @classmethod
     def from_config(
@@ -310,6 +326,8 @@ class Engine(Champions, Operations):
         self.rings.poll(self.lists, self.log, now)  # a new ring book: its watch entries
         listed = self.lists.check(facts, now)
         values, touched = plan.read(facts, self.store.load)
+        if event_type in self.ring_types:  # the event's ring in the link graph
+            values.update(read_ring(self.links, facts))
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
         trace: list[str] = []
@@ -436,8 +454,8 @@ class Engine(Champions, Operations):
                 self.health.lines.warning("snapshot", f"snapshot postponed: {exc}")
 
     def checkpoint(self) -> None:
-        """Snapshot feature state so a restart replays only the journal after it."""
-        checkpoint(self.store, self.log, self.dedupe, self._fingerprint)
+        """Snapshot state so a restart replays only the journal after it."""
+        checkpoint(self.store, self.log, self.dedupe, self._fingerprint, self.links)
         give_back()  # the snapshot's blobs leave their pages in the heap: see heap.py
         self._since_snapshot = 0
 

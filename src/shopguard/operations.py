@@ -17,6 +17,7 @@ from shopguard.features.spec import parse_duration
 from shopguard.labels import Label, MerchantHealth
 from shopguard.labels.feedback import case_facts
 from shopguard.labels.label import label_from
+from shopguard.links import LinkGraph
 from shopguard.lists.store import LIST_ORDER, AddEntry, ListEntry, ListName, ListStore, RemoveEntry
 from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.lists.ttl import parse_ttl
@@ -35,6 +36,7 @@ class Operations:
     store: StateStore
     log: DecisionLog
     dedupe: Dedupe
+    links: LinkGraph
     live: bool
 
     def checkpoint(self) -> None:
@@ -170,12 +172,13 @@ class Operations:
 
     def erase(self, tenant: str, kind: str, value: str, *, raw: bool = False) -> dict[str, int]:
         """Delete one entity's data on request: redact its journal records, drop its
-        feature state, list entries and labels, then snapshot without it."""
+        feature state, links, list entries and labels, then snapshot without it."""
         if kind not in INDEXED_KINDS:
             raise ConfigError(f"erasure is by one of {', '.join(INDEXED_KINDS)}; got {kind!r}")
         value = self.entity_value(tenant, kind, value, raw)
         counts = self.log.erase(tenant, kind, value)
         counts["state"] = self.store.forget(tenant, value)
+        counts["links"] = self.links.forget(tenant, kind, value)
         counts["list_entries"] = self.lists.forget(kind, value, tenant)
         if self.log.durable:
             self.checkpoint()

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from shopguard import Decision, Engine
+from shopguard.links.persist import encode_graph
 from shopguard.state.snapshot import encode_state
 from tests.conftest import make_engine
 from tests.state.worker import KEYS, events
@@ -35,7 +36,7 @@ def _plain(value: Any) -> Any:
 def state_digest(engine: Engine) -> Any:
     data = engine.store._data  # type: ignore[attr-defined]
     lists = sorted((e.list, e.kind, e.value, e.expires, e.reason) for e in engine.lists.entries())
-    return _plain(data), lists
+    return _plain(data), lists, encode_graph(engine.links)
 
 
 @pytest.mark.parametrize("snapshot_every", [0, 150])

@@ -1,4 +1,5 @@
-"""Apply a decided event: journal first (record, list ops, alert), then state and lists.
+"""Apply a decided event: journal first (record, list ops, alert), then state, the link
+graph and lists.
 
 Journal-first means a failed write leaves memory untouched; the state changes that follow
 cannot fail. On restart the journal's facts are folded again through the same code.
@@ -12,6 +13,7 @@ import msgspec
 
 from shopguard.decision import Decision
 from shopguard.features.plan import Touched, TypePlan
+from shopguard.links import LinkGraph
 from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
 from shopguard.outcome import Outcome
 from shopguard.rules.ruleset import RuleHit
@@ -19,10 +21,13 @@ from shopguard.state.protocol import DecisionLog, LogRecord, StateStore
 
 
 class Effects:
-    def __init__(self, store: StateStore, log: DecisionLog, lists: ListStore) -> None:
+    def __init__(
+        self, store: StateStore, log: DecisionLog, lists: ListStore, links: LinkGraph
+    ) -> None:
         self.store = store
         self.log = log
         self.lists = lists
+        self.links = links
 
     def list_ops(self, facts: dict[str, Any], hits: list[RuleHit], now: float) -> list[AddEntry]:
         """List entries the fired rules ask for, with escalating TTLs for repeat offenders,
@@ -85,5 +90,6 @@ class Effects:
             )
         )
         self.store.save(facts["tenant"], plan.apply(facts, touched))
+        self.links.fold(facts, outcome)
         for op in ops:
             self.lists.apply(op)

@@ -1,4 +1,5 @@
-"""Snapshots as data: feature state and the dedupe window in msgpack, never a pickle.
+"""Snapshots as data: feature state, the link graph and the dedupe window in msgpack,
+never a pickle.
 
 Decoding a snapshot can only build the state classes' plain fields (floats, ints,
 strings, byte strings of float arrays): no code runs, whatever the bytes. Each state kind
@@ -80,6 +81,7 @@ class Envelope(msgspec.Struct, array_like=True):
     seen: list[tuple[str, int]]  # the dedupe window: key -> seq
     order: list[tuple[str, list[tuple[float, list[str]]]]]  # per tenant, its expiry order
     spilled: list[tuple[str, float]] = []  # per tenant, ids let go early until then
+    links: bytes = b""  # the link graph (shopguard.links.persist)
 
 
 class SnapshotError(ValueError):
