@@ -96,6 +96,7 @@ class MemoryDecisionLog:
     def __init__(self, keep_records: bool = False) -> None:
         self._decisions: dict[int, bytes] = {}  # encoded: bytes are invisible to the GC
         self._facts: dict[int, dict[str, Any]] = {}  # for search, as long as the decision
+        self._seqs: dict[tuple[str, str], int] = {}  # (tenant, event id) -> seq, as long too
         self._records: list[LogRecord] = []
         self._ops: list[bytes] = []
         self._keep = keep_records
@@ -108,6 +109,7 @@ class MemoryDecisionLog:
         if record.decision is not None:
             self._decisions[record.seq] = decision_encoder.encode(record.decision)
             self._facts[record.seq] = record.facts
+            self._seqs[(record.tenant, record.event_id)] = record.seq
 
         self._ops.extend(record.list_ops)
         merchant = ledger_merchant(record.type, record.facts)
@@ -144,23 +146,21 @@ class MemoryDecisionLog:
         return None  # decisions are kept only as long as the dedupe window needs them
 
     def find(self, tenant: str, event_id: str) -> Decision | None:
-        """A scan of the decisions still kept (the dedupe window): this log is not a
-        store, and the engine asks its dedupe index first."""
-        for raw in self._decisions.values():
-            decision = decision_decoder.decode(raw)
-            if decision.event_id == event_id and decision.tenant == tenant:
-                return decision
-        return None
+        """One of the decisions still kept (the dedupe window): this log is not a store."""
+        seq = self._seqs.get((tenant, event_id))
+        return None if seq is None else self.decision(seq)
 
     def facts_of(self, tenant: str, event_id: str) -> dict[str, Any] | None:
-        for facts in self._facts.values():  # a scan, as find: kept for the dedupe window
-            if facts.get("event_id") == event_id and facts.get("tenant") == tenant:
-                return facts
-        return None
+        seq = self._seqs.get((tenant, event_id))
+        return None if seq is None else self._facts.get(seq)
 
     def forget(self, seq: int) -> None:
         self._decisions.pop(seq, None)
-        self._facts.pop(seq, None)
+        facts = self._facts.pop(seq, None)
+        if facts is not None:
+            key = (facts.get("tenant", ""), facts.get("event_id", ""))
+            if self._seqs.get(key) == seq:
+                del self._seqs[key]
 
     def search(self, query: DecisionQuery) -> Found:
         out: list[Decision] = []
