@@ -57,8 +57,10 @@ _UNIT = frozenset(
 )
 # Words naming a number that is the house number, or a unit once a house number is known.
 _NUMBER = frozenset({"no", "number", "#", "num", "nr"})
-# Chinese unit words after a number, as the English word the walk below understands.
-_CN_AFTER_NUMBER = {
+# Words naming a building's or lane's number: part of the building.
+_BUILDING = frozenset({"building", "bldg", "block", "blk", "tower", "twr", "lane"})
+# Chinese unit words (moved before their number), as the English word the walk reads.
+_CN_WORDS = {
     "号楼": "building",
     "栋": "building",
     "幢": "building",
@@ -72,20 +74,22 @@ _CN_AFTER_NUMBER = {
     "弄": "lane",
 }
 _CN_NUMERALS = "零一二三四五六七八九"
-_CJK = "\u3400-\u9fff"
-_HAS_CJK = re.compile(f"[{_CJK}]")
-_CN_NUMBER = re.compile(r"([零一二三四五六七八九十两]{1,4})(?=号楼|栋|幢|座|单元|楼|层|室|号|弄)")
-_CN_UNIT = re.compile(r"(\d+[a-z]?)(号楼|栋|幢|座|单元|楼|层|室|户|号|弄)")
-_CN_SPACE = re.compile(rf"\s+(?=[{_CJK}])|(?<=[{_CJK}])\s+")
-_CN_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[^{_CJK}\s])|(?<=[^{_CJK}\s])(?=[{_CJK}])")
+_HAS_CJK = re.compile("[\u3400-\u9fff]")
+_CN_UNIT_WORD = "号楼|栋|幢|座|单元|楼|层|室|户|号|弄"
+_CN_NUMBER = re.compile(f"([零一二三四五六七八九十百两]{{1,6}})(?={_CN_UNIT_WORD})")
+# Words of a Chinese address: a number with the unit word after it (5栋, 502室), or a
+# word as _TOKEN reads them.
+_CN_TOKEN = re.compile(rf"(\d+(?:-\d+)*(?:[a-z](?![a-z]))?)({_CN_UNIT_WORD})?|([^\W\d_]+|#)")
 # A road in a Chinese address; 街道 (a sub-district) is an administrative name, not a road.
 _CN_ROAD = re.compile(r"路|巷|弄|大道|街(?!道)|(?<!街)道|\d")
 # Administrative suffixes; 小区, 社区, 园区... are housing estates or parks, not districts.
-_CN_ADMIN = re.compile(r"省|自治区|特别行政区|自治州|地区|市|(?<![小社园校厂景])区|县|旗|街道|镇|乡")
-# A unit word glued to its number ("rm502", "apt5", "#502", "5f") is split from it.
-_GLUED = re.compile(r"(?<![a-z])(apt|apartment|unit|room|rm|flat|suite|ste|floor|fl|no|#)(?=\d)")
-_FLOOR = re.compile(r"\b(\d+)(?:f|/f)\b")
-_PUNCT = re.compile(r"[^\w#\-]+|(?<!\d)-|-(?!\d)|_")
+# The prefix up to the last of them (one match: greedy, then back to a suffix).
+_CN_ADMIN = re.compile(
+    r"(?s:.*)(?:省|自治区|特别行政区|自治州|地区|市|(?<![小社园校厂景])区|县|旗|街道|镇|乡)"
+)
+# Words: a number (with its hyphenated parts and one letter: 4b, 5-502, 3f), a run of
+# letters, "#". Everything else separates them, so "rm502" and "No.88" are two words.
+_TOKEN = re.compile(r"\d+(?:-\d+)*(?:[a-z](?![a-z]))?|[^\W\d_]+|#")
 
 
 class Address(NamedTuple):
@@ -95,43 +99,51 @@ class Address(NamedTuple):
 
 def canonical_address(raw: str) -> Address:
     text = unicodedata.normalize("NFKC", raw).casefold()
-    chinese = _HAS_CJK.search(text) is not None
-    if chinese:
-        text = _chinese(text)
-    text = _FLOOR.sub(r"floor \1", text)
-    text = _GLUED.sub(r"\1 ", text)
-    building, unit = _walk(_PUNCT.sub(" ", text).split(), chinese)
+    if text.isascii() or _HAS_CJK.search(text) is None:
+        building, unit = _walk(_TOKEN.findall(text), False)
+    else:
+        building, unit = _walk(_chinese(text), True)
     if not building and not unit:  # nothing but punctuation: the text itself is the key
-        building = " ".join(raw.casefold().split())
+        building = " ".join(text.split())
     if unit:
         return Address(f"{building}|{'-'.join(unit)}", building)
     return Address(building, building)
 
 
-def _chinese(text: str) -> str:
-    """A Chinese address as words: its administrative prefix dropped, its numbers in
-    digits, each unit word written before its number ("5栋" -> "building 5")."""
-    text = _CN_SPACE.sub("", text.removeprefix("中国"))
+def _chinese(text: str) -> list[str]:
+    """The words of a Chinese address without spaces or its administrative prefix, its
+    numbers in digits, each unit word as the English one before its number (5栋:
+    building 5)."""
+    text = "".join(text.split()).removeprefix("中国")
     road = _CN_ROAD.search(text)
-    head = text[: road.start()] if road else text
-    cut = 0
-    for admin in _CN_ADMIN.finditer(head):
-        cut = admin.end()
-    if cut < len(text):  # the prefix alone is no address: keep it then
-        text = text[cut:]
+    prefix = _CN_ADMIN.match(text[: road.start()] if road else text)
+    if prefix is not None and prefix.end() < len(text):  # a prefix alone is kept
+        text = text[prefix.end() :]
     text = _CN_NUMBER.sub(lambda m: str(_cn_number(m.group(1))), text)
-    text = _CN_UNIT.sub(lambda m: f" {_CN_AFTER_NUMBER[m.group(2)]} {m.group(1)} ", text)
-    return _CN_EDGE.sub(" ", text)
+    words: list[str] = []
+    for number, unit_word, word in _CN_TOKEN.findall(text):
+        if not number:
+            words.append(word)
+        elif unit_word:
+            words += (_CN_WORDS[unit_word], number)
+        else:
+            words.append(number)
+    return words
 
 
 def _cn_number(text: str) -> int:
-    """一 .. 九十九 (and 两) as an int; digit by digit beyond that (一零一 -> 101)."""
+    """一 .. 九百九十九 (and 两) as an int; without 十 or 百, digit by digit (五零二: 502)."""
     text = text.replace("两", "二")
-    tens, ten, ones = text.partition("十")
-    if ten and len(tens) <= 1 and len(ones) <= 1:
-        value = (_CN_NUMERALS.index(tens) if tens else 1) * 10
-        return value + (_CN_NUMERALS.index(ones) if ones else 0)
-    return int("".join(str(_CN_NUMERALS.index(ch)) for ch in text if ch != "十") or 0)
+    if "十" not in text and "百" not in text:
+        return int("".join(str(_CN_NUMERALS.index(ch)) for ch in text))
+    value = digit = 0
+    for ch in text:
+        if ch in "十百":
+            value += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+        else:
+            digit = _CN_NUMERALS.index(ch)
+    return value + digit
 
 
 def _walk(tokens: list[str], chinese: bool) -> tuple[str, list[str]]:
@@ -142,53 +154,49 @@ def _walk(tokens: list[str], chinese: bool) -> tuple[str, list[str]]:
     in a Chinese address without a building number, building and room (5-502: 5栋502室)."""
     building: list[str] = []
     unit: list[str] = []
-    # known so far: a house number; a building number; either of them
-    house = block = placed = False
+    house = block = placed = False  # known so far: a house number, a building's, either
     i, n = 0, len(tokens)
     while i < n:
         token = tokens[i]
-        following = tokens[i + 1] if i + 1 < n else ""
-        if token in _UNIT or (token in _NUMBER and house):
-            if following and (_has_digit(following) or len(following) == 1):
-                unit.append(_number(following))
-                i += 2
-                continue
-        elif token in _NUMBER:
-            if following and _has_digit(following):
-                building.append(_number(following))
-                house = placed = True
-                i += 2
-                continue
-        elif token in ("building", "lane", "block", "tower", "bldg", "blk"):
-            if following and _has_digit(following):
-                building += (_WORDS.get(token, token), _number(following))
-                if token != "lane":  # 100弄5号: the lane's house number follows the lane
-                    block = placed = True
-                i += 2
-                continue
-        elif "-" in token and i > 0 and token[0].isdigit():
+        i += 1
+        if not token[0].isdigit():
+            following = tokens[i] if i < n else ""
+            if following[:1].isdigit() or (len(following) == 1 and token in _UNIT):
+                if token in _UNIT or (house and token in _NUMBER):
+                    unit.append(_number(following))
+                    i += 1
+                    continue
+                if token in _NUMBER:
+                    building.append(_number(following))
+                    house = placed = True
+                    i += 1
+                    continue
+                if token in _BUILDING:
+                    building += (_WORDS.get(token, token), _number(following))
+                    if token != "lane":  # 100弄5号: the lane's house number follows the lane
+                        block = placed = True
+                    i += 1
+                    continue
+            if token != "#":  # "Flat Rock Road": a unit word without a number is a word
+                building.append(_WORDS.get(token, token))
+        elif "-" in token:
             parts = [_number(part) for part in token.split("-")]
+            if i == 1:  # a hyphenated house number
+                building.append("-".join(parts))
+                house = placed = True
+                continue
             if chinese and not block:  # 5-502 is 5栋502室, 5-2-502 is 5栋2单元502室
                 building += ("building", parts.pop(0))
                 block = placed = True
             unit += parts
-            i += 1
-            continue
-        elif token.isdigit():
-            if placed and chinese:
-                unit.append(_number(token))
-            else:
-                building.append(_number(token))
-                house = placed = True
-            i += 1
-            continue
-        building.append(_WORDS.get(token, token))  # "Flat Rock Road": a word, not a unit
-        i += 1
+        elif chinese and token[-1] == "f":  # 3F: the third floor
+            unit.append(_number(token[:-1]))
+        elif placed and chinese:
+            unit.append(_number(token))
+        else:
+            building.append(_number(token))
+            house = placed = True
     return " ".join(building), unit
-
-
-def _has_digit(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
 
 
 def _number(token: str) -> str:
