@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     keys: dict[str, str] = {}
     active_key: str = ""
     default_region: str = "CN"
+    phone_block_digits: int = 2
     utc_offset_hours: float = 0
     dedupe_window: str = "7d"
     dedupe_max_ids: int = 1_000_000
@@ -76,6 +77,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
                 parse_duration(getattr(self, name))
             except ConfigError as exc:
                 raise ValueError(f"{name}: {exc}") from None
+
+        if not 1 <= self.phone_block_digits <= 6:
+            raise ValueError("phone_block_digits: 1 to 6 digits")
 
     def serving(self) -> Settings:
         """These settings for a live server: ``event_time: auto`` becomes ``live``."""

@@ -3,6 +3,9 @@
 Per-field policy, in one place:
 - pseudonymize: account, device, ip (+ its /24), phone, email, card, address, id number,
   referrer, user agent (a fingerprinting vector), shipping address;
+- pseudonymize the link signals (docs/events.md, "Link signals"): the phone's block, the
+  canonical address and its building, the e-mail local part's shape at its domain, the
+  device model with its OS, the IP /16 (IPv6 /32);
 - mask for display: phone, email, card, ip, address, id number, name;
 - derive before hashing: phone country / segment / virtual flag, e-mail domain and
   disposable flag, card BIN, IP version, user-agent bot hints;
@@ -17,12 +20,14 @@ from typing import Any
 
 import msgspec
 
+from shopguard.desensitize.address import canonical_address
 from shopguard.desensitize.cabinet import Catalog, owed
 from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.email import parse_email
 from shopguard.desensitize.keys import KeyRing
 from shopguard.desensitize.network import parse_ip, parse_user_agent
-from shopguard.desensitize.phone import parse_phone
+from shopguard.desensitize.phone import parse_phone, phone_block
+from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, CabinetSession, Item
 
 Facts = dict[str, Any]
@@ -51,6 +56,14 @@ _HANDLED = frozenset(
 )
 # Scalar fields copied as they are; a list field becomes a count and a value sum.
 _SCALARS = (str, int, float, bool)
+# Kinds derived from another kind's raw value: a lookup of one derives from that value.
+_DERIVED_FROM = {
+    "ip24": "ip",
+    "ip16": "ip",
+    "phone_block": "phone",
+    "address_building": "address",
+    "email_pattern": "email",
+}
 
 
 def _copy_plan(cls: type[BaseEvent]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -87,17 +100,23 @@ class Desensitizer:
         utc_offset_s: int = 0,
         catalog: Catalog | None = None,
         campaigns: CampaignBook | None = None,
+        phone_block_digits: int = 2,
     ) -> None:
         self.keys = keys
+        self.phone_block_digits = phone_block_digits
         self.default_region = default_region
         self.utc_offset_s = utc_offset_s
         self.catalog = catalog
         self.budgets = campaigns.facts if campaigns is not None else {}
 
     def entity(self, tenant: str, kind: str, raw: str) -> str:
-        """The pseudonym of one raw entity value (lists and lookups use this too)."""
+        """The pseudonym of one raw entity value (lists and lookups use this too): a raw
+        address reaches its canonical pseudonym, a raw phone its block's for ``phone_block``,
+        ``"<model>|<os>"`` (or a bare model) a ``device_model``."""
         part: Facts = {}
-        self._derive(part, self.keys.for_tenant(tenant), "ip" if kind == "ip24" else kind, raw)
+        self._derive(part, self.keys.for_tenant(tenant), _DERIVED_FROM.get(kind, kind), raw)
+        if kind not in part:  # a pre-hashed phone has no block, a non-address no /16
+            raise ConfigError(f"no {kind} derives from this value")
         return str(part[kind])
 
     def _derive(self, facts: Facts, pseudo: Pseudo, kind: str, raw: str) -> str | None:
@@ -107,6 +126,8 @@ class Desensitizer:
             ip = parse_ip(raw)
             facts["ip"] = pseudo("ip", ip.identity)
             facts["ip24"] = pseudo("ip24", ip.prefix)
+            if ip.network:
+                facts["ip16"] = pseudo("ip16", ip.network)
             facts["ip_version"] = ip.version
             return ip.mask
         if kind == "phone":
@@ -116,12 +137,17 @@ class Desensitizer:
             facts["phone_segment"] = phone.segment
             facts["phone_virtual"] = phone.virtual
             facts["phone_hashed"] = phone.hashed
+            if phone.e164 is not None:
+                block = phone_block(phone.e164, self.phone_block_digits)
+                facts["phone_block"] = pseudo("phone_block", block)
             return phone.mask
         if kind == "email":
             email = parse_email(raw)
             facts["email"] = pseudo("email", email.identity)
             facts["email_domain"] = email.domain
             facts["email_disposable"] = email.disposable
+            if email.pattern:
+                facts["email_pattern"] = pseudo("email_pattern", email.pattern)
             return email.mask
         if kind == "card":
             digits = _normalize("card", raw)
@@ -131,7 +157,9 @@ class Desensitizer:
                 return f"{digits[:6]}******{digits[-4:]}"
             return "(hashed)"
         if kind == "address":
-            facts["address"] = pseudo("address", _normalize("address", raw))
+            address = canonical_address(raw)
+            facts["address"] = pseudo("address", address.canonical)
+            facts["address_building"] = pseudo("address_building", address.building)
             return _mask_text(raw)
         if kind == "user_agent":
             ua = parse_user_agent(raw)
@@ -144,6 +172,10 @@ class Desensitizer:
             return _mask_text(raw, keep_tail=2)
         if kind == "referrer":
             facts["referrer"] = pseudo("account", raw)
+            return None
+        if kind == "device_model":
+            model, _, os = raw.partition("|")
+            facts["device_model"] = pseudo("device_model", _model_key(model, os or None))
             return None
         facts[kind] = pseudo(kind, raw)  # account, device
         return None
@@ -174,6 +206,8 @@ class Desensitizer:
             facts["device_hooked"] = device.hooked
             facts["device_proxy"] = device.proxy
             facts["device_os"] = device.os
+            if device.model is not None:
+                facts["device_model"] = pseudo("device_model", _model_key(device.model, device.os))
         for kind in ("ip", "phone", "email", "card", "address", "user_agent"):
             raw = getattr(event, kind)
             if raw is not None:
@@ -225,6 +259,11 @@ def _normalize(kind: str, raw: str) -> str:
             return text
         return "".join(ch for ch in text if ch.isdigit())
     return " ".join(raw.lower().split())
+
+
+def _model_key(model: str, os: str | None) -> str:
+    """One spelling of a model and its OS: "SM-G9910 " on "Android" is "sm-g9910|android"."""
+    return f"{' '.join(model.casefold().split())}|{' '.join((os or '').casefold().split())}"
 
 
 def _is_hex(text: str) -> bool:

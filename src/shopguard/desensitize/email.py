@@ -1,4 +1,5 @@
-"""E-mail addresses: normalize aliases, derive the domain and a disposable flag, mask."""
+"""E-mail addresses: normalize aliases, derive the domain, a disposable flag and the local
+part's shape (generated accounts share one: user0412, user9350), mask."""
 
 from __future__ import annotations
 
@@ -10,11 +11,26 @@ from disposable_email_domains import blocklist
 _DOTLESS = frozenset({"gmail.com", "googlemail.com"})
 
 
+# The local part's shape is cut here: a generator's pattern shows in its first characters,
+# and a long tail would only split one shape into many.
+PATTERN_CAP = 16
+
+
 class Email(NamedTuple):
     identity: str
     domain: str
     disposable: bool
     mask: str
+    pattern: str = ""  # the local part's shape at its domain ("aaaa9999@qq.com"); "" if none
+
+
+def local_shape(local: str) -> str:
+    """Each character's class (letter ``a``, digit ``9``, others as they are) up to
+    ``PATTERN_CAP``, then ``+`` for a longer part: ``wool2024_07`` -> ``aaaa9999_99``."""
+    shape = "".join(
+        "9" if ch.isdigit() else "a" if ch.isalpha() else ch for ch in local[:PATTERN_CAP]
+    )
+    return shape + "+" if len(local) > PATTERN_CAP else shape
 
 
 def parse_email(raw: str) -> Email:
@@ -26,4 +42,6 @@ def parse_email(raw: str) -> Email:
     if domain in _DOTLESS:
         local = local.replace(".", "")
         domain = "gmail.com"
-    return Email(f"{local}@{domain}", domain, domain in blocklist, f"{local[:1]}***@{domain}")
+    mask = f"{local[:1]}***@{domain}"
+    pattern = f"{local_shape(local)}@{domain}"
+    return Email(f"{local}@{domain}", domain, domain in blocklist, mask, pattern)

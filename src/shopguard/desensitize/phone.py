@@ -1,4 +1,4 @@
-"""Phone numbers: normalize to E.164 digits, derive country and number segment, mask.
+"""Phone numbers: normalize to E.164 digits, derive country, segment and block, mask.
 
 Virtual-operator (MVNO) segments are where wool parties buy throwaway numbers; the set is
 configurable, these are mainland China's 170/171/162/165/167 ranges.
@@ -26,6 +26,13 @@ class Phone(NamedTuple):
     virtual: bool
     hashed: bool
     mask: str
+    e164: str | None = None  # the digits, only for a number that parsed (not kept: derived)
+
+
+def phone_block(e164: str, dropped: int) -> str:
+    """The block a number belongs to: its E.164 digits without the last ``dropped``, which
+    stand as ``*`` so a block of another size is another key ("86138123456**")."""
+    return e164[:-dropped] + "*" * dropped if dropped > 0 else e164
 
 
 def parse_phone(raw: str, default_region: str = "CN") -> Phone:
@@ -58,4 +65,6 @@ def parse_phone(raw: str, default_region: str = "CN") -> Phone:
     e164 = code + national
     identity = "sha256:" + hashlib.sha256(e164.encode()).hexdigest()
     mask = national[:3] + "****" + national[-4:] if len(national) >= 8 else "****"
-    return Phone(identity, region, segment, virtual, False, mask)
+    # Parsed: a known country and a national number of a real length (E.164: <= 15 digits).
+    parsed = region is not None and len(national) >= 7 and len(e164) <= 15 and e164.isdigit()
+    return Phone(identity, region, segment, virtual, False, mask, e164 if parsed else None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 NUM, STR, BOOL = "num", "str", "bool"
 
 # Entity kinds: the facts holding an identity (pseudonym, or a clear business id).
-# Lists, feature keys and distinct counts work on these.
+# Lists, feature keys and distinct counts work on these. ``address`` is the canonical
+# address (desensitize/address.py): the variants of one address are one pseudonym.
 PSEUDONYMIZED = (
     "account",
     "device",
@@ -16,8 +17,14 @@ PSEUDONYMIZED = (
     "card",
     "address",
     "id_number",
-    "user_agent",
+    "user_agent",  # the exact string: a link signal too (docs/events.md, "Link signals")
     "referrer",
+    # link signals: keys many accounts of one ring share, each a pseudonym like the rest
+    "phone_block",  # the phone without its last phone_block_digits digits
+    "address_building",  # the canonical address without unit, room or floor
+    "email_pattern",  # the e-mail local part's shape at its domain
+    "device_model",  # the device's model and OS
+    "ip16",  # the IPv4 /16 or IPv6 /32
 )
 CLEAR_IDS = (
     "merchant",

@@ -45,6 +45,8 @@ class Device(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     hooked: bool = False  # Xposed / Frida style instrumentation
     proxy: bool = False  # VPN or proxy detected on device
     os: Annotated[str, Meta(max_length=32)] | None = None
+    # the maker's model name ("SM-G9910", "iPhone15,2"): a farm buys one model in bulk
+    model: Annotated[str, Meta(max_length=64)] | None = None
 
 
 class Profile(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -14,7 +14,9 @@ import msgspec
 
 from shopguard.decision import Decision
 
-# The identities worth looking up; ip24, user agent and referrer are shared by crowds.
+# The identities worth looking up (and erasing by); ip24, user agent, referrer and the
+# link signals (phone block, building, e-mail pattern, device model, ip16) are shared by
+# crowds: indexing them would give every decision more terms than it has identities.
 INDEXED_KINDS = ("account", "device", "ip", "phone", "email", "card", "address", "id_number")
 OutcomeName = Literal["allow", "review", "challenge", "deny"]
 
