@@ -13,6 +13,7 @@ from shopguard.desensitize.phone import parse_phone
 from shopguard.errors import ConfigError
 from shopguard.events import decode_event
 from shopguard.settings import load_settings
+from tests.conftest import event, make_engine
 
 KEYS = KeyRing({"k1": b"0123456789abcdef0123"}, "k1")
 DESENSITIZE = Desensitizer(KEYS)
@@ -175,3 +176,22 @@ def test_each_signal_is_its_own_pseudonym_space() -> None:
     assert all(v.startswith("k1.") for v in values)
     # one dwelling without a unit: its address and building are one string, two kinds
     assert len(set(values)) == len(values)
+
+
+def test_lists_and_erasure_reach_a_signal_from_any_variant_typed() -> None:
+    engine = make_engine()
+    engine.list_add("deny", "address", "12 Main St, Apt 4B", tenant="shop", reason="drop")
+    engine.list_add("deny", "phone_block", "+8613812345600", tenant="shop", reason="pool")
+    engine.list_add("deny", "device_model", "SM-G9910|android", tenant="shop", reason="farm")
+    order = {"order_id": "o1", "amount": 5}
+    drop = engine.decide(event("order.create", "o1", **order, address="12 MAIN STREET #4b"))
+    pool = engine.decide(event("sms.send", "s1", phone="+86 138 1234 5677"))
+    farm = engine.decide(
+        event("account.login", "l1", device={"id": "new", "model": "sm-g9910", "os": "Android"})
+    )
+    for decision in (drop, pool, farm):
+        assert decision.outcome == "deny" and decision.reasons[0].code == "LIST_DENY"
+    other_unit = engine.decide(event("order.create", "o2", **order, address="12 Main St Apt 4C"))
+    assert other_unit.outcome != "deny"
+    erased = engine.erase("shop", "address", "12 main street, apartment 4B", raw=True)
+    assert erased["decisions"] == 1 and erased["list_entries"] == 1

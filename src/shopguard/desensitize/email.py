@@ -3,6 +3,7 @@ part's shape (generated accounts share one: user0412, user9350), mask."""
 
 from __future__ import annotations
 
+import string
 from typing import NamedTuple
 
 from disposable_email_domains import blocklist
@@ -24,12 +25,16 @@ class Email(NamedTuple):
     pattern: str = ""  # the local part's shape at its domain ("aaaa9999@qq.com"); "" if none
 
 
+_CLASSES = str.maketrans(
+    {**{ch: "a" for ch in string.ascii_lowercase}, **{ch: "9" for ch in string.digits}}
+)
+
+
 def local_shape(local: str) -> str:
     """Each character's class (letter ``a``, digit ``9``, others as they are) up to
-    ``PATTERN_CAP``, then ``+`` for a longer part: ``wool2024_07`` -> ``aaaa9999_99``."""
-    shape = "".join(
-        "9" if ch.isdigit() else "a" if ch.isalpha() else ch for ch in local[:PATTERN_CAP]
-    )
+    ``PATTERN_CAP``, then ``+`` for a longer part: ``wool2024_07`` -> ``aaaa9999_99``.
+    (The part is lower case by now; a non-ASCII letter is its own class, as written.)"""
+    shape = local[:PATTERN_CAP].translate(_CLASSES)
     return shape + "+" if len(local) > PATTERN_CAP else shape
 
 
