@@ -86,6 +86,7 @@ class Engine(Champions, Operations):
             int(settings.utc_offset_hours * 3600),
             pack.catalog,
             pack.campaigns,
+            phone_block_digits=settings.phone_block_digits,
         )
         self.features = FeaturePlan(
             pack.features, settings.max_events_per_key, settings.distinct_exact_bound

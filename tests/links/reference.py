@@ -25,12 +25,18 @@ def _runs(config: LinkConfig, tenant: str, seen: Seen) -> dict[str, dict[str, An
         t = facts["time"]
         for name in [n for n, a in accounts.items() if a["last"] <= t - config.memory]:
             del accounts[name]
-        a = accounts.setdefault(facts["account"], {"first": None, "last": t, "d": 0, "f": 0})
+        a = accounts.setdefault(
+            facts["account"], {"first": None, "joined": None, "last": t, "d": 0, "f": 0}
+        )
         a["last"] = max(a["last"], t)
         if facts["type"] == "case.label":
             a["f"] |= facts.get("verdict") not in (None, "legit")
-        elif a["first"] is None or t < a["first"]:
-            a["first"] = t
+        else:
+            if a["first"] is None or t < a["first"]:
+                a["first"] = t
+            joins = facts["type"] == "account.register"
+            if joins and (a["joined"] is None or t < a["joined"]):
+                a["joined"] = t
         a["d"] |= outcome == DENY
     return accounts
 
@@ -87,7 +93,9 @@ def reference_ring(config: LinkConfig, seen: Seen, facts: dict[str, Any]) -> dic
             shared[v[0]] += 1
     out.update(
         ring_accounts=len(ring),
-        ring_new_accounts_24h=sum(1 for f in firsts if f > t - 86400),
+        ring_new_accounts_24h=sum(
+            1 for a in ring if runs[a]["joined"] is not None and runs[a]["joined"] > t - 86400
+        ),
         ring_claims=harm("promo.claim"),
         ring_redeems=harm("promo.redeem"),
         ring_denied_share=sum(runs[a]["d"] for a in ring) / len(ring),

@@ -6,6 +6,9 @@ Each YAML file beside this module holds scenarios, run with the pack the file na
 is seconds from the scenario start (default: one second after the previous event).
 ``expect`` is checked on the last decision: ``outcome``, ``challenge``, ``codes`` (all
 present), ``absent`` (none present), ``shadow`` (shadow codes present), ``recommend``.
+``rings`` (optional) is a ring book the batch run published before the events: a list of
+``{id, score, members}`` (members by raw account id, pseudonymized for tenant ``shop``),
+written into the engine's data directory (a temporary one) for ``ring_score``/``ring_size``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 
 import pytest
 
+from shopguard import Engine
 from shopguard.config import Pack, load_pack
+from shopguard.rings.book import Ring, RingBook, book_path, save_book
 from shopguard.yamlio import load_yaml
 from tests.conftest import event, make_engine
 
@@ -67,9 +72,25 @@ def expand(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _publish_rings(engine: Engine, rings: list[dict[str, Any]]) -> None:
+    """Write a ring book into the engine's data directory, as ``shopguard rings`` would."""
+    pseudo = engine.desensitize.entity
+    book = RingBook(0.0, 0.0, 0.0, [])
+    for r in rings:
+        members = [pseudo("shop", "account", str(a)) for a in r["members"]]
+        book.rings.append(Ring(r["id"], "shop", float(r["score"]), members, [], 0.0, 0.0))
+    save_book(book_path(engine.settings.data_dir), book)
+    engine.rings._next = float("-inf")  # take the book with the first event
+
+
 @pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_scenario(name: str, scenario: dict[str, Any]) -> None:
-    engine = make_engine(pack=_pack(scenario["pack"]), **scenario.get("settings", {}))
+def test_scenario(name: str, scenario: dict[str, Any], tmp_path: Path) -> None:
+    settings = dict(scenario.get("settings", {}))
+    if "rings" in scenario:
+        settings.setdefault("data_dir", str(tmp_path))
+    engine = make_engine(pack=_pack(scenario["pack"]), **settings)
+    if "rings" in scenario:
+        _publish_rings(engine, scenario["rings"])
     for entry in scenario.get("lists", []):
         engine.list_add(
             entry["list"], entry["kind"], entry["value"], tenant="shop", reason="scenario"

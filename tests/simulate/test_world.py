@@ -24,11 +24,16 @@ def honest() -> list[dict[str, Any]]:
     ]
 
 
-def test_every_event_decodes_in_both_variants_with_the_flags_off() -> None:
-    assert not world.EMIT_DEVICE_MODEL and not world.EMIT_SMS_VERIFY
+def test_every_event_decodes_in_both_variants_with_device_models_and_code_entries() -> None:
+    assert world.EMIT_DEVICE_MODEL and world.EMIT_SMS_VERIFY
+    types: Counter[str] = Counter()
+    models = 0
     for careful in (False, True):
         for raw, _ in simulate(40_000, seed=31, careful=careful):
-            decode_event(raw)
+            event = decode_event(raw)
+            types[type(event).__name__] += 1
+            models += event.device is not None and event.device.model is not None
+    assert types["SmsVerify"] and models
 
 
 def test_households_offices_and_dorms_share_addresses_networks_and_cards() -> None:

@@ -27,10 +27,13 @@ _DENY = int(Outcome.DENY)
 
 
 class Account:
-    __slots__ = ("claims", "first", "flags", "last", "links", "redeems")
+    __slots__ = ("claims", "first", "flags", "joined", "last", "links", "redeems")
 
     def __init__(self) -> None:
         self.first: float | None = None  # its first event (labels aside) in memory
+        # When it signed up, where the graph saw it (an account.register): "new" means
+        # this, not first seen, which is every account's the week a deployment starts.
+        self.joined: float | None = None
         self.last = float("-inf")  # its last event of any type: what keeps it in memory
         self.flags = 0
         self.links: dict[Value, float] | None = None  # value -> last time used
@@ -149,6 +152,8 @@ class LinkGraph:
             return
         if node.first is None or t < node.first:
             node.first = t
+        if kind == "account.register" and (node.joined is None or t < node.joined):
+            node.joined = t
         if kind == "promo.claim":
             node.claims = self._timed(node.claims, t)
         elif kind == "promo.redeem":

@@ -20,6 +20,7 @@ class Node(msgspec.Struct, array_like=True):
     links: list[tuple[int, float]] | None  # (value index, time), oldest first
     claims: list[float] | None
     redeems: list[float] | None
+    joined: float | None = None
 
 
 class Tenant(msgspec.Struct, array_like=True):
@@ -57,7 +58,7 @@ def encode_graph(graph: LinkGraph) -> bytes:
 
 def _node(name: str, a: Account, where: dict[Value, int]) -> Node:
     links = None if a.links is None else [(where[v], when) for v, when in a.links.items()]
-    return Node(name, a.first, a.last, a.flags, links, a.claims, a.redeems)
+    return Node(name, a.first, a.last, a.flags, links, a.claims, a.redeems, a.joined)
 
 
 def decode_graph(blob: bytes, graph: LinkGraph) -> dict[str, TenantGraph]:
@@ -96,5 +97,5 @@ def _tenant(data: Tenant, kinds: int) -> TenantGraph:
 def _account(data: Node) -> Account:
     node = Account()
     node.first, node.last, node.flags = data.first, data.last, data.flags
-    node.claims, node.redeems = data.claims, data.redeems
+    node.claims, node.redeems, node.joined = data.claims, data.redeems, data.joined
     return node

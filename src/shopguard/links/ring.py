@@ -122,7 +122,9 @@ def _values(graph: LinkGraph, walk: _Walk, users: dict[Value, int], t: float) ->
     firsts = [a.first for a in ring if a.first is not None]
     values: dict[str, float] = {
         "ring_accounts": size,
-        "ring_new_accounts_24h": sum(1 for f in firsts if f > t - DAY),
+        "ring_new_accounts_24h": sum(
+            1 for a in ring if a.joined is not None and a.joined > t - DAY
+        ),
         "ring_claims": sum(_since(a.claims, lo) for a in ring),
         "ring_redeems": sum(_since(a.redeems, lo) for a in ring),
         "ring_denied_share": sum(1 for a in ring if a.flags & DENIED) / size,

@@ -130,9 +130,10 @@ def population(
     return shoppers
 
 
-# Flags the lead turns on once the event catalog has the field and the event type.
-EMIT_DEVICE_MODEL = False  # Device.model on events
-EMIT_SMS_VERIFY = False  # "sms.verify" events after codes that are used
+# Device.model on events and sms.verify events after codes that are entered; switched off,
+# the simulator writes the traffic of a catalog without them.
+EMIT_DEVICE_MODEL = True  # Device.model on events
+EMIT_SMS_VERIFY = True  # "sms.verify" events after codes that are used
 
 
 def device(id_: str, model: str | None = None, rooted: bool = False) -> dict[str, object]:
