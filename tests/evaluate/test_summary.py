@@ -46,8 +46,8 @@ def test_targets_careful_recall_and_honest_accounts() -> None:
 
 
 def test_summary_marks_a_target_missed_on_one_seed() -> None:
-    text = summary({101: board(10, 0), 102: board(8, 0)}, "held out", "cmd", careful=True)
-    assert "held-out seeds (101, 102)" in text
+    text = summary({104: board(10, 0), 105: board(8, 0)}, "held out", "cmd", careful=True)
+    assert "held-out seeds (104, 105)" in text
     assert "| recall ≥ 90% for every attack | lowest 100.0% | lowest 80.0% ⚠ | **no** |" in text
     assert "| sms_bombing | 100.0% | 80.0% ⚠ | 80.0% ⚠ | 100.0% |" in text
 

@@ -15,8 +15,8 @@ def test_the_starter_links_strong_kinds_and_leaves_population_wide_ones_off() ->
     links = load_pack("starter").links
     on = {k.kind: k.cap for k in links.enabled}
     assert {"device", "card", "phone", "phone_block", "address", "address_building"} <= set(on)
-    assert {"email_pattern", "referrer", "ip"} <= set(on)
-    assert not {"ip16", "user_agent", "device_model"} & set(on)
+    assert {"referrer", "ip"} <= set(on)
+    assert not {"ip16", "user_agent", "device_model", "email_pattern"} & set(on)
     assert links.window == 7 * 86400
     assert "ring_shared_phone_block" in ring_names(links)
     assert "ring_shared_ip16" not in ring_names(links)

@@ -9,7 +9,9 @@ from shopguard.evaluate.report import STOPPED_TARGET, recall_target, targets
 # The split: rules and thresholds are tuned on these seeds only; the held-out seeds are
 # for reports and nobody looks at their misses to tune (docs/evaluation/README.md).
 TUNING_SEEDS = (1, 2, 3)
-HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
+# 101-103 were looked at once (issue 14, an earlier rule set) and then the pack was tuned
+# further: they are spent, neither tuning nor held out. Pick new ones the same way.
+HELD_OUT_SEEDS = (104, 105, 106, 107, 108, 109, 110)
 
 
 def parse_seeds(text: str) -> list[int]:
