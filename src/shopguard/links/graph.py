@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopguard.labels.label import LOSS_KINDS
 from shopguard.links.config import LinkConfig, ring_names
 from shopguard.outcome import Outcome
 
@@ -146,8 +147,7 @@ class LinkGraph:
             node.flags |= DENIED
         kind = facts["type"]
         if kind == "case.label":  # says who did it, is not something the account did
-            verdict = facts.get("verdict")
-            if verdict is not None and verdict != "legit":
+            if facts.get("verdict") in LOSS_KINDS:
                 node.flags |= FRAUD
             return
         if node.first is None or t < node.first:

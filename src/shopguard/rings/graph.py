@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from shopguard.labels.health import event_money
+from shopguard.labels.label import LOSS_KINDS
 from shopguard.outcome import Outcome
 from shopguard.state import DecisionLog
 from shopguard.state.protocol import LogRecord
@@ -30,7 +31,6 @@ HARM_TYPES = frozenset(
         "refund",
     }
 )
-FRAUD_VERDICTS = frozenset({"fraud", "chargeback", "theft", "abuse"})
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _add(
     if tenant is None:
         tenant = graph.tenants[record.tenant] = TenantGraph(record.tenant)
     if record.type == "case.label":  # known later than its event: matched at the end
-        if facts.get("verdict") in FRAUD_VERDICTS:
+        if facts.get("verdict") in LOSS_KINDS:
             labelled.append((record.tenant, facts.get("account"), facts.get("labelled_event")))
         return
     pseudonym = facts.get("account")
@@ -204,7 +204,7 @@ def _add(
 def _imported_labels(log: DecisionLog, tenant: TenantGraph) -> None:
     """Cases imported with ``shopguard labels import``: on an account, or on an event."""
     for label in log.labels(tenant.tenant):
-        if label.kind not in FRAUD_VERDICTS:
+        if label.kind not in LOSS_KINDS:
             continue
         if label.entity_kind == "account":
             _label(log, tenant, label.entity, None)
