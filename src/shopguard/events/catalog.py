@@ -34,6 +34,11 @@ Text = Annotated[str, Meta(max_length=512)]
 Money = Annotated[float, Meta(ge=0, le=100_000_000)]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 Grams = Annotated[float, Meta(ge=-1_000_000, le=1_000_000)]
+AttributeName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+AttributeValue = Annotated[str, Meta(max_length=512)] | int | float | bool
+# A pack's declared extra fields (packs/*/attributes.yaml): checked against the
+# declaration at decode, so an undeclared or mistyped one names $.attributes.<name>.
+Attributes = Annotated[dict[AttributeName, AttributeValue], Meta(max_length=64)]
 
 
 class Device(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -90,6 +95,7 @@ class BaseEvent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
     address: Text | None = None
     user_agent: Annotated[str, Meta(max_length=1024)] | None = None
     profile: Profile | None = None
+    attributes: Attributes | None = None
 
 
 class AccountRegister(BaseEvent, tag="account.register"):
