@@ -9,6 +9,7 @@ from shopguard.cli import (  # noqa: F401
     audit,
     cases,
     decide,
+    demo,
     lab,
     modeleval,
     models,
