@@ -115,8 +115,6 @@ def _port(host: str, port: int | None) -> int:
 
 
 def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float, seed: int) -> None:
-    import uvicorn
-
     from shopguard.api import KeyStore
     from shopguard.cli.serve import base_url, http_server
     from shopguard.console import UserStore
@@ -135,7 +133,7 @@ def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float,
     write_secret(settings.admin_key_path, secret + "\n")
     password = secrets.token_urlsafe(12)
     UserStore(settings.access_path).create(USER, tenant, "admin", password)
-    server = uvicorn.Server(http_server(settings, keys, host, port, hint="sign in below"))
+    server = http_server(settings, keys, host, port, hint="sign in below")
     feed = Feed(
         server, base_url(host, port), secret, tenant, traffic[len(past) :], settings.max_batch
     )
@@ -161,7 +159,7 @@ def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float,
         server.run()
     feed.stop.set()
     worker.join(10)
-    err.print(f"stopped after {feed.summary()}", highlight=False)
+    err.print(f"stopped after {feed.summary()}", highlight=False, soft_wrap=True)
 
 
 def _backfill(settings: Settings, past: list[Timed], tenant: str) -> None:
@@ -234,7 +232,10 @@ class Feed:
                     sent = due
                     if now - told >= REPORT_EVERY:
                         told = now
-                        err.print(f"{datetime.now().strftime('%H:%M:%S')}  {self.summary()}")
+                        err.print(
+                            f"{datetime.now().strftime('%H:%M:%S')}  {self.summary()}",
+                            soft_wrap=True,
+                        )
         except httpx.HTTPError as exc:
             if not self.stop.is_set():
                 err.print(f"[red]error:[/red] the demo's traffic stopped: {exc}", highlight=False)

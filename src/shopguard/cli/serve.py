@@ -37,8 +37,6 @@ def serve(
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
-    import uvicorn
-
     from shopguard.api import KeyStore
 
     def run() -> None:
@@ -47,8 +45,7 @@ def serve(
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
         listen = (host or settings.http_host, port or settings.http_port)
-        server = http_server(settings, keys, *listen)
-        uvicorn.Server(server).run()
+        http_server(settings, keys, *listen).run()
 
     guard(run)
 
@@ -60,8 +57,9 @@ def http_server(
     port: int,
     hint: str = "sign in as a user made with `shopguard users create`",
 ) -> Any:
-    """The uvicorn config of the whole service (API, console, metrics) on one engine,
-    loaded from the data directory's journal; says where it serves on stderr."""
+    """The uvicorn server of the whole service (API, console, metrics) on one engine,
+    loaded from the data directory's journal; it says where it serves on stderr once it
+    listens."""
     import uvicorn
 
     from shopguard.api import create_app
@@ -92,12 +90,26 @@ def http_server(
         limits=limits,
     )
     where = base_url(host, port)
-    err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")
-    err.print(f"console: {where}/console ({hint})", highlight=False)
+    said = [
+        f"serving on {where} (ruleset {engine.rules.version}, {build()} build)",
+        f"console: {where}/console ({hint})",
+    ]
     http = protocol_class(limits, application.state.metrics.connection_refused)
-    return uvicorn.Config(
+    config = uvicorn.Config(
         application, host=host, port=port, http=http, log_level="warning", access_log=False
     )
+
+    class Announced(uvicorn.Server):
+        """Says where it serves once it listens there: a client that reads the line can
+        connect at once."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                for line in said:
+                    err.print(line, highlight=False, soft_wrap=True)
+
+    return Announced(config)
 
 
 def base_url(host: str, port: int) -> str:
