@@ -4,9 +4,10 @@ The server runs as `shopguard serve` runs it (production settings, live event ti
 the retail pack; a console user and an admin key are made for the default tenant; then
 simulated traffic with every attack arrives over the HTTP API at its own pace, stamped
 with the clock, so the console's live page, review queue and charts fill as they would on
-a shop's first day. Three days of the regulars' earlier visits (and the aged rings'
-history) lie further back than a live server accepts: they are backfilled first, the way
-`shopguard replay` loads history, so the site's usual rates and known devices exist.
+a shop's first day. The honest traffic of the three hours before (and the aged rings'
+history) lies in part further back than a live server accepts: that part is backfilled
+first, the way `shopguard replay` loads history, so the site has usual rates and known
+devices and IPs; the last hour is sent over the API at once.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def demo(
         float, typer.Option(help="How long the traffic runs; the server stops after it.")
     ] = 10,
     rate: Annotated[float, typer.Option(help="Honest events per second (attacks add theirs).")] = (
-        20
+        5
     ),
     port: Annotated[
         int | None, typer.Option(help="Port (default: 8080 if free, else any free one).")
@@ -138,7 +139,8 @@ def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float,
         server, base_url(host, port), secret, tenant, traffic[len(past) :], settings.max_batch
     )
     banner = [
-        f"ShopGuard demo: the retail pack under every attack for {minutes:g} minutes"
+        f"ShopGuard demo: the retail pack under every attack for {minutes:g} minute"
+        f"{'' if minutes == 1 else 's'}"
         f" (about {rate:g} honest events/s); Ctrl-C stops it.",
         "",
         f"  console   {feed.base}/console",
@@ -171,7 +173,7 @@ def _backfill(settings: Settings, past: list[Timed], tenant: str) -> None:
     now = time.time()
     run = secrets.token_hex(3)
     try:
-        with err.status(f"backfilling {len(past):,} events of the last three days"):
+        with err.status(f"backfilling {len(past):,} events older than the live window"):
             for start in range(0, len(past), 1000):
                 chunk = past[start : start + 1000]
                 engine.decide_many(

@@ -25,10 +25,14 @@ DAY = 86400.0
 ANCHOR = 3 * DAY + 12 * 3600
 LEAD = 10.0  # seconds from the start to the first attack's first harm
 STAGGER = 6.0  # between attacks' first harms: all sixteen within the first two minutes
-BACKLOG = 300.0  # honest sessions began up to this long ago: the charts have a past at once
-PAST = 3  # days of regulars' earlier visits, backfilled before the demo starts
+# Honest traffic began this long before the start, at the same rate: the tenant-wide
+# baselines (hourly ones warm up over three closed windows) and the known devices and IPs
+# are those of a site that was running, and the charts have a past at once.
+HISTORY = 3 * 3600.0
 SESSION_EVENTS = 5.0  # about this many events per honest session (measured on the generator)
-ATTACK_SHARE = 0.1  # each campaign at this share of the week simulation's size, at 20/s
+VISITS = 1.25  # honest sessions per shopper in the window, on average: few come back in hours
+NEW_SHARE = 0.03  # of the shoppers sign up in the window
+ATTACK_SHARE = 0.1  # each campaign at this share of the week simulation's size, at 5/s
 
 
 class Timed(NamedTuple):
@@ -38,26 +42,19 @@ class Timed(NamedTuple):
 
 
 def live(seconds: float, rate: float, seed: int = 7) -> list[Timed]:
-    """About ``rate`` honest events a second from ``BACKLOG`` before the start to
+    """About ``rate`` honest events a second from ``HISTORY`` before the start to
     ``seconds`` after it, and every attack once, in time order; events past ``seconds``
     are cut."""
     rng = random.Random(seed)
     detail = random.Random(f"{seed}:detail")
-    span = BACKLOG + seconds
-    sessions = max(20, round(rate * span / SESSION_EVENTS))
-    shoppers = population(rng, sessions, new_share=0.1, detail=detail)
+    sessions = max(20, round(rate * (HISTORY + seconds) / SESSION_EVENTS))
+    shoppers = population(rng, max(10, round(sessions / VISITS)), NEW_SHARE, detail)
+    starts = sorted(rng.uniform(-HISTORY, seconds) for _ in range(sessions))
     timed: list[Timed] = []
-    for shopper in shoppers:
-        if shopper.registered:  # a regular has been here before: its devices, IPs and
-            # the site's usual rates are known, as they are on a real site's first demo day
-            for _ in range(rng.randrange(1, 3)):
-                past = rng.uniform(-PAST * DAY, -3600)
-                for t, fields in session(rng, shopper, ANCHOR + past):
-                    timed.append(Timed(t - ANCHOR, fields, HONEST))
-        start = rng.uniform(-BACKLOG, seconds)
-        for t, fields in session(rng, shopper, ANCHOR + start):
+    for start in starts:  # in time order: a shopper's sign-up comes before its visits
+        for t, fields in session(rng, rng.choice(shoppers), ANCHOR + start):
             timed.append(Timed(t - ANCHOR, fields, HONEST))
-    scale = ATTACK_SHARE * max(rate, 1.0) / 20
+    scale = ATTACK_SHARE * max(rate, 1.0) / 5
     for k, (name, attack) in enumerate(ATTACKS.items()):
         start = ANCHOR if not attack.aged_days else max(ANCHOR, attack.aged_days * DAY + 12 * 3600)
         raw = list(attack.generate(rng, start, max(1, round(attack.size * scale)), False))
