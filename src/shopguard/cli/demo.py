@@ -89,6 +89,9 @@ def demo(
             _demo(
                 settings_for(config, folder, "retail").serving(), host, listen, minutes, rate, seed
             )
+        except KeyboardInterrupt:  # Ctrl-C before the server was up
+            err.print("stopped before the server started")
+            raise typer.Exit(130) from None
         finally:
             if data_dir is None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -239,7 +242,7 @@ class Feed:
                             soft_wrap=True,
                         )
         except httpx.HTTPError as exc:
-            if not self.stop.is_set():
+            if not (self.stop.is_set() or self.server.should_exit):  # not a Ctrl-C
                 err.print(f"[red]error:[/red] the demo's traffic stopped: {exc}", highlight=False)
         self.server.should_exit = True  # the traffic is over: so is the demo
 

@@ -15,7 +15,7 @@ import random
 from typing import Any, NamedTuple
 
 from shopguard.simulate.attacks import ATTACKS
-from shopguard.simulate.sessions import session
+from shopguard.simulate.sessions import session, who
 from shopguard.simulate.simulator import HONEST, Truth
 from shopguard.simulate.world import model_of, population
 
@@ -29,6 +29,7 @@ STAGGER = 6.0  # between attacks' first harms: all sixteen within the first two 
 # baselines (hourly ones warm up over three closed windows) and the known devices and IPs
 # are those of a site that was running, and the charts have a past at once.
 HISTORY = 3 * 3600.0
+PAST = 14  # days back to a regular's earlier visit (one page view, backfilled)
 SESSION_EVENTS = 5.0  # about this many events per honest session (measured on the generator)
 VISITS = 1.25  # honest sessions per shopper in the window, on average: few come back in hours
 NEW_SHARE = 0.03  # of the shoppers sign up in the window
@@ -51,6 +52,10 @@ def live(seconds: float, rate: float, seed: int = 7) -> list[Timed]:
     shoppers = population(rng, max(10, round(sessions / VISITS)), NEW_SHARE, detail)
     starts = sorted(rng.uniform(-HISTORY, seconds) for _ in range(sessions))
     timed: list[Timed] = []
+    for shopper in shoppers:  # a regular has been here before: its IP is no stranger
+        if shopper.registered:
+            seen = rng.uniform(-PAST * DAY, -HISTORY)
+            timed.append(Timed(seen, {"type": "http.request", "path": "/", **who(shopper)}, HONEST))
     for start in starts:  # in time order: a shopper's sign-up comes before its visits
         for t, fields in session(rng, rng.choice(shoppers), ANCHOR + start):
             timed.append(Timed(t - ANCHOR, fields, HONEST))
