@@ -211,40 +211,44 @@ class Feed:
         self.run_id = secrets.token_hex(3)
 
     def run(self, banner: list[str]) -> None:
+        """Wait for the server, print the banner, send the traffic; then (or on any
+        failure here, so the demo never outlives its traffic) stop the server."""
         import httpx
 
-        while not self.server.started:
-            if self.stop.wait(0.05) or self.server.should_exit:
-                return
-        typer.echo("\n".join(banner))
-        start = time.time()
-        told, sent = start, 0
         try:
-            with httpx.Client(base_url=self.base, headers=self.headers, timeout=30) as client:
-                while sent < len(self.traffic) and not self.stop.is_set():
-                    now = time.time()
-                    due = sent
-                    while (
-                        due < len(self.traffic)
-                        and start + self.traffic[due].offset <= now
-                        and due - sent < self.max_batch
-                    ):
-                        due += 1
-                    if due == sent:
-                        self.stop.wait(min(0.25, start + self.traffic[due].offset - now))
-                        continue
-                    self._send(client, sent, due, start)
-                    sent = due
-                    if now - told >= REPORT_EVERY:
-                        told = now
-                        err.print(
-                            f"{datetime.now().strftime('%H:%M:%S')}  {self.summary()}",
-                            soft_wrap=True,
-                        )
-        except httpx.HTTPError as exc:
+            while not self.server.started:
+                if self.stop.wait(0.05) or self.server.should_exit:
+                    return
+            typer.echo("\n".join(banner))
+            self._feed(httpx.Client(base_url=self.base, headers=self.headers, timeout=30))
+        except (httpx.HTTPError, OSError) as exc:
             if not (self.stop.is_set() or self.server.should_exit):  # not a Ctrl-C
                 err.print(f"[red]error:[/red] the demo's traffic stopped: {exc}", highlight=False)
-        self.server.should_exit = True  # the traffic is over: so is the demo
+        finally:
+            self.server.should_exit = True  # the traffic is over: so is the demo
+
+    def _feed(self, client: Any) -> None:
+        start = time.time()
+        told, sent = start, 0
+        with client:
+            while sent < len(self.traffic) and not self.stop.is_set():
+                now = time.time()
+                due = sent
+                while (
+                    due < len(self.traffic)
+                    and start + self.traffic[due].offset <= now
+                    and due - sent < self.max_batch
+                ):
+                    due += 1
+                if due == sent:
+                    self.stop.wait(min(0.25, start + self.traffic[due].offset - now))
+                    continue
+                self._send(client, sent, due, start)
+                sent = due
+                if now - told >= REPORT_EVERY:
+                    told = now
+                    clock = datetime.now().strftime("%H:%M:%S")
+                    err.print(f"{clock}  {self.summary()}", soft_wrap=True)
 
     def _send(self, client: Any, first: int, end: int, start: float) -> None:
         body = (
