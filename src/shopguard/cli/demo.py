@@ -71,11 +71,13 @@ def demo(
     attacks (wool party, SMS pumping, credential stuffing, card testing, crawlers, cabinet
     theft, scalpers...) starts once in the first two minutes and keeps its own pace. The
     printed API key (tenant `default`) takes your own events too: try the curl line.
-    Ctrl-C stops it.
+    Ctrl-C stops it. The site has an hour and a half of past at the same rate; what of it a
+    live server would refuse for its age is backfilled before the console opens (seconds at
+    the default rate, longer at a higher one).
 
     Example: shopguard demo
 
-    Example: shopguard demo --minutes 30 --rate 50 --port 9000 --data-dir ./shopguard-demo
+    Example: shopguard demo --minutes 30 --rate 10 --port 9000 --data-dir ./shopguard-demo
     """
 
     def run() -> None:
