@@ -22,8 +22,8 @@ from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_TYPES
 from shopguard.features.plan import TypePlan
 from shopguard.model import NoScorer, Scorer
-from shopguard.policy import Policy
 from shopguard.outcome import Action
+from shopguard.policy import Policy
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.rules.versions import ROLLOUT_ENTITIES, Rollout
 

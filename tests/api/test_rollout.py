@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from shopguard.cli import app
 from shopguard.rules import swap
-from shopguard.rules.versions import RulesetStore
 from tests.api.conftest import Api
 from tests.api.test_admin import _sms
 from tests.rules.test_versions import DENY_SMS, REVIEW_SMS
@@ -39,7 +38,9 @@ def test_rollout_over_http(api: tuple[Api, TestClient]) -> None:
     client.post("/v1/rulesets/1:publish", headers=admin)
     bad = client.post("/v1/rulesets/2:rollout", json={"percent": 150}, headers=admin)
     assert bad.status_code == 422 and bad.json()["field"] == "$.percent"
-    assert client.post("/v1/rulesets/2:rollout", json={"by": "ip"}, headers=admin).status_code == 422
+    assert (
+        client.post("/v1/rulesets/2:rollout", json={"by": "ip"}, headers=admin).status_code == 422
+    )
     started = client.post("/v1/rulesets/2:rollout", json={"percent": 50}, headers=admin)
     assert started.status_code == 200, started.text
     assert started.json()["rollout"] == {"percent": 50.0, "by": "account"}
@@ -81,6 +82,8 @@ def test_the_command_line_rolls_out_and_a_running_server_follows(tmp_path: Path)
     assert asyncio.run(swap.follow(state, served.engine, served.rulesets))  # another process's
     assert not asyncio.run(swap.follow(state, served.engine, served.rulesets))  # nothing new
     decision = served.engine.decide({**_sms("c1"), "account": "a1"})
-    assert decision.outcome == "deny" and decision.ruleset_version == served.rulesets.version(2).name
+    assert (
+        decision.outcome == "deny" and decision.ruleset_version == served.rulesets.version(2).name
+    )
     served.engine.close()
     served.rulesets.close()

@@ -80,7 +80,9 @@ def test_a_candidate_adding_a_deny_rule_changes_exactly_what_it_hits(tmp_path: P
     ]
     sample = report["samples"][0]
     assert (sample["event_id"], sample["champion"], sample["candidate"]) == ("p20", "allow", "deny")
-    assert sample["candidate_reasons"] == ["DENY_BIG_PAYMENT: payment of 5000.0 over the new ceiling"]
+    assert sample["candidate_reasons"] == [
+        "DENY_BIG_PAYMENT: payment of 5000.0 over the new ceiling"
+    ]
     assert report["loop"] == "open"
 
 

@@ -32,7 +32,9 @@ def _denied(engine: Engine, accounts: range, tag: str = "a") -> set[int]:
         event("sms.send", f"{tag}{i}", account=f"acct-{i}", phone=f"1380000{i:04d}")
         for i in accounts
     ]
-    return {i for i, d in zip(accounts, engine.decide_many(events), strict=True) if d.outcome == "deny"}
+    return {
+        i for i, d in zip(accounts, engine.decide_many(events), strict=True) if d.outcome == "deny"
+    }
 
 
 def test_the_share_is_within_tolerance_and_each_decision_names_who_decided(

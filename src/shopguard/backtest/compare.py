@@ -133,7 +133,7 @@ class Comparison:
     def rules(self) -> list[dict[str, Any]]:
         """Per rule: events it fired on under each, and changed events it explains."""
         names = {*self.champion_hits, *self.candidate_hits}
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "rule": name,
                 "champion_hits": self.champion_hits[name],

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from contextlib import closing
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,9 @@ def candidate_rules(pack: Pack, source: str, store: RulesetStore | None) -> Rule
     return pack.compile_rules(text, f"{path.parent.name or 'file'}/{path.name}+{digest}")
 
 
-def backtest_engine(settings: Settings, pack: Pack, champion: RuleSet, candidate: RuleSet) -> Engine:
+def backtest_engine(
+    settings: Settings, pack: Pack, champion: RuleSet, candidate: RuleSet
+) -> Engine:
     """An engine on memory alone (nothing of the data directory is written), deciding with
     the champion, the candidate as its challenger."""
     memory = msgspec.structs.replace(settings, decision_log="memory", state_store="memory")
@@ -106,13 +108,27 @@ def over_file(
     return comparison
 
 
-def journal_size(path: Path, until: float | None = None) -> int:
+def journal_size(path: Path, until: float | None = None, start: float | None = None) -> int:
+    """Journal records from ``start`` to ``until`` (what ``over_journal`` re-decides)."""
     with closing(_read_only(path)) as db:
         row = db.execute(
-            "SELECT count(*) FROM decisions WHERE redacted != 2 AND time <= ?",
-            (until if until is not None else float("inf"),),
+            "SELECT count(*) FROM decisions WHERE redacted != 2 AND time BETWEEN ? AND ?",
+            _span(start, until),
         ).fetchone()
     return int(row[0])
+
+
+def newest_time(path: Path) -> float | None:
+    with closing(_read_only(path)) as db:
+        row = db.execute("SELECT max(time) FROM decisions WHERE redacted != 2").fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def _span(start: float | None, until: float | None) -> tuple[float, float]:
+    return (
+        start if start is not None else float("-inf"),
+        until if until is not None else float("inf"),
+    )
 
 
 def over_journal(
@@ -122,15 +138,16 @@ def over_journal(
     until: float | None = None,
     advance: Advance | None = None,
     limit: int | None = None,
+    start: float | None = None,
 ) -> Comparison:
-    """Re-decide a journal's facts from its first record up to ``until``; compare those
-    from ``since`` on (at most ``limit`` of them). Journal labels mark the frauds; events
-    without one count as honest."""
+    """Re-decide a journal's facts from its first record (or ``start``: a warm-up before
+    the window) up to ``until``; compare those from ``since`` on (at most ``limit`` of
+    them). Journal labels mark the frauds; events without one count as honest."""
     assert engine.challenger is not None
     comparison = Comparison(engine.rules.version, engine.challenger.version)
     frauds = _frauds(path)
     compared = 0
-    for chunk in _chunked(_journal_facts(path, until), 512):
+    for chunk in _chunked(_journal_facts(path, start, until), 512):
         engine.log.begin()
         decisions = [_judged(engine, facts) for facts in chunk]
         engine.commit()
@@ -159,12 +176,14 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
-def _journal_facts(path: Path, until: float | None) -> Iterator[dict[str, Any]]:
+def _journal_facts(
+    path: Path, start: float | None, until: float | None
+) -> Iterator[dict[str, Any]]:
     db = _read_only(path)
     try:
         rows = db.execute(
-            "SELECT facts FROM decisions WHERE redacted != 2 AND time <= ? ORDER BY seq",
-            (until if until is not None else float("inf"),),
+            "SELECT facts FROM decisions WHERE redacted != 2 AND time BETWEEN ? AND ? ORDER BY seq",
+            _span(start, until),
         )
         for (facts,) in rows:
             yield _facts.decode(facts)

@@ -55,8 +55,9 @@ def backtest(
     ] = None,
     candidate: Annotated[
         str,
-        typer.Option(help="The candidate: a ruleset version number, a pack directory or a"
-        " rules.yaml file."),
+        typer.Option(
+            help="The candidate: a ruleset version number, a pack directory or a rules.yaml file."
+        ),
     ] = "",
     champion: Annotated[
         str | None,

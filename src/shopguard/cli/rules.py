@@ -46,9 +46,7 @@ def rules_rollout(
     by: Annotated[
         str, typer.Option(help="Entity hashed into buckets: account, device or ip.")
     ] = "account",
-    actor: Annotated[str, typer.Option(help="Who makes the change (the audit trail).")] = (
-        "cli"
-    ),
+    actor: Annotated[str, typer.Option(help="Who makes the change (the audit trail).")] = ("cli"),
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
