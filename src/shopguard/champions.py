@@ -67,7 +67,8 @@ class Champions:
     rules: RuleSet
     challenger: RuleSet | None
     rollout: Rollout | None = None
-    rules_head = 0  # the ruleset trail's change these rules are from (rules/swap.py)
+    # what of the ruleset trail runs: champion, challenger, rollout (rules/swap.py)
+    rules_standing: tuple[int | None, int | None, Rollout | None] = (None, None, None)
     scorer: Scorer
     challenger_scorer: Scorer | None
     plans: dict[str, TypePlan]

@@ -51,11 +51,16 @@ def target(store: RulesetStore, action: str, number: int | None) -> int | None:
 
 def bring(engine: Engine, store: RulesetStore) -> Lineup:
     """Run what the trail names now, compiling in this thread (start, command line)."""
-    head = store.head()
+    standing = store.standing()
     lineup = running(engine.pack, store)
     engine.use_rules(*lineup)
-    engine.rules_head = head
+    engine.rules_standing = _named(standing)
     return lineup
+
+
+def _named(standing: Standing) -> tuple[int | None, int | None, Rollout | None]:
+    """What a standing runs: uploads and a change that names the same thing move nothing."""
+    return standing.champion, standing.challenger, standing.rollout
 
 
 def _lock(state: Any) -> asyncio.Lock:
@@ -68,10 +73,10 @@ def _lock(state: Any) -> asyncio.Lock:
 async def follow(state: Any, engine: Engine, store: RulesetStore) -> bool:
     """Catch up with a change recorded since the engine last synced (by any process);
     True when the rules were swapped."""
-    if store.head() == engine.rules_head:
+    if _named(store.standing()) == engine.rules_standing:
         return False
     async with _lock(state):
-        if store.head() == engine.rules_head:
+        if _named(store.standing()) == engine.rules_standing:
             return False
         await _run(engine, store)
         return True
@@ -102,7 +107,7 @@ async def change(
 
 
 async def _run(engine: Engine, store: RulesetStore) -> None:
-    head = store.head()
+    standing = store.standing()
     lineup = await run_in_threadpool(compile_running, engine.pack, *chosen(store))
     engine.use_rules(*lineup)
-    engine.rules_head = head
+    engine.rules_standing = _named(standing)

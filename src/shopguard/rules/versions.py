@@ -135,11 +135,6 @@ class RulesetStore:
         )
         return [Change(*row) for row in rows]
 
-    def head(self) -> int:
-        """The newest change's id: what runs moved when it did (every process reads it)."""
-        row = self._db.execute("SELECT max(id) FROM changes").fetchone()
-        return int(row[0] or 0)
-
     def standing(self) -> Standing:
         champion: int | None = None
         challenger: int | None = None
