@@ -154,3 +154,31 @@ def test_the_journal_source_is_the_same_engine_path(tmp_path: Path) -> None:
     engine = backtest_engine(settings, pack, pack.rules, pack.rules)
     same = over_journal(engine, data / "decisions.db").report()
     assert (same["events"], same["changed"], same["labels"]) == (3, 0, None)
+
+
+def test_closed_loop_counts_what_the_candidates_own_list_entries_decide(tmp_path: Path) -> None:
+    """The candidate denies a big payment and lists the account: open loop counts that one
+    change, closed loop also the account's three later payments (denied by the list)."""
+    listing = {**DENY_BIG, "list": {"add": "deny", "entity": "account", "ttl": "24h"}}
+    lines = []
+    for i, amount in enumerate([BIG, 40.0, 40.0, 40.0]):
+        payment = {**_payment(i, amount), "account": "acct-x", "card": f"622202000000{i:04d}"}
+        payment["time"] = f"2025-03-01T10:0{i}:00Z"
+        lines.append(json.dumps(payment))
+    history = tmp_path / "history.jsonl"
+    history.write_text("\n".join(lines) + "\n")
+    candidate = _candidate(tmp_path, [listing])
+    out = tmp_path / "r.json"
+    counts = {}
+    for loop in ([], ["--closed-loop"]):
+        args = ["backtest", str(history), "--candidate", str(candidate), "--out", str(out)]
+        result = CliRunner().invoke(app, args + loop)
+        assert result.exit_code == 0, result.output
+        report = json.loads(out.read_text())
+        counts[report["loop"]] = report["changed"]
+        if loop:
+            assert {r["rule"]: r["changes_added"] for r in report["rules"]} == {
+                "deny_big_payment": 1,
+                "list:deny": 3,
+            }
+    assert counts == {"open": 1, "closed": 4}

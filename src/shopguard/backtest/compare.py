@@ -1,8 +1,9 @@
 """What changes between the champion and a candidate, folded one decision at a time.
 
-Each decision of a backtest was made by the champion with the candidate beside it as the
-challenger (the live shadow path: same features, same model score, the candidate's policy
-outcome, none of its effects). From it: the two outcomes, the two sets of rules that
+Open loop (``add``): each decision was made by the champion with the candidate beside it
+as the challenger (the live shadow path: same features, same model score, the
+candidate's policy outcome, none of its effects). Closed loop (``add_pair``): two engines
+decided the event, each with its own effects. From it: the two outcomes, the two sets of rules that
 fired, and, when the event carries a label, whether it was fraud. An event decided by a
 list entry is decided the same way by both (lists come before rules).
 
@@ -87,6 +88,8 @@ class Comparison:
     samples: list[Changed] = field(default_factory=list)
     sides: tuple[Side, Side] = field(default_factory=lambda: (Side(), Side()))
 
+    loop: str = "open"
+
     def add(self, decision: Decision, label: bool | None = None) -> None:
         """One decision made with the candidate as challenger; ``label``: fraud or not,
         None when the event carries no label."""
@@ -99,8 +102,31 @@ class Comparison:
             other = ours  # a list entry decided: the candidate's rules never ran
         else:
             other = _outcome(decision.challenger_outcome)
-        champion_rules = {r.rule for r in mine}
-        candidate_rules = {r.rule[: -len(suffix)] for r in theirs}
+        names = {r.rule[: -len(suffix)] for r in theirs}
+        self._count(decision, label, (ours, mine, {r.rule for r in mine}), (other, theirs, names))
+
+    def add_pair(self, champion: Decision, candidate: Decision, label: bool | None) -> None:
+        """Closed loop: one event decided by two engines, each with its own effects (a
+        list entry the candidate added decides its later events: ``list:deny`` then
+        explains the change)."""
+        ours = _outcome(champion.simulated_outcome or champion.outcome)
+        other = _outcome(candidate.simulated_outcome or candidate.outcome)
+        mine, theirs = champion.reasons, candidate.reasons
+        self._count(
+            champion,
+            label,
+            (ours, mine, {r.rule for r in mine}),
+            (other, theirs, {r.rule for r in theirs}),
+        )
+
+    def _count(
+        self,
+        decision: Decision,
+        label: bool | None,
+        champion: tuple[str, list[Reason], set[str]],
+        candidate: tuple[str, list[Reason], set[str]],
+    ) -> None:
+        (ours, mine, champion_rules), (other, theirs, candidate_rules) = champion, candidate
         self.events += 1
         self.transitions[ours, other] += 1
         self.champion_hits.update(champion_rules)
@@ -163,7 +189,7 @@ class Comparison:
         return {
             "champion": self.champion,
             "candidate": self.candidate,
-            "loop": "open",
+            "loop": self.loop,
             "events": self.events,
             "changed": self.changed,
             "transitions": [

@@ -1,10 +1,11 @@
 """A backtest: history through one engine deciding with the champion, the candidate
 beside it as the challenger, on the live code path (only the source and the clock differ).
 
-Open loop: the candidate's effects are not applied (the list entries its rules would add,
+Open loop (the default): the candidate's effects are not applied (the list entries its rules would add,
 the decisions it would journal), so every later event sees the champion's lists and
 state. Where the candidate denies an account the champion let through, reality would
-have listed it and decided its later events differently: the report says so.
+have listed it and decided its later events differently: the report says so. Closed
+loop (``closed_loop``): two engines, each applying its own effects, twice the work.
 
 Two sources: a file (JSONL, or CSV through a mapping; label columns ride along), or a
 data directory's journal, whose desensitized facts go through the same engine from the
@@ -41,6 +42,10 @@ OPEN_LOOP = (
     " applied, so later events see the champion's lists; a candidate that lists more"
     " would in reality change more later decisions than counted here"
 )
+CLOSED_LOOP = (
+    "closed loop: the champion and the candidate each decided on an engine of their own,"
+    " applying their own list effects"
+)
 LABEL_COLUMNS = ("label", "is_fraud", "fraud", "class", "Class", "TX_FRAUD", "isFraud")
 POSITIVE = frozenset({"1", "1.0", "true", "yes", "y", "fraud"})
 _facts = msgspec.msgpack.Decoder(dict[str, Any])
@@ -66,14 +71,32 @@ def candidate_rules(pack: Pack, source: str, store: RulesetStore | None) -> Rule
 
 
 def backtest_engine(
-    settings: Settings, pack: Pack, champion: RuleSet, candidate: RuleSet
+    settings: Settings, pack: Pack, champion: RuleSet, candidate: RuleSet | None
 ) -> Engine:
     """An engine on memory alone (nothing of the data directory is written), deciding with
-    the champion, the candidate as its challenger."""
+    the champion, the candidate (if any) as its challenger."""
     memory = msgspec.structs.replace(settings, decision_log="memory", state_store="memory")
     engine = Engine(pack, memory)
     engine.use_rules(champion, candidate)
     return engine
+
+
+def closed_loop(
+    settings: Settings, pack: Pack, champion: RuleSet, candidate: RuleSet
+) -> tuple[Engine, Engine]:
+    """Two engines, the champion's and the candidate's, each applying its own effects
+    (twice the work: the candidate's list entries decide its later events)."""
+    ours = backtest_engine(settings, pack, champion, None)
+    theirs = backtest_engine(settings, pack, candidate, None)
+    theirs.desensitize = ours.desensitize  # one key ring: both see the same pseudonyms
+    return ours, theirs
+
+
+def _comparison(engine: Engine, rival: Engine | None) -> Comparison:
+    if rival is not None:
+        return Comparison(engine.rules.version, rival.rules.version, loop="closed")
+    assert engine.challenger is not None
+    return Comparison(engine.rules.version, engine.challenger.version)
 
 
 def is_fraud(tags: dict[str, str], column: str | None) -> bool | None:
@@ -94,15 +117,22 @@ def over_file(
     label: str | None = None,
     advance: Advance | None = None,
     batch: int = 512,
+    rival: Engine | None = None,
 ) -> Comparison:
-    """Decide every event of a file's stream and fold what changes."""
-    assert engine.challenger is not None
-    comparison = Comparison(engine.rules.version, engine.challenger.version)
+    """Decide every event of a file's stream and fold what changes; ``rival``: the
+    candidate's own engine (closed loop), else ``engine``'s challenger (open loop)."""
+    comparison = _comparison(engine, rival)
     items = iter(stream)
     while chunk := list(islice(items, batch)):
-        decisions = engine.decide_many([event for event, _ in chunk])
-        for decision, (_, tags) in zip(decisions, chunk, strict=True):
-            comparison.add(decision, is_fraud(tags, label) if tags else None)
+        events = [event for event, _ in chunk]
+        decisions = engine.decide_many(events)
+        theirs = rival.decide_many(events) if rival is not None else decisions
+        for decision, other, (_, tags) in zip(decisions, theirs, chunk, strict=True):
+            fraud = is_fraud(tags, label) if tags else None
+            if rival is not None:
+                comparison.add_pair(decision, other, fraud)
+            else:
+                comparison.add(decision, fraud)
         if advance is not None:
             advance(len(chunk))
     return comparison
@@ -139,35 +169,40 @@ def over_journal(
     advance: Advance | None = None,
     limit: int | None = None,
     start: float | None = None,
+    rival: Engine | None = None,
 ) -> Comparison:
     """Re-decide a journal's facts from its first record (or ``start``: a warm-up before
     the window) up to ``until``; compare those from ``since`` on (at most ``limit`` of
-    them). Journal labels mark the frauds; events without one count as honest."""
-    assert engine.challenger is not None
-    comparison = Comparison(engine.rules.version, engine.challenger.version)
+    them). Journal labels mark the frauds; events without one count as honest.
+    ``rival``: as for ``over_file``."""
+    comparison = _comparison(engine, rival)
     frauds = _frauds(path)
     compared = 0
     for chunk in _chunked(_journal_facts(path, start, until), 512):
-        engine.log.begin()
         decisions = [_judged(engine, facts) for facts in chunk]
-        engine.commit()
-        for decision in decisions:
+        theirs = [_judged(rival, facts) for facts in chunk] if rival is not None else decisions
+        for decision, other in zip(decisions, theirs, strict=True):
             if since is not None and decision.time < since:
                 continue
             if limit is not None and compared >= limit:
                 return comparison
             compared += 1
             key = (decision.tenant, decision.event_id)
-            comparison.add(decision, key in frauds if frauds else None)
+            fraud = key in frauds if frauds else None
+            if rival is not None:
+                comparison.add_pair(decision, other, fraud)
+            else:
+                comparison.add(decision, fraud)
         if advance is not None:
             advance(len(chunk))
     return comparison
 
 
 def _judged(engine: Engine, facts: dict[str, Any]) -> Decision:
-    """The engine's pipeline after desensitize (the journal holds only pseudonyms)."""
+    """The engine's pipeline after desensitize (the journal holds only pseudonyms; the
+    memory log commits nothing, so no batch is opened)."""
     key = f"{facts['tenant']}\x1f{facts['event_id']}"
-    return engine._judge(facts, {}, key, time.perf_counter_ns())
+    return engine._judge(dict(facts), {}, key, time.perf_counter_ns())
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

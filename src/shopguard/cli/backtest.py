@@ -71,6 +71,13 @@ def backtest(
     since: Annotated[str | None, typer.Option(help="Journal: compare from this time.")] = None,
     until: Annotated[str | None, typer.Option(help="Journal: up to this time.")] = None,
     limit: Annotated[int | None, typer.Option(help="Compare at most this many events.")] = None,
+    closed_loop: Annotated[
+        bool,
+        typer.Option(
+            "--closed-loop",
+            help="Two engines, each applying its own list effects (twice the work).",
+        ),
+    ] = False,
     out: Annotated[
         list[Path], typer.Option(help="Write the report: .json or .md (repeat for both).")
     ] = [],  # noqa: B006  (typer reads the default)
@@ -84,14 +91,23 @@ def backtest(
 
     One engine decides with the champion and the candidate as its challenger, exactly as
     in shadow, in memory (the data directory is only read). Open loop: the candidate's
-    list effects are not applied. Without a file, the data directory's journal is
+    list effects are not applied (--closed-loop: a second engine decides with the
+    candidate and applies them, so its list entries decide later events). Without a file, the data directory's journal is
     re-decided (its labels mark fraud) and decisions from --since to --until compared.
 
     Examples: shopguard backtest sim.jsonl --candidate ./my-pack --out report.md
 
     shopguard backtest --data-dir ./data --candidate 4 --since 2025-03-01T00:00:00Z
     """
-    from shopguard.backtest import OPEN_LOOP, backtest_engine, markdown, over_file, over_journal
+    from shopguard.backtest import (
+        CLOSED_LOOP,
+        OPEN_LOOP,
+        backtest_engine,
+        markdown,
+        over_file,
+        over_journal,
+    )
+    from shopguard.backtest import closed_loop as two_engines
     from shopguard.backtest.run import journal_size
     from shopguard.config import load_pack
     from shopguard.replay import iter_events, load_mapping
@@ -108,7 +124,11 @@ def backtest(
             ours = running(loaded, store).champion if store is not None else loaded.rules
         theirs = _rules(loaded, candidate, store)
         assert theirs is not None
-        engine = backtest_engine(settings, loaded, ours, theirs)
+        rival = None
+        if closed_loop:
+            engine, rival = two_engines(settings, loaded, ours, theirs)
+        else:
+            engine = backtest_engine(settings, loaded, ours, theirs)
         begin, end = _instant(since, "since"), _instant(until, "until")
         progress = Progress(
             TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), _Rate(),
@@ -122,21 +142,26 @@ def backtest(
                     if limit is not None:
                         stream = islice(stream, limit)
                     advance = lambda n: progress.advance(task, n)  # noqa: E731
-                    comparison = over_file(engine, stream, label, advance)
+                    comparison = over_file(engine, stream, label, advance, rival=rival)
                 else:
                     journal = settings.journal_path
                     task = progress.add_task("backtest", total=journal_size(journal, end))
                     advance = lambda n: progress.advance(task, n)  # noqa: E731
-                    comparison = over_journal(engine, journal, begin, end, advance, limit)
+                    comparison = over_journal(
+                        engine, journal, begin, end, advance, limit, rival=rival
+                    )
         finally:
             engine.close()
+            if rival is not None:
+                rival.close()
             if store is not None:
                 store.close()
         report = comparison.report()
-        _show(report, OPEN_LOOP)
+        note = CLOSED_LOOP if closed_loop else OPEN_LOOP
+        _show(report, note)
         for path in out:
             if path.suffix == ".md":
-                path.write_text(markdown(report, OPEN_LOOP), encoding="utf-8")
+                path.write_text(markdown(report, note), encoding="utf-8")
             else:
                 path.write_bytes(msgspec.json.format(msgspec.json.encode(report)) + b"\n")
 
