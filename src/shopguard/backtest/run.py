@@ -1,9 +1,9 @@
 """A backtest: history through one engine deciding with the champion, the candidate
 beside it as the challenger, on the live code path (only the source and the clock differ).
 
-Open loop (the default): the candidate's effects are not applied (the list entries its rules would add,
-the decisions it would journal), so every later event sees the champion's lists and
-state. Where the candidate denies an account the champion let through, reality would
+Open loop (the default): the candidate's effects are not applied (the list entries its
+rules would add, the decisions it would journal), so every later event sees the
+champion's lists and state. Where the candidate denies an account the champion let through, reality would
 have listed it and decided its later events differently: the report says so. Closed
 loop (``closed_loop``): two engines, each applying its own effects, twice the work.
 

@@ -92,8 +92,9 @@ def backtest(
     One engine decides with the champion and the candidate as its challenger, exactly as
     in shadow, in memory (the data directory is only read). Open loop: the candidate's
     list effects are not applied (--closed-loop: a second engine decides with the
-    candidate and applies them, so its list entries decide later events). Without a file, the data directory's journal is
-    re-decided (its labels mark fraud) and decisions from --since to --until compared.
+    candidate and applies them, so its list entries decide later events). Without a
+    file, the data directory's journal is re-decided (its labels mark fraud) and
+    decisions from --since to --until compared.
 
     Examples: shopguard backtest sim.jsonl --candidate ./my-pack --out report.md
 
