@@ -3,9 +3,10 @@ beside it as the challenger, on the live code path (only the source and the cloc
 
 Open loop (the default): the candidate's effects are not applied (the list entries its
 rules would add, the decisions it would journal), so every later event sees the
-champion's lists and state. Where the candidate denies an account the champion let through, reality would
-have listed it and decided its later events differently: the report says so. Closed
-loop (``closed_loop``): two engines, each applying its own effects, twice the work.
+champion's lists and state. Where the candidate denies an account the champion let
+through, reality would have listed it and decided its later events differently: the
+report says so. Closed loop (``closed_loop``): two engines, each applying its own
+effects, twice the work.
 
 Two sources: a file (JSONL, or CSV through a mapping; label columns ride along), or a
 data directory's journal, whose desensitized facts go through the same engine from the
