@@ -38,6 +38,7 @@ __all__ = [
     "iter_events",
     "load_mapping",
     "parse_mapping",
+    "rows_of",
 ]
 
 
@@ -75,7 +76,7 @@ def _wanted(mapping: Mapping) -> set[str] | None:
     return names
 
 
-def _rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[dict[str, Any]], dict[str, str]]]:
+def rows_of(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[dict[str, Any]], dict[str, str]]]:
     """(row number, the row's events, its labels), errors naming the file and row."""
     table = Table(path, mapping.file, _wanted(mapping))
     rows = table.rows()
@@ -109,7 +110,7 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
         return
 
     def produce() -> Iterator[Labelled]:
-        for _, events, tags in _rows(path, mapping):
+        for _, events, tags in rows_of(path, mapping):
             for event in events:
                 yield event, tags
 
@@ -128,7 +129,7 @@ def find_bad_row(path: str | Path, mapping: Mapping, event_id: str | None = None
     that fails. Empty when every row decodes."""
     from shopguard.events.decode import decode_event
 
-    for number, events, _ in _rows(Path(path), mapping):
+    for number, events, _ in rows_of(Path(path), mapping):
         for event in events:
             if event_id is not None and event["event_id"] != event_id:
                 continue
