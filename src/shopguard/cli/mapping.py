@@ -76,7 +76,7 @@ def check(
     from shopguard.errors import ConfigError, InvalidEvent
     from shopguard.events.decode import decode_event
     from shopguard.replay.mapping import load_mapping
-    from shopguard.replay.sources import rows_of
+    from shopguard.replay.sources import find_bad_row, rows_of
 
     def run() -> None:
         spec = load_mapping(mapping)
@@ -85,9 +85,8 @@ def check(
             for event in events:
                 try:
                     decode_event(event)
-                except InvalidEvent as exc:
-                    where = f"{source} row {number}: {event['type']} event: {exc.path}"
-                    raise ConfigError(f"{where}: {exc}") from None
+                except InvalidEvent:
+                    raise ConfigError(find_bad_row(source, spec, event["event_id"])) from None
                 made += 1
             checked = number
         err.print(f"{checked:,} rows, {made:,} events: every one decodes", highlight=False)

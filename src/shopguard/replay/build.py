@@ -15,7 +15,7 @@ from msgspec import UNSET
 
 from shopguard.errors import ConfigError
 from shopguard.features.spec import parse_duration
-from shopguard.replay.mapping import EventTemplate, FieldSpec, LabelSpec, TimeSpec
+from shopguard.replay.mapping import EventTemplate, FieldSpec, LabelSpec, TimeSpec, cast_for
 
 Row = list[str]
 ROW = "_row"  # the row's number, usable in event_id and templates: "{_row}"
@@ -147,7 +147,7 @@ def builder(
     consts: dict[str, Any] = {}
     for path, raw in template.fields.items():
         spec = FieldSpec(column=raw) if isinstance(raw, str) else raw
-        cast = CASTS[spec.type]
+        cast = CASTS[cast_for(kind, path, spec.type)]
         if spec.map is not None:
             cast = _value_map(spec, cast)
         keys = tuple(path.split("."))
@@ -228,7 +228,8 @@ def _time_of(time: TimeSpec, header: list[str], kind: str) -> Callable[[Row, int
         try:
             return parse(text)
         except (ValueError, OverflowError, OSError) as exc:
-            raise RowError(number, name, f"time {text!r} is not {time.format!r} ({exc})") from None
+            why = "" if str(exc).startswith("time data") else f" ({exc})"  # strptime's repeats
+            raise RowError(number, name, f"time {text!r} is not {time.format!r}{why}") from None
 
     return time_of
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+import msgspec.inspect as mi
 from msgspec import UNSET, UnsetType
 
 from shopguard.errors import ConfigError
@@ -35,7 +36,7 @@ class FieldSpec(msgspec.Struct, forbid_unknown_fields=True):
     column: str | None = None
     template: str | None = None  # "{first}-{second}": columns joined as text
     const: Any | UnsetType = UNSET
-    type: str = "str"  # one of CASTS
+    type: str | None = None  # one of CASTS; None: what the catalog's field holds
     map: dict[str, Any] | None = None  # cell value -> field value (e.g. {SEO: web})
 
 
@@ -143,7 +144,8 @@ def check_template(template: EventTemplate, where: str) -> None:
     field spec that names no source, an unknown cast or time format."""
     cls = _BY_TYPE.get(template.type)
     if cls is None:
-        raise ConfigError(f"unknown event type {template.type!r}; one of {', '.join(_BY_TYPE)}")
+        known = ", ".join(_BY_TYPE)
+        raise ConfigError(f"{where}: unknown event type {template.type!r}; one of {known}")
     time = template.time_spec()
     if time.none and time.start is None:
         raise ConfigError(f"{where}: time none: true needs a start (e.g. 2025-01-01T00:00:00Z)")
@@ -160,7 +162,7 @@ def check_template(template: EventTemplate, where: str) -> None:
             sources = [spec.column is not None, spec.template is not None, spec.const is not UNSET]
             if sum(sources) != 1:
                 raise ConfigError(f"{where}: field {path}: give one of column, template, const")
-            if spec.type not in CASTS:
+            if spec.type is not None and spec.type not in CASTS:
                 raise ConfigError(
                     f"{where}: field {path}: unknown type {spec.type!r}; one of {', '.join(CASTS)}"
                 )
@@ -184,3 +186,36 @@ def check_field(cls: type[BaseEvent], path: str, where: str) -> None:
             raise ConfigError(f"{where}: one of {fields}")
     elif len(parts) > 1:
         raise ConfigError(f"{where}: {head} holds no fields of its own")
+
+
+def cast_for(event_type: str, path: str, given: str | None) -> str:
+    """The cast of a field: the one given, else what the catalog's field holds (an
+    amount a float, a flag a bool), else text; an attribute without one is text."""
+    if given is not None:
+        return given
+    info: Any = mi.type_info(_BY_TYPE[event_type])
+    for part in path.split("."):
+        info = _unwrap(info)
+        if not isinstance(info, mi.StructType):
+            return "str"
+        info = next((f.type for f in info.fields if f.name == part), None)
+    info = _unwrap(info)
+    if isinstance(info, mi.FloatType):
+        return "float"
+    if isinstance(info, mi.IntType):
+        return "int"
+    return "bool" if isinstance(info, mi.BoolType) else "str"
+
+
+def _unwrap(info: Any) -> Any:
+    """The type under Optional[...] and Annotated[...] wrappers."""
+    while True:
+        if isinstance(info, mi.Metadata):
+            info = info.type
+        elif isinstance(info, mi.UnionType):
+            kinds = [t for t in info.types if not isinstance(t, mi.NoneType)]
+            if len(kinds) != 1:
+                return info
+            info = kinds[0]
+        else:
+            return info

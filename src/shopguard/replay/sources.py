@@ -136,5 +136,28 @@ def find_bad_row(path: str | Path, mapping: Mapping, event_id: str | None = None
             try:
                 decode_event(event)
             except InvalidEvent as exc:
-                return f"{path} row {number}: {event['type']} event: {exc.path}: {exc}"
+                return f"{path} row {number}{_column_of(mapping, event, exc.path)}: " + said(
+                    event, exc
+                )
     return find_bad_row(path, mapping) if event_id is not None else ""
+
+
+def said(event: dict[str, Any], exc: InvalidEvent) -> str:
+    """``payment event: $.amount: Expected ...`` (msgspec's own "- at" dropped)."""
+    message = str(exc).rsplit(" - at `", 1)[0]
+    return f"{event['type']} event: {exc.path}: {message}"
+
+
+def _column_of(mapping: Mapping, event: dict[str, Any], path: str) -> str:
+    """``, column 'amt'`` when the refused field came from one column."""
+    dotted = path.removeprefix("$.")
+    for template in mapping.events:
+        if template.type != event["type"]:
+            continue
+        spec = template.fields.get(dotted)
+        column = spec if isinstance(spec, str) else spec.column if spec else None
+        if dotted == "time":
+            column = template.time_spec().column
+        if column:
+            return f", column {column!r}"
+    return ""
