@@ -19,11 +19,11 @@ def mapping(text: str) -> Mapping:
 
 def events(path: Path, spec: Mapping) -> list[tuple[BaseEvent, dict[str, str]]]:
     """Every (decoded event, labels) pair the mapping makes of the file."""
-    return [(decode_event(e), tags) for e, tags in iter_events(path, spec)]  # type: ignore[arg-type]
+    return [(decode_event(e), tags) for e, tags in iter_events(path, spec)]
 
 
 def raw(path: Path, spec: Mapping) -> list[dict[str, Any]]:
-    return [e for e, _ in iter_events(path, spec)]  # type: ignore[misc]
+    return [e for e, _ in iter_events(path, spec)]
 
 
 def write(path: Path, text: str) -> Path:

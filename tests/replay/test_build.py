@@ -8,7 +8,9 @@ from pathlib import Path
 
 from tests.replay.helpers import events, mapping, raw, write
 
-PAYMENTS = "shop,till,when,amt,bad\ns1,t1,2025-03-01T10:00:00Z,5.5,1\ns2,t9,2025-03-01T10:01:00Z,7,0\n"
+PAYMENTS = (
+    "shop,till,when,amt,bad\ns1,t1,2025-03-01T10:00:00Z,5.5,1\ns2,t9,2025-03-01T10:01:00Z,7,0\n"
+)
 
 
 def test_a_template_joins_columns_and_a_constant_fills_every_row(tmp_path: Path) -> None:
@@ -48,7 +50,9 @@ def test_row_numbers_are_event_ids_counted_from_the_first_row_after_the_header(
 
 
 def test_a_file_without_times_gets_start_plus_row_times_steps(tmp_path: Path) -> None:
-    source = write(tmp_path / "r.csv", "ip,mail\n1.2.3.4,a@x.org\n1.2.3.5,b@x.org\n5.6.7.8,c@y.org\n")
+    source = write(
+        tmp_path / "r.csv", "ip,mail\n1.2.3.4,a@x.org\n1.2.3.5,b@x.org\n5.6.7.8,c@y.org\n"
+    )
     spec = mapping(
         "tenant: t\nevents:\n  - type: account.register\n    event_id: 'r-{_row}'\n"
         "    time: {none: true, start: '2025-01-01T00:00:00Z', step: 1m}\n"
@@ -60,7 +64,9 @@ def test_a_file_without_times_gets_start_plus_row_times_steps(tmp_path: Path) ->
 
 
 def test_label_maps_turn_words_into_what_training_reads(tmp_path: Path) -> None:
-    source = write(tmp_path / "r.csv", "id,when,EVENT_LABEL,kind\n1,1700000000,fraud,a\n2,1700000001,legit,b\n")
+    source = write(
+        tmp_path / "r.csv", "id,when,EVENT_LABEL,kind\n1,1700000000,fraud,a\n2,1700000001,legit,b\n"
+    )
     spec = mapping(
         "tenant: t\nevents:\n  - {type: account.register, event_id: '{id}', "
         "time: {column: when, format: epoch_s}}\n"
@@ -86,8 +92,7 @@ def test_the_list_form_of_labels_still_names_columns(tmp_path: Path) -> None:
 def test_columns_fill_custom_attributes_with_their_types(tmp_path: Path) -> None:
     source = write(
         tmp_path / "s.csv",
-        "sid,when,trust,voided,unscanned,lane\n"
-        "1,1741000000000,3,2,Y,L7\n2,1741000001000,1,0,no,\n",
+        "sid,when,trust,voided,unscanned,lane\n1,1741000000000,3,2,Y,L7\n2,1741000001000,1,0,no,\n",
     )
     spec = mapping(
         "tenant: t\nevents:\n  - type: payment\n    event_id: 'co-{sid}'\n"

@@ -11,8 +11,13 @@ from typer.testing import CliRunner
 from shopguard.cli import app
 from tests.replay.helpers import write
 
-PAYMENTS = "id,when,amt,who\n1,2025-03-01 10:00:00,5.5,a\n2,2025-03-01 10:00:01,7,b\n3,01/03/2025,x,c\n"
-GOOD = "{type: payment, event_id: 'p-{id}', time: {column: when, format: '%Y-%m-%d %H:%M:%S'}, fields: {amount: amt}}"
+PAYMENTS = (
+    "id,when,amt,who\n1,2025-03-01 10:00:00,5.5,a\n2,2025-03-01 10:00:01,7,b\n3,01/03/2025,x,c\n"
+)
+GOOD = (
+    "{type: payment, event_id: 'p-{id}', time: {column: when, format: '%Y-%m-%d %H:%M:%S'}, "
+    "fields: {amount: amt}}"
+)
 
 
 def replay(tmp_path: Path, source: str, mapping: str, *flags: str) -> str:
@@ -54,7 +59,9 @@ def test_an_unknown_event_type_is_refused_at_load(tmp_path: Path) -> None:
 
 
 def test_a_field_the_type_lacks_is_refused_at_load(tmp_path: Path) -> None:
-    mapping = f"tenant: t\nevents:\n  - {GOOD.replace('amount: amt', 'amount: amt, trustLevel: who')}\n"
+    mapping = (
+        f"tenant: t\nevents:\n  - {GOOD.replace('amount: amt', 'amount: amt, trustLevel: who')}\n"
+    )
     line = replay(tmp_path, PAYMENTS, mapping)
     assert "events[0] (payment): field trustLevel: payment has no field 'trustLevel'" in line
 
@@ -74,7 +81,9 @@ def test_field_specs_are_checked_at_load(tmp_path: Path, field: str, said: str) 
 
 
 def test_an_unknown_key_in_the_mapping_names_it_and_where(tmp_path: Path) -> None:
-    line = replay(tmp_path, PAYMENTS, f"tenant: t\nevents:\n  - {GOOD.replace('fields', 'feilds')}\n")
+    line = replay(
+        tmp_path, PAYMENTS, f"tenant: t\nevents:\n  - {GOOD.replace('fields', 'feilds')}\n"
+    )
     assert "unknown key 'feilds' at $.events[0]" in line
 
 
@@ -88,7 +97,12 @@ def test_an_event_the_catalog_refuses_names_the_row_and_field_path(
     tmp_path: Path, reader: list[str]
 ) -> None:
     source = PAYMENTS.replace(",x,", ",-4,")  # an amount below zero
-    line = replay(tmp_path, source.replace("01/03/2025", "2025-03-01 10:00:02"), f"tenant: t\nevents:\n  - {GOOD}\n", *reader)
+    line = replay(
+        tmp_path,
+        source.replace("01/03/2025", "2025-03-01 10:00:02"),
+        f"tenant: t\nevents:\n  - {GOOD}\n",
+        *reader,
+    )
     assert "pay.csv row 3, column 'amt': payment event: $.amount: Expected `float` >= 0.0" in line
 
 
@@ -100,7 +114,8 @@ def test_a_ragged_row_is_named(tmp_path: Path) -> None:
 
 def test_an_unlisted_label_value_names_row_and_column(tmp_path: Path) -> None:
     source = PAYMENTS.replace("01/03/2025", "2025-03-01 10:00:02").replace(",x,", ",1,")
-    mapping = f"tenant: t\nevents:\n  - {GOOD}\nlabels: {{bad: {{column: who, map: {{a: '1', b: '0'}}}}}}\n"
+    labels = "labels: {bad: {column: who, map: {a: '1', b: '0'}}}\n"
+    mapping = f"tenant: t\nevents:\n  - {GOOD}\n{labels}"
     line = replay(tmp_path, source, mapping, "--no-reader")
     assert "row 3, column 'who': label bad: 'c' is not in its map (a, b)" in line
 
@@ -115,10 +130,15 @@ def test_a_file_in_another_encoding_says_which_option_to_set(tmp_path: Path) -> 
 
 
 def test_mapping_check_names_the_first_event_that_would_not_decode(tmp_path: Path) -> None:
-    csv = write(tmp_path / "pay.csv", PAYMENTS.replace("01/03/2025", "2025-03-01 10:00:02").replace(",x,", ",-1,"))
+    csv = write(
+        tmp_path / "pay.csv",
+        PAYMENTS.replace("01/03/2025", "2025-03-01 10:00:02").replace(",x,", ",-1,"),
+    )
     spec = write(tmp_path / "map.yaml", f"tenant: t\nevents:\n  - {GOOD}\n")
     result = CliRunner().invoke(app, ["mapping", "check", str(csv), "--mapping", str(spec)])
     assert result.exit_code == 2
     assert "pay.csv row 3, column 'amt': payment event: $.amount" in result.stderr
-    result = CliRunner().invoke(app, ["mapping", "check", str(csv), "--mapping", str(spec), "--limit", "2"])
+    result = CliRunner().invoke(
+        app, ["mapping", "check", str(csv), "--mapping", str(spec), "--limit", "2"]
+    )
     assert result.exit_code == 0 and "2 rows, 2 events: every one decodes" in result.stderr

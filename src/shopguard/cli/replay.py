@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 @app.command()
 def replay(
-    source: Annotated[Path, typer.Argument(help="Events: JSONL (.gz ok), or CSV (.gz ok) / Parquet with --mapping.")],
+    source: Annotated[
+        Path,
+        typer.Argument(help="Events: JSONL (.gz ok), or CSV (.gz ok) / Parquet with --mapping."),
+    ],
     mapping: Annotated[
         str | None,
         typer.Option(

@@ -98,7 +98,9 @@ def column(header: list[str], name: str, where: str) -> int:
         near = [c for c in header if c.lower() == name.lower()]
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
-        raise ConfigError(f"{where}: no column {name!r} in the header{hint}; it has {shown}") from None
+        raise ConfigError(
+            f"{where}: no column {name!r} in the header{hint}; it has {shown}"
+        ) from None
 
 
 def _formatter(template: str, header: list[str], where: str) -> tuple[str, list[int]]:
@@ -158,7 +160,9 @@ def builder(
             templated.append((keys, fmt, at))
         else:
             assert spec.column is not None
-            steps.append((keys, column(header, spec.column, f"{kind} field {path}"), cast, spec.column))
+            steps.append(
+                (keys, column(header, spec.column, f"{kind} field {path}"), cast, spec.column)
+            )
 
     flat = [(keys[0], at, cast, name) for keys, at, cast, name in steps if len(keys) == 1]
     nested = [step for step in steps if len(step[0]) > 1]
@@ -180,12 +184,12 @@ def builder(
             if not any(part in missing for part in parts):  # half an id is no id: absent
                 _put(event, keys, fmt.format(*parts))
         path, name = "", ""
-        try:
-            for path, at_, cast, name in flat:
+        try:  # on an error, the loop's variables name the field and column being read
+            for path, at_, cast, name in flat:  # noqa: B007
                 text = row[at_]
                 if text not in missing:  # an empty cell: the field is absent
                     event[path] = cast(text)
-            for keys, at_, cast, name in nested:
+            for keys, at_, cast, name in nested:  # noqa: B007
                 path = ".".join(keys)
                 text = row[at_]
                 if text not in missing:
@@ -221,7 +225,11 @@ def _time_of(time: TimeSpec, header: list[str], kind: str) -> Callable[[Row, int
         step = timedelta(seconds=parse_duration(time.step))
         return lambda row, number: start + step * (number - 1)
     assert time.column is not None
-    at, name, parse = column(header, time.column, f"{kind} time"), time.column, time_parser(time.format)
+    at, name, parse = (
+        column(header, time.column, f"{kind} time"),
+        time.column,
+        time_parser(time.format),
+    )
 
     def time_of(row: Row, number: int) -> datetime:
         text = row[at]
@@ -238,9 +246,18 @@ def labeller(
     specs: dict[str, LabelSpec], header: list[str]
 ) -> Callable[[Row, int], dict[str, str]]:
     """A (row, number) -> labels function; a label map refuses a value it does not list."""
-    plain = [(name, column(header, s.column, f"label {name}")) for name, s in specs.items() if s.map is None]
+    plain = [
+        (name, column(header, s.column, f"label {name}"))
+        for name, s in specs.items()
+        if s.map is None
+    ]
     mapped = [
-        (name, column(header, s.column, f"label {name}"), s.column, {str(k): str(v) for k, v in s.map.items()})
+        (
+            name,
+            column(header, s.column, f"label {name}"),
+            s.column,
+            {str(k): str(v) for k, v in s.map.items()},
+        )
         for name, s in specs.items()
         if s.map is not None
     ]
@@ -250,7 +267,9 @@ def labeller(
         for name, at, col, table in mapped:
             value = table.get(row[at])
             if value is None:
-                raise RowError(number, col, f"label {name}: {row[at]!r} is not in its map ({', '.join(table)})")
+                raise RowError(
+                    number, col, f"label {name}: {row[at]!r} is not in its map ({', '.join(table)})"
+                )
             tags[name] = value
         return tags
 

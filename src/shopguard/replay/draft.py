@@ -41,9 +41,31 @@ _FLAGS = {"0", "1", "true", "false", "t", "f", "yes", "no", "y", "n"}
 _REGISTER_TIME = ("signup", "sign_up", "register", "registration", "created")
 # role -> (name tokens, field path), tried in this order: first match wins a field
 _BY_NAME: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("account", ("user_id", "customer_id", "account_id", "account", "client_id", "member_id",
-                 "userid", "customerid", "user", "customer", "entity_id"), "account"),
-    ("device", ("device_id", "deviceid", "device", "fingerprint", "device_fingerprint"), "device.id"),
+    (
+        "account",
+        (
+            "user_id",
+            "customer_id",
+            "account_id",
+            "account",
+            "client_id",
+            "member_id",
+            "userid",
+            "customerid",
+            "user",
+            "customer",
+            "shopper",
+            "buyer",
+            "member",
+            "entity_id",
+        ),
+        "account",
+    ),
+    (
+        "device",
+        ("device_id", "deviceid", "device", "fingerprint", "device_fingerprint"),
+        "device.id",
+    ),
     ("os", ("os", "device_os", "platform"), "device.os"),
     ("phone", ("phone", "phone_number", "mobile", "msisdn", "billing_phone", "tel"), "phone"),
     ("user_agent", ("user_agent", "useragent", "ua"), "user_agent"),
@@ -53,8 +75,22 @@ _BY_NAME: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("order_id", ("order_id", "orderid", "order"), "order_id"),
     ("currency", ("currency", "payment_currency"), "currency"),
     ("card", ("card", "card_number", "pan", "card_id"), "card"),
-    ("amount", ("amount", "tx_amount", "purchase_value", "order_price", "price", "value",
-                "total", "order_amount", "transaction_amount", "amt"), "amount"),
+    (
+        "amount",
+        (
+            "amount",
+            "tx_amount",
+            "purchase_value",
+            "order_price",
+            "price",
+            "value",
+            "total",
+            "order_amount",
+            "transaction_amount",
+            "amt",
+        ),
+        "amount",
+    ),
 )
 _EVENT_ID = ("transaction_id", "event_id", "tx_id", "txn_id", "id", "trans_id", "order_id")
 
@@ -123,14 +159,18 @@ def classify(sample: Sample) -> list[Column]:
             column.role = "label"
             words = {v.strip().lower() for v in values if v}
             if words and not words <= {"0", "1"} and words <= set(_LABEL_WORDS):
-                column.label_map = {v: _LABEL_WORDS[v.strip().lower()] for v in sorted(set(values)) if v}
+                column.label_map = {
+                    v: _LABEL_WORDS[v.strip().lower()] for v in sorted(set(values)) if v
+                }
         elif fmt and (timeish or fmt in ("iso",) or "%" in fmt):
             column.role, column.time_format = "time", fmt
         elif _all(values, lambda v: bool(_IPV4.match(v))) or (
             "ip" in column.key.split("_") and _all(values, _float)
         ):
             column.role = "ip"
-            column.cast = "str" if _IPV4.match(next((v for v in values if v), "")) else "ipv4_from_number"
+            column.cast = (
+                "str" if _IPV4.match(next((v for v in values if v), "")) else "ipv4_from_number"
+            )
         elif "email" in column.key or (values and _all(values, lambda v: bool(_EMAIL.match(v)))):
             column.role = "email"
         elif column.key in _PERSONAL or column.key.endswith(("_name", "first_name", "last_name")):

@@ -69,7 +69,11 @@ class Draft:
 
 def q(text: str) -> str:
     """A YAML scalar: plain when safe, else JSON's double quotes (valid YAML too)."""
-    return text if _PLAIN.match(text) and text.lower() not in ("true", "false", "null") else json.dumps(text)
+    return (
+        text
+        if _PLAIN.match(text) and text.lower() not in ("true", "false", "null")
+        else json.dumps(text)
+    )
 
 
 def _spec(column: Column, cast: str) -> str:
@@ -112,7 +116,9 @@ def _fields(draft: Draft, event: EventDraft, last: bool) -> list[str]:
         lines.append("      # the pack's attributes.yaml), or map to a field of the catalog.")
     for column in unplaced:
         note = f"  # {column.note}" if column.note else ""
-        lines.append(f"      # attributes.{_attribute(column.key)}: {_spec(column, column.cast)}{note}")
+        lines.append(
+            f"      # attributes.{_attribute(column.key)}: {_spec(column, column.cast)}{note}"
+        )
     if all(line.lstrip().startswith("#") for line in lines):
         return ["    fields: {}", *lines]  # only comments under it would read as null
     return ["    fields:", *lines]

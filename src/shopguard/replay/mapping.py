@@ -80,7 +80,9 @@ class FileSpec(msgspec.Struct, forbid_unknown_fields=True):
     escape: str | None = None
     encoding: str = "utf-8-sig"  # utf-8, a byte-order mark skipped
     columns: list[str] | None = None  # a file without a header row: its column names
-    missing: list[str] = msgspec.field(default_factory=lambda: [""])  # cells that mean "absent" ("", NA, null...)
+    missing: list[str] = msgspec.field(
+        default_factory=lambda: [""]
+    )  # cells that mean "absent" ("", NA, null...)
 
 
 class Mapping(msgspec.Struct, forbid_unknown_fields=True):

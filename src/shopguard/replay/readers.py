@@ -36,12 +36,11 @@ def sniff_kind(path: Path) -> str:
 def open_text(path: Path, encoding: str) -> Iterator[IO[str]]:
     """The file as text, gunzipped when it is gzip (whatever its name says)."""
     if sniff_kind(path) == "gzip":
-        raw: IO[bytes] = gzip.open(path, "rb")
-        handle: IO[str] = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        with gzip.open(path, "rb") as raw, io.TextIOWrapper(raw, encoding, newline="") as text:
+            yield text
     else:
-        handle = path.open(encoding=encoding, newline="")
-    with handle:
-        yield handle
+        with path.open(encoding=encoding, newline="") as plain:
+            yield plain
 
 
 class Table:
@@ -80,7 +79,7 @@ class Table:
                 reader = self.csv_header(handle)
                 width = len(self.header)
                 yield 0, self.header  # row 0: the header, so the caller can resolve columns
-                for number, row in enumerate(reader, 1):  # noqa: B007 (read in except)
+                for number, row in enumerate(reader, 1):
                     if len(row) != width:
                         if not row:  # a blank line
                             continue

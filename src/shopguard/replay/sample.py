@@ -91,7 +91,7 @@ def read_sample(path: Path, limit: int = 2000) -> Sample:
     header = [f"col{i + 1}" for i in range(len(first))] if headless else first
     body = parsed if headless else parsed[1:]
     body = [row for row in body if len(row) == len(header)][:limit]
-    missing = [""] + sorted({c for row in body for c in row if c in _MISSING})
+    missing = ["", *sorted({c for row in body for c in row if c in _MISSING})]
     spec = FileSpec(
         format="csv",
         delimiter=delimiter,

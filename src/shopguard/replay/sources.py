@@ -76,7 +76,9 @@ def _wanted(mapping: Mapping) -> set[str] | None:
     return names
 
 
-def rows_of(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[dict[str, Any]], dict[str, str]]]:
+def rows_of(
+    path: Path, mapping: Mapping
+) -> Iterator[tuple[int, list[dict[str, Any]], dict[str, str]]]:
     """(row number, the row's events, its labels), errors naming the file and row."""
     table = Table(path, mapping.file, _wanted(mapping))
     rows = table.rows()
