@@ -101,3 +101,24 @@ def test_the_command_writes_the_draft_and_keeps_an_existing_file(tmp_path: Path)
     assert again.exit_code == 2 and "exists: pass --force" in again.stderr
     shown = runner.invoke(app, ["mapping", "draft", str(DATA / "signups.csv")])
     assert shown.stdout == out.read_text()
+
+
+def test_drafts_of_the_shared_files_load_and_the_ecommerce_one_replays_unedited() -> None:
+    from shopguard.events import decode_event
+    from shopguard.replay import iter_events
+    from tests.conftest import shared_file
+
+    ecommerce = shared_file("ecommerce-fraud", "fraud_data_30k.csv")
+    for path in [
+        shared_file("fdh", "transactions.csv.gz"),
+        *sorted(shared_file("aws-registration").glob("*.csv")),
+        ecommerce.with_name("ip_to_country.csv"),
+    ]:
+        assert mapping(draft_mapping(path)).events, path
+    text = draft_mapping(ecommerce)
+    assert "TODO" not in "\n".join(active(text))
+    pairs = list(iter_events(ecommerce, mapping(text)))
+    assert len(pairs) == 2 * 30_189
+    decoded = [decode_event(event) for event, _ in pairs]  # type: ignore[arg-type]
+    assert {type(e).__struct_config__.tag for e in decoded} == {"account.register", "payment"}
+    assert sum(tags["class"] == "1" for _, tags in pairs) == 2 * 2_867

@@ -142,3 +142,13 @@ def test_mapping_check_names_the_first_event_that_would_not_decode(tmp_path: Pat
         app, ["mapping", "check", str(csv), "--mapping", str(spec), "--limit", "2"]
     )
     assert result.exit_code == 0 and "2 rows, 2 events: every one decodes" in result.stderr
+
+
+def test_a_flag_in_no_known_spelling_names_row_and_column(tmp_path: Path) -> None:
+    source = "id,when,ok\n1,2025-03-01T10:00:00Z,Y\n2,2025-03-01T10:00:01Z,maybe\n"
+    mapping = (
+        "tenant: t\nevents:\n  - {type: account.login, event_id: 'l-{id}', time: when, "
+        "fields: {success: ok}}\n"  # a bool field of the catalog: cast as a flag
+    )
+    line = replay(tmp_path, source, mapping)
+    assert "row 2, column 'ok': success: 'maybe' is not a flag (yes/no" in line

@@ -202,8 +202,8 @@ def _event_id(columns: list[Column], prefix: str) -> tuple[str, str]:
             if column.key == name and column.unique:
                 column.role = column.role or "event_id"
                 return f"{prefix}{{{column.name}}}", ""
-    for column in columns:
-        if column.role == "account" and column.unique:
+    for column in columns:  # one order or one account a row: its id is the event's
+        if column.role in ("order_id", "account") and column.unique:
             return f"{prefix}{{{column.name}}}", ""
     return f"{prefix}{{_row}}", "no unique id column found: the row number is the event id"
 

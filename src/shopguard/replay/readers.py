@@ -90,7 +90,7 @@ class Table:
                     yield number, row
         except UnicodeDecodeError as exc:
             raise ConfigError(
-                f"{self.path} after row {number}: not {self.spec.encoding} "
+                f"{self.path} at or after row {number + 1}: not {self.spec.encoding} "
                 f"({exc.reason}); set file: {{encoding: ...}} in the mapping (latin-1, cp1252)"
             ) from None
         except csv.Error as exc:
