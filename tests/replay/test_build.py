@@ -135,3 +135,18 @@ def test_flag_spellings_value_maps_and_missing_spellings(tmp_path: Path) -> None
     logins = [e for e, _ in events(source, spec)]
     assert [e.success for e in logins] == [True, False, True]  # type: ignore[attr-defined]
     assert [e.method for e in logins] == ["password", None, "sms"]  # type: ignore[attr-defined]
+
+
+def test_times_written_without_a_zone_take_the_mappings_zone(tmp_path: Path) -> None:
+    source = write(tmp_path / "p.csv", "id,when\n1,2025-03-01 10:00\n2,2025-03-01T10:00:00Z\n")
+    spec = mapping(
+        "tenant: t\nevents:\n  - {type: account.login, event_id: '{id}', "
+        "time: {column: when, zone: '+08:00'}}\n"
+    )
+    times = [e.time.astimezone(UTC) for e, _ in events(source, spec)]
+    assert times == [datetime(2025, 3, 1, 2, tzinfo=UTC), datetime(2025, 3, 1, 10, tzinfo=UTC)]
+    paris = mapping(
+        "tenant: t\nevents:\n  - {type: account.login, event_id: '{id}', "
+        "time: {column: when, zone: Europe/Paris}}\n"
+    )
+    assert events(source, paris)[0][0].time.astimezone(UTC).hour == 9

@@ -122,3 +122,16 @@ def test_drafts_of_the_shared_files_load_and_the_ecommerce_one_replays_unedited(
     decoded = [decode_event(event) for event, _ in pairs]  # type: ignore[arg-type]
     assert {type(e).__struct_config__.tag for e in decoded} == {"account.register", "payment"}
     assert sum(tags["class"] == "1" for _, tags in pairs) == 2 * 2_867
+
+
+def test_click_ids_that_only_look_like_ips_and_a_guessed_type_are_todo(tmp_path: Path) -> None:
+    source = write(
+        tmp_path / "clicks.csv",
+        "ip,app,device,os,channel,click_time,is_attributed\n"
+        "87540,12,1,13,497,2017-11-07 09:30:38,0\n105560,25,1,17,259,2017-11-07 13:40:27,1\n",
+    )
+    text = draft_mapping(source)
+    assert "ip: {column: ip, type: ipv4_from_number}  # TODO: small numbers" in text
+    assert "# TODO: event type guessed as account.register" in text
+    assert "# attributes.channel: {column: channel, type: number}" in text  # not the catalog's
+    assert len(events(source, mapping(text))) == 2

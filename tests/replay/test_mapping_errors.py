@@ -152,3 +152,8 @@ def test_a_flag_in_no_known_spelling_names_row_and_column(tmp_path: Path) -> Non
     )
     line = replay(tmp_path, source, mapping)
     assert "row 2, column 'ok': success: 'maybe' is not a flag (yes/no" in line
+
+
+def test_an_unknown_time_zone_is_refused_at_load(tmp_path: Path) -> None:
+    mapping = f"tenant: t\nevents:\n  - {GOOD.replace('format:', 'zone: Mars/Olympus, format:')}\n"
+    assert "time: unknown time zone 'Mars/Olympus'" in replay(tmp_path, PAYMENTS, mapping)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from msgspec import UNSET
 
 from shopguard.errors import ConfigError
 from shopguard.features.spec import parse_duration
-from shopguard.replay.mapping import EventTemplate, FieldSpec, LabelSpec, TimeSpec, cast_for
+from shopguard.replay.mapping import EventTemplate, FieldSpec, LabelSpec, TimeSpec, cast_for, zone
 
 Row = list[str]
 ROW = "_row"  # the row's number, usable in event_id and templates: "{_row}"
@@ -72,12 +72,13 @@ CASTS: dict[str, Callable[[str], Any]] = {
 _EPOCH = {"epoch_s": 1.0, "epoch_ms": 1e3, "epoch_us": 1e6}
 
 
-def time_parser(fmt: str) -> Callable[[str], datetime]:
+def time_parser(fmt: str, local: tzinfo = UTC) -> Callable[[str], datetime]:
+    """Text to an aware datetime; a time written without a zone is in ``local``."""
     if fmt == "iso":
 
         def parse_iso(text: str) -> datetime:
             value = datetime.fromisoformat(text)
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return value if value.tzinfo else value.replace(tzinfo=local)
 
         return parse_iso
     if fmt in _EPOCH:
@@ -86,7 +87,7 @@ def time_parser(fmt: str) -> Callable[[str], datetime]:
 
     def parse(text: str) -> datetime:
         value = datetime.strptime(text, fmt)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=local)
 
     return parse
 
@@ -221,14 +222,14 @@ def _merge(event: dict[str, Any], key: str, value: dict[str, Any]) -> None:
 def _time_of(time: TimeSpec, header: list[str], kind: str) -> Callable[[Row, int], datetime]:
     if time.none:
         assert time.start is not None
-        start = time_parser("iso")(time.start)
+        start = time_parser("iso", zone(time.zone))(time.start)
         step = timedelta(seconds=parse_duration(time.step))
         return lambda row, number: start + step * (number - 1)
     assert time.column is not None
     at, name, parse = (
         column(header, time.column, f"{kind} time"),
         time.column,
-        time_parser(time.format),
+        time_parser(time.format, zone(time.zone)),
     )
 
     def time_of(row: Row, number: int) -> datetime:

@@ -171,6 +171,8 @@ def classify(sample: Sample) -> list[Column]:
             column.cast = (
                 "str" if _IPV4.match(next((v for v in values if v), "")) else "ipv4_from_number"
             )
+            if column.cast != "str" and _all(values, lambda v: float(v) < 2**24):
+                column.note = "TODO: small numbers (below 1.0.0.0): an encoded id, not an IP?"
         elif "email" in column.key or (values and _all(values, lambda v: bool(_EMAIL.match(v)))):
             column.role = "email"
         elif column.key in _PERSONAL or column.key.endswith(("_name", "first_name", "last_name")):
@@ -218,7 +220,10 @@ def build_draft(path: Path, sample: Sample) -> Draft:
     main = [c for c in times if c is not register]
     roles = {c.role for c in columns}
     name = tokens(path.name.split(".")[0])
-    if "amount" in roles:
+    keys = {c.key for c in columns}
+    if "review.post" in _BY_TYPE and ("review" in name or "rating" in keys):
+        kind = "review.post"  # a product review (the catalog's fields: TODO lines)
+    elif "amount" in roles:
         kind = "payment"
     elif any(w in name for w in ("login", "signin")):
         kind = "account.login"
@@ -232,7 +237,8 @@ def build_draft(path: Path, sample: Sample) -> Draft:
     event = EventDraft(kind, time, *_event_id(columns, prefix))
     if time is None:
         event.todo.append("no time column: times are made up from start and step")
-    if kind != "account.register" and not events and register is None:
+    named = any(w in name for w in ("login", "signin", "regist", "signup", "review"))
+    if not events and not named:  # the file's name did not say it, nor a sign-up time
         event.todo.append(f"event type guessed as {kind} from the columns")
     events.append(event)
     for extra in main[1:]:

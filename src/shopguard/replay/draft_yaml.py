@@ -106,7 +106,8 @@ def _fields(draft: Draft, event: EventDraft, last: bool) -> list[str]:
             lines.append(f"      # TODO: {column.name} looks like {path} too: {path}: {spec}")
             continue
         placed.add(path)
-        lines.append(f"      {path}: {spec}")
+        note = f"  # {column.note}" if column.note else ""
+        lines.append(f"      {path}: {spec}{note}")
     for name in _required(cls):
         if name not in placed:
             lines.append(f"      # TODO: {event.type} needs {name}: map a column to it")

@@ -7,9 +7,11 @@ is refused before the first row is read, naming where in the mapping it is.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import msgspec.inspect as mi
@@ -47,6 +49,7 @@ class TimeSpec(msgspec.Struct, forbid_unknown_fields=True):
 
     column: str | None = None
     format: str = "iso"  # one of TIME_FORMATS or a strptime pattern
+    zone: str | None = None  # of times written without one: "+08:00", "Europe/Paris"; UTC
     none: bool = False
     start: str | None = None  # ISO 8601; without a zone, UTC
     step: str | float = "1s"
@@ -158,6 +161,11 @@ def check_template(template: EventTemplate, where: str) -> None:
             f"{where}: time format {time.format!r}: one of {', '.join(TIME_FORMATS)} "
             "or a strptime pattern such as '%Y-%m-%d %H:%M:%S'"
         )
+    if time.zone is not None:
+        try:
+            zone(time.zone)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: time: {exc}") from None
     for path, spec in template.fields.items():
         check_field(cls, path, f"{where}: field {path}")
         if isinstance(spec, FieldSpec):
@@ -221,3 +229,15 @@ def _unwrap(info: Any) -> Any:
             info = kinds[0]
         else:
             return info
+
+
+def zone(name: str | None) -> tzinfo:
+    """``+08:00``, ``Europe/Paris`` or None (UTC): the zone of times written without one."""
+    if name is None:
+        return UTC
+    if name[:1] in "+-":
+        return datetime.fromisoformat(f"2000-01-01T00:00:00{name}").tzinfo or UTC
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"unknown time zone {name!r}: an offset (+08:00) or a name") from None
