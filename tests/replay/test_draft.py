@@ -135,3 +135,14 @@ def test_click_ids_that_only_look_like_ips_and_a_guessed_type_are_todo(tmp_path:
     assert "# TODO: event type guessed as account.register" in text
     assert "# attributes.channel: {column: channel, type: number}" in text  # not the catalog's
     assert len(events(source, mapping(text))) == 2
+
+
+def test_an_empty_file_or_a_broken_parquet_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 and then nothing")
+    for name, said in [
+        ("empty.csv", "empty, no header row"),
+        ("broken.parquet", "not a readable Parquet"),
+    ]:
+        result = CliRunner().invoke(app, ["mapping", "draft", str(tmp_path / name)])
+        assert result.exit_code == 2 and said in result.stderr and "Traceback" not in result.output

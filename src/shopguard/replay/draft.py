@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_CLASSES, BaseEvent
 from shopguard.replay.draft_yaml import Column, Draft, EventDraft, render
 from shopguard.replay.sample import Sample, read_sample
@@ -257,4 +258,7 @@ def build_draft(path: Path, sample: Sample) -> Draft:
 
 def draft_mapping(path: Path, rows: int = 2000) -> str:
     """The drafted mapping's YAML text."""
-    return render(build_draft(path, read_sample(path, rows)))
+    sample = read_sample(path, rows)
+    if not sample.header:
+        raise ConfigError(f"{path}: empty, no header row to draft a mapping from")
+    return render(build_draft(path, sample))

@@ -97,9 +97,13 @@ class Table:
             raise ConfigError(f"{self.path} row {number + 1}: {exc}") from None
 
     def _parquet_header(self) -> list[str]:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return list(pq.ParquetFile(self.path).schema_arrow.names)
+        try:
+            return list(pq.ParquetFile(self.path).schema_arrow.names)
+        except pa.ArrowException as exc:
+            raise ConfigError(f"{self.path}: not a readable Parquet file ({exc})") from None
 
     def _parquet_rows(self) -> Iterator[tuple[int, Row]]:
         import pyarrow.parquet as pq
