@@ -10,6 +10,7 @@ from shopguard.cli import (  # noqa: F401
     cases,
     decide,
     lab,
+    mapping,
     modeleval,
     models,
     replay,
