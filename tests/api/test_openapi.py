@@ -125,3 +125,32 @@ def test_parameters_a_handler_parses_are_typed_as_parsed() -> None:
     assert set(PARSED) | ENUMS <= seen
     limit = next(p["schema"] for _, p in _parameters() if p["name"] == "limit")
     assert (limit["minimum"], limit["maximum"]) == (1, 1000)  # admin.search_decisions' bounds
+
+
+def test_a_query_value_of_another_type_is_refused_naming_it(api: tuple[Api, TestClient]) -> None:
+    """What the document types, the handler checks: 400 naming the parameter, never 500
+    (the fuzz test sends only values the document allows)."""
+    served, client = api
+    wrong = {"integer": "twelve", "date-time": "yesterday"}
+    fill = {"{merchant}": "m1", "{event_id}": "e1", "{number}": "1"}
+    checked = []
+    for e in ENDPOINTS:
+        path = e.path
+        for hole, value in fill.items():
+            path = path.replace(hole, value)
+        for p in e.param_specs():
+            kind = p.schema.get("format") or p.schema["type"]
+            if e.method != "GET" or p.where != "query" or kind not in wrong:
+                continue
+            answer = client.get(
+                path, params={p.name: wrong[kind]}, headers=served.auth(served.shop_admin)
+            )
+            assert answer.status_code == 400, (e.path, p.name, answer.text)
+            assert answer.json()["field"] == f"$.query.{p.name}"
+            checked.append(p.name)
+    assert {"since", "until", "known_by", "limit", "before"} <= set(checked)
+    for limit in ("0", "1001"):  # the bounds the document gives
+        answer = client.get(
+            "/v1/decisions", params={"limit": limit}, headers=served.auth(served.shop_admin)
+        )
+        assert answer.status_code == 400
