@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from shopguard.api import admin
 from shopguard.api import endpoints as v1
+from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
 from shopguard.api.keys import KeyStore
@@ -67,7 +68,7 @@ ENDPOINTS = [
         "decide",
         None,
         Found,
-        params=("since", "until", "outcome", "rule", "shadow", "entity", "raw", "before", "limit"),
+        params=(P.SINCE, P.UNTIL, P.OUTCOME, P.RULE, P.SHADOW, P.ENTITY, P.RAW, P.BEFORE, P.LIMIT),
     ),
     Endpoint(
         "POST",
@@ -87,7 +88,7 @@ ENDPOINTS = [
         "label",
         None,
         MerchantHealth,
-        params=("since", "until", "known_by"),
+        params=(P.SINCE, P.UNTIL, P.KNOWN_BY),
     ),
     Endpoint(
         "GET",
@@ -97,7 +98,7 @@ ENDPOINTS = [
         "decide",
         None,
         admin.Entries,
-        params=("list", "kind"),
+        params=(P.LIST, P.KIND),
     ),
     Endpoint(
         "POST",
@@ -116,7 +117,7 @@ ENDPOINTS = [
         "Take an entity off a list (value: pseudonym, or raw with raw=true)",
         "label",
         status=204,
-        params=("raw",),
+        params=(P.RAW,),
     ),
     Endpoint(
         "DELETE",
@@ -126,7 +127,7 @@ ENDPOINTS = [
         "admin",
         None,
         admin.Erased,
-        params=("raw",),
+        params=(P.ERASE_KIND, P.RAW),
     ),
     Endpoint(
         "GET",

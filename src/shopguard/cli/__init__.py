@@ -11,6 +11,7 @@ from shopguard.cli import (  # noqa: F401
     cases,
     decide,
     lab,
+    mapping,
     modeleval,
     models,
     replay,
