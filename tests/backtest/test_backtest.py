@@ -91,6 +91,7 @@ def test_labels_give_recall_and_honest_friction_for_both_and_the_delta(tmp_path:
     champion, candidate, delta = labels["champion"], labels["candidate"], labels["delta"]
     assert (champion["positives"], champion["caught"], candidate["caught"]) == (4, 0, 4)
     assert (champion["recall"], candidate["recall"], delta["recall"]) == (0.0, 1.0, 1.0)
+    assert (champion["fraud_flagged"], candidate["fraud_flagged"]) == (0.0, 1.0)
     assert champion["honest_events"] == 21 and champion["honest_friction"] == 0.0
     assert candidate["honest_share"]["deny"] == candidate["honest_friction"] == 1 / 21
     assert delta["honest_friction"] == 1 / 21
@@ -100,7 +101,11 @@ def test_an_identical_candidate_changes_nothing(tmp_path: Path) -> None:
     report = _compare(tmp_path, [])
     assert report["changed"] == 0 and report["transitions"] == [] and report["rules"] == []
     assert report["unchanged"] == {"allow": 25}
-    assert report["labels"]["delta"] == {"recall": 0.0, "honest_friction": 0.0}
+    assert report["labels"]["delta"] == {
+        "recall": 0.0,
+        "fraud_flagged": 0.0,
+        "honest_friction": 0.0,
+    }
 
 
 def test_the_command_writes_json_and_markdown_and_reads_the_journal(tmp_path: Path) -> None:

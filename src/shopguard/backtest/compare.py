@@ -8,8 +8,8 @@ fired, and, when the event carries a label, whether it was fraud. An event decid
 list entry is decided the same way by both (lists come before rules).
 
 *Caught* is denied or challenged, as in evaluation (a review comes after the harm);
-*friction* is the share of honest (unlabelled or labelled legit) events that were not
-simply allowed, split by outcome.
+*flagged* counts a review too; *friction* is the share of honest (unlabelled or labelled
+legit) events that were not simply allowed, split by outcome.
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ class Side:
 
     positives: int = 0
     caught: int = 0
+    flagged: int = 0  # fraud events not simply allowed (a review included)
     honest: Counter[str] = field(default_factory=Counter)  # outcome -> honest events
 
     def add(self, outcome: str, fraud: bool) -> None:
         if fraud:
             self.positives += 1
             self.caught += outcome in CAUGHT
+            self.flagged += outcome != "allow"
         else:
             self.honest[outcome] += 1
 
@@ -51,6 +53,7 @@ class Side:
         return {
             "recall": self.caught / self.positives if self.positives else None,
             "caught": self.caught,
+            "fraud_flagged": self.flagged / self.positives if self.positives else None,
             "positives": self.positives,
             "honest_events": honest,
             "honest_friction": sum(share.values()),
@@ -183,7 +186,7 @@ class Comparison:
                 k: (candidate[k] - champion[k])
                 if candidate[k] is not None and champion[k] is not None
                 else None
-                for k in ("recall", "honest_friction")
+                for k in ("recall", "fraud_flagged", "honest_friction")
             }
             labels = {"champion": champion, "candidate": candidate, "delta": delta}
         return {

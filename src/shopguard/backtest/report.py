@@ -50,6 +50,8 @@ def markdown(report: dict[str, Any], loop_note: str) -> str:
             "|---|---:|---:|---:|",
             f"| recall (denied or challenged) | {_share(a['recall'])} | {_share(b['recall'])}"
             f" | {_points(d['recall'])} |",
+            f"| fraud flagged (not allowed) | {_share(a['fraud_flagged'])}"
+            f" | {_share(b['fraud_flagged'])} | {_points(d['fraud_flagged'])} |",
             f"| honest friction (not allowed) | {_share(a['honest_friction'])}"
             f" | {_share(b['honest_friction'])} | {_points(d['honest_friction'])} |",
             *[

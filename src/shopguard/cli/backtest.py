@@ -200,7 +200,11 @@ def _show(report: dict[str, Any], note: str) -> None:
         table = Table(title="on labelled events")
         for column in ("", "champion", "candidate", "delta"):
             table.add_column(column, justify="right" if column else "left")
-        for key, name in (("recall", "recall"), ("honest_friction", "honest friction")):
+        for key, name in (
+            ("recall", "recall (denied or challenged)"),
+            ("fraud_flagged", "fraud flagged (not allowed)"),
+            ("honest_friction", "honest friction (not allowed)"),
+        ):
             a, b, d = labels["champion"][key], labels["candidate"][key], labels["delta"][key]
             table.add_row(
                 name,
