@@ -78,7 +78,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     webhooks_allow_private: bool = False
     webhooks_allow_http: bool = False
     webhooks_timeout: str = "10s"
-    webhooks_retry_schedule: list[str] = ["5s", "5m", "30m", "2h", "5h", "10h"]
+    webhooks_retry_schedule: list[str] = msgspec.field(
+        default_factory=lambda: ["5s", "5m", "30m", "2h", "5h", "10h"]
+    )
     webhooks_retry_window: str = "3d"
     webhooks_retry_jitter: float = 0.2
     webhooks_rotation_overlap: str = "24h"

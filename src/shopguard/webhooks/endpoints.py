@@ -17,7 +17,7 @@ _Text = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*
 _Few = Annotated[list[_Name], msgspec.Meta(max_length=100)]
 
 
-class Filters(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class Filters(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, frozen=True):
     """Which messages of the subscribed kinds are sent; an empty list lets all through.
     ``outcomes``, ``tags``, ``merchants``, ``event_types`` narrow alerts and
     recommendations (a tag matches any fired rule's tag); ``lists`` and ``list_kinds``
@@ -49,7 +49,9 @@ class Endpoint(msgspec.Struct):
 class NewEndpoint(msgspec.Struct, forbid_unknown_fields=True):
     url: _Url
     description: _Text = ""
-    kinds: Annotated[list[Kind], msgspec.Meta(min_length=1)] = ["alerts"]
+    kinds: Annotated[list[Kind], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["alerts"]
+    )
     filters: Filters = Filters()
 
 

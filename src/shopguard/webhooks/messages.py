@@ -46,7 +46,8 @@ def from_outbox(outbox_id: int, payload: bytes) -> list[Message]:
     """The messages of one outbox row (an old row, from before message types: its alert)."""
     row = _decode(payload)
     tenant = str(row.get("tenant", ""))
-    data = {name: row[name] for name in _DECISION if row.get(name) is not None}
+    data = {"tenant": tenant}
+    data.update((name, row[name]) for name in _DECISION if row.get(name) is not None)
     data["event_type"] = row.get("type")
     data["time"] = iso(float(row.get("time", 0)))
     source = f"outbox:{outbox_id}"
@@ -82,4 +83,4 @@ def from_list_op(op_id: int, raw: bytes) -> Message | None:
         data = {"list": op.list, "kind": op.kind, "value": op.value}
     if not tenant:
         return None
-    return Message(tenant, "list_changes", kind, f"list:{op_id}", data)
+    return Message(tenant, "list_changes", kind, f"list:{op_id}", {"tenant": tenant, **data})

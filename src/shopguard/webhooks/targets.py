@@ -37,9 +37,9 @@ def refused_address(text: str) -> str | None:
     for why, test in (
         ("a loopback address", address.is_loopback),
         ("a link-local address (metadata services live there)", address.is_link_local),
-        ("a private address", address.is_private),
-        ("a multicast address", address.is_multicast),
         ("an unspecified address", address.is_unspecified),
+        ("a multicast address", address.is_multicast),
+        ("a private address", address.is_private),
         ("a reserved address", address.is_reserved),
     ):
         if test:
