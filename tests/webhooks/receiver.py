@@ -9,10 +9,11 @@ before it is answered; a refused one is appended with its error and answered 400
 
     python receiver.py PORT SECRETS_FILE OUT_FILE [--status CODE] [--die-after N]
 
-``--any-time``: check signatures
-whatever the timestamp (a sender on a test's clock). ``--status``: answer every request with this code (500, 410...). ``--die-after N``:
-after recording the N-th request, exit at once without answering it (a crash between
-the receiver doing the work and the sender hearing so: the sender must redeliver).
+``--any-time``: check signatures whatever the timestamp (a
+sender on a test's clock). ``--status``: answer every request with this code (500,
+410...). ``--die-after N``: after recording the N-th request, exit at once without
+answering it (a crash between the receiver doing the work and the sender hearing so:
+the sender must redeliver).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
             line: dict[str, object] = {
@@ -74,7 +75,7 @@ def main() -> None:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

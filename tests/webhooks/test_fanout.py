@@ -100,7 +100,7 @@ def test_recommendations_are_their_own_message_type(tmp_path: Path) -> None:
         bench.close()
 
 
-RAW = {
+RAW: dict[str, Any] = {
     "phone": "13812345678",
     "email": "li.lei@example.com",
     "ip": "203.0.113.77",
