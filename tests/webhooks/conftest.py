@@ -18,7 +18,9 @@ from shopguard.webhooks import signing
 from shopguard.webhooks.endpoints import Endpoint, Filters, Kind, NewEndpoint
 from shopguard.webhooks.store import WebhookStore
 from shopguard.webhooks.worker import Schedule, Worker, WorkerConfig
+from tests.api.conftest import api  # noqa: F401  (the served app, for the API tests)
 from tests.conftest import event, make_engine
+from tests.console.conftest import console  # noqa: F401  (a signed-in console)
 
 RECEIVER = Path(__file__).with_name("receiver.py")
 

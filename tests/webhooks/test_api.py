@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from shopguard.webhooks import service
 from shopguard.webhooks.worker import Schedule, Worker, WorkerConfig
-from tests.api.conftest import Api, api  # noqa: F401  (the served app fixture)
+from tests.api.conftest import Api
 from tests.conftest import event
 
 PUBLIC = "https://93.184.216.34/hooks"  # an address literal: nothing to resolve
@@ -89,9 +89,12 @@ def test_the_delivery_log_filters_and_redelivers(api: tuple[Api, TestClient]) ->
     assert isinstance(endpoint, dict)
     sent = {**event("account.register", "d1", account="bot", user_agent="curl/8")}
     sent["time"] = sent["time"].isoformat()
-    assert client.post("/v1/decisions", json=sent, headers=Api.auth(served.shop_decide)).json()[
-        "outcome"
-    ] == "deny"
+    assert (
+        client.post("/v1/decisions", json=sent, headers=Api.auth(served.shop_decide)).json()[
+            "outcome"
+        ]
+        == "deny"
+    )
     store = service.store_of(served.app.state)
     config = WorkerConfig(Schedule((5.0,), 60.0, 0.0), 1.0, 1.0, 1, False)
     Worker(store, config).fan_out()

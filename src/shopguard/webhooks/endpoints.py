@@ -10,6 +10,7 @@ import msgspec
 from shopguard.lists.store import ListName
 
 Kind = Literal["alerts", "list_changes", "recommendations"]
+KINDS: tuple[Kind, ...] = ("alerts", "list_changes", "recommendations")
 Status = Literal["enabled", "disabled"]
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 _Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]

@@ -46,7 +46,7 @@ def from_outbox(outbox_id: int, payload: bytes) -> list[Message]:
     """The messages of one outbox row (an old row, from before message types: its alert)."""
     row = _decode(payload)
     tenant = str(row.get("tenant", ""))
-    data = {"tenant": tenant}
+    data: dict[str, Any] = {"tenant": tenant}
     data.update((name, row[name]) for name in _DECISION if row.get(name) is not None)
     data["event_type"] = row.get("type")
     data["time"] = iso(float(row.get("time", 0)))
