@@ -24,9 +24,11 @@ def deliver(
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Fan the alerts outbox, list changes and recommendations out to the registered
-    endpoints and send what is due; without --daemon, until nothing more is due now
-    (retries scheduled later wait for the next run).
+    """Deliver the outbox, list changes and recommendations to partners' endpoints.
+
+    Fans new messages out to the matching endpoints and sends what is due; without
+    --daemon, until nothing more is due now (retries scheduled later wait for the next
+    run).
 
     `shopguard serve` does this itself (settings: webhooks_deliver); run this where the
     server does not deliver, or from cron. Delivery state is in the journal, so any run
@@ -77,8 +79,10 @@ def deliver(
 
 @webhooks_app.command("endpoints")
 def endpoints(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
-    """Every tenant's endpoints (never their secrets). Manage them with the API
-    (/v1/webhooks/endpoints) or the console's Webhooks page."""
+    """List every tenant's endpoints (never their secrets).
+
+    Manage them with the API (/v1/webhooks/endpoints) or the console's Webhooks page.
+    """
     from shopguard.webhooks.store import WebhookStore
 
     def run() -> None:
