@@ -34,7 +34,7 @@ def _until_received(receiver: Receiver, count: int) -> None:
 
 def test_the_server_delivers_alerts_it_decides(tmp_path: Path, receiver: Receiver) -> None:
     port = _free_port()
-    server = _start(tmp_path, port, **BENCH)
+    server = _start(tmp_path, port, stderr=subprocess.PIPE, **BENCH)
     try:
         _wait_ready(port)
         url = f"http://127.0.0.1:{port}"
@@ -60,7 +60,7 @@ def test_the_server_delivers_alerts_it_decides(tmp_path: Path, receiver: Receive
 
 def test_the_command_line_delivers_once(tmp_path: Path, receiver: Receiver) -> None:
     port = _free_port()
-    server = _start(tmp_path, port, webhooks_deliver="false", **BENCH)
+    server = _start(tmp_path, port, stderr=subprocess.PIPE, webhooks_deliver="false", **BENCH)
     try:
         _wait_ready(port)
         url = f"http://127.0.0.1:{port}"

@@ -24,7 +24,8 @@ from shopguard.webhooks.endpoints import (
     NewEndpoint,
     WithSecret,
 )
-from shopguard.webhooks.store import Deliveries, Delivery, WebhookStore
+from shopguard.webhooks.log import Deliveries, Delivery
+from shopguard.webhooks.store import WebhookStore
 from shopguard.webhooks.targets import TargetRefused
 
 _STATUSES = ("pending", "delivered", "dead")

@@ -25,11 +25,13 @@ from shopguard.features.spec import parse_duration
 from shopguard.settings import Settings
 from shopguard.webhooks import signing, targets
 from shopguard.webhooks.endpoints import matches
+from shopguard.webhooks.log import Attempt
 from shopguard.webhooks.messages import from_list_op, from_outbox
-from shopguard.webhooks.store import Attempt, Outgoing, WebhookStore
+from shopguard.webhooks.store import Outgoing, WebhookStore
 
 log = logging.getLogger("shopguard.webhooks")
 _BATCH = 500  # outbox rows or list changes fanned out per transaction
+_PRUNE_EVERY = 3600.0  # seconds between forgetting finished deliveries past retention
 
 
 class Schedule(NamedTuple):
@@ -54,6 +56,7 @@ class WorkerConfig(NamedTuple):
     poll: float
     concurrency: int
     allow_private: bool
+    keep: float = 180 * 86_400.0  # finished deliveries are forgotten after (retention)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerConfig:
@@ -65,6 +68,7 @@ class WorkerConfig(NamedTuple):
             parse_duration(settings.webhooks_poll),
             settings.webhooks_concurrency,
             settings.webhooks_allow_private,
+            parse_duration(settings.retention),
         )
 
 
@@ -78,6 +82,7 @@ class Worker:
     ) -> None:
         self.store, self.config, self.clock, self.rand = store, config, clock, rand
         self._client: httpx.AsyncClient | None = None
+        self._pruned = 0.0
 
     def fan_out(self) -> int:
         """Turn new outbox rows and list changes into deliveries; returns how many."""
@@ -112,6 +117,9 @@ class Worker:
     async def pass_once(self) -> int:
         """Fan out, then attempt every due delivery once; returns the attempts made."""
         self.fan_out()
+        if self.clock() - self._pruned > _PRUNE_EVERY:
+            self._pruned = self.clock()
+            self.store.prune(self._pruned - self.config.keep)
         lease = self.config.timeout + 30
         due = self.store.claim(self.clock(), self.config.concurrency * 8, lease)
         by_endpoint: dict[str, list[Outgoing]] = {}
