@@ -126,3 +126,19 @@ def test_payloads_carry_masks_and_pseudonyms_never_raw_values(bench: Bench) -> N
     alert = _sent(bench, every.id)[0]["data"]
     assert set(alert["entities"]) >= {"phone", "email", "ip", "account", "device"}
     assert "****" in alert["display"].get("phone", "****")  # a mask, if any is shown
+
+
+def test_an_erased_entity_leaves_the_outbox_and_every_delivery(bench: Bench) -> None:
+    every, _ = bench.endpoint(URL, kinds=["alerts", "list_changes"])
+    bench.alert("gone", phone=RAW["phone"])
+    bench.alert("stays", phone="13900001111")
+    bench.engine.list_add("deny", "phone", RAW["phone"], tenant="shop")
+    bench.worker().fan_out()
+    phone = _sent(bench, every.id)[0]["data"]["entities"]["phone"]
+    assert bench.engine.erase("shop", "phone", phone)["decisions"] == 1
+    db = bench.engine.log.reader()  # type: ignore[attr-defined]
+    outbox = b"".join(bytes(r[0]) for r in db.execute("SELECT payload FROM outbox"))
+    bodies = b"".join(bytes(r[0]) for r in db.execute("SELECT body FROM webhook_deliveries"))
+    assert phone.encode() not in outbox and phone.encode() not in bodies
+    kept = [p["data"].get("event_id") for p in _sent(bench, every.id)]
+    assert kept == ["gone", "stays", None]  # the messages stay, without the entity
