@@ -119,9 +119,16 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
             check_addresses(host, addresses, self.allow_private)
         except TargetRefused as exc:
             raise httpcore.ConnectError(str(exc)) from None
-        return await self.inner.connect_tcp(
-            addresses[0], port, timeout, local_address, socket_options
-        )
+        failed: Exception | None = None
+        for address in addresses:  # each one checked above; the first that answers
+            try:
+                return await self.inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failed = exc
+        assert failed is not None  # resolve() never returns no address
+        raise failed
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
