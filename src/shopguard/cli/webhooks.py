@@ -82,6 +82,8 @@ def endpoints(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     """List every tenant's endpoints (never their secrets).
 
     Manage them with the API (/v1/webhooks/endpoints) or the console's Webhooks page.
+
+    Example: shopguard webhooks endpoints --data-dir ./shopguard-data
     """
     from shopguard.webhooks.store import WebhookStore
 
