@@ -412,7 +412,7 @@ class Engine(Champions, Operations):
             recommendations=_recommendations(hits) if hits else [],
         )
         ops = self.effects.list_ops(facts, hits, now) if hits else []
-        alert = self.policy.alerts(outcome, bool(decision.recommendations))
+        alert = self.policy.alerts(outcome)  # recommendations reach the outbox anyway
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(facts["tenant"], dedupe_key, seq, now)
         return decision

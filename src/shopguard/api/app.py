@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shopguard.api import admin
+from shopguard.api import admin, webhooks
 from shopguard.api import endpoints as v1
 from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
@@ -190,6 +190,7 @@ ENDPOINTS = [
             ("unshadow", admin.unshadow_ruleset, "Stop running the challenger"),
         )
     ],
+    *webhooks.ROUTES,
     Endpoint("GET", "/healthz", healthz, "Liveness"),
     Endpoint("GET", "/readyz", readyz, "Readiness: the engine is loaded and not draining"),
     Endpoint("GET", "/metrics", metrics, "Prometheus metrics"),
@@ -254,6 +255,8 @@ def create_app(
             rulesets.close()
         if users is not None:
             users.close()
+        if getattr(app.state, "webhooks", None) is not None:
+            app.state.webhooks.close()
 
     routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     routes += console_routes()

@@ -18,6 +18,7 @@ from shopguard.cli import (  # noqa: F401
     rings,
     rules,
     serve,
+    webhooks,
 )
 from shopguard.cli.app import app
 

@@ -30,7 +30,8 @@ def serve(
     <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
     a log); make more with `shopguard keys create`. Key and console-user changes made by
     other commands reach the running server within a second. The OpenAPI document is at
-    /v1/openapi.json.
+    /v1/openapi.json. Partner webhooks are delivered from here too (settings:
+    webhooks_deliver; docs/webhooks.md).
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
@@ -71,6 +72,10 @@ def serve(
             users=UserStore(settings.access_path, parse_duration(settings.console_session)),
             limits=limits,
         )
+        if settings.webhooks_deliver:
+            from shopguard.webhooks.serving import deliver_in
+
+            deliver_in(application, settings)
         listen = (host or settings.http_host, port or settings.http_port)
         where = f"http://{listen[0]}:{listen[1]}"
         err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")

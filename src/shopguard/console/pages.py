@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from shopguard.console import backtests, charts, forms, investigation, queries
+from shopguard.console import backtests, charts, forms, investigation, queries, webhooks
 from shopguard.console.users import User
 from shopguard.console.web import COOKIE, engine_of, here, page, queries_of, render, users_of
 from shopguard.engine import Engine
@@ -241,5 +241,6 @@ def console_routes() -> list[BaseRoute]:
         *backtests.routes(),
         Route("/console/lists", lists, methods=["GET", "POST"]),
         Route("/console/merchants", merchants),
+        *webhooks.routes(),
         Mount("/console/static", static, name="console-static"),
     ]
