@@ -30,7 +30,8 @@ from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
-from shopguard.rules.versions import RulesetStore, Version
+from shopguard.rules import swap
+from shopguard.rules.versions import RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
 
@@ -171,6 +172,16 @@ ENDPOINTS = [
             ("shadow", admin.shadow_ruleset, "Run this version in shadow beside the champion"),
         )
     ],
+    Endpoint(
+        "POST",
+        "/v1/rulesets/{number}:rollout",
+        admin.rollout_ruleset,
+        "Let this version decide a stable share of traffic (hashed by an entity); its"
+        " decisions name it and carry rollout:<version> in their trace; promote ends it",
+        "admin",
+        admin.RolloutTerms,
+        Standing,
+    ),
     *[
         Endpoint("POST", f"/v1/rulesets:{action}", handler, summary, "admin")
         for action, handler, summary in (
@@ -198,6 +209,18 @@ async def _upkeep(engine: Engine, every: float) -> None:
             log.exception("retention pass failed")
 
 
+async def _follow_rulesets(app: Starlette, engine: Engine) -> None:
+    """Ruleset changes another process recorded (`shopguard rules rollout`) run here
+    within a second: every process reads what runs from the same trail."""
+    log = logging.getLogger("shopguard.rules")
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            await swap.follow(app.state, engine, app.state.rulesets)
+        except Exception:  # a failed look is logged and retried next time
+            log.exception("following the ruleset trail failed")
+
+
 def create_app(
     engine: Engine,
     keys: KeyStore,
@@ -220,7 +243,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         upkeep = asyncio.create_task(_upkeep(engine, compact_every)) if compact_every else None
+        follow = asyncio.create_task(_follow_rulesets(app, engine))
         yield
+        follow.cancel()
         if upkeep is not None:
             upkeep.cancel()
         app.state.draining = True

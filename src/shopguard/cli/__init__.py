@@ -7,6 +7,7 @@ explains its inputs with an example.
 
 from shopguard.cli import (  # noqa: F401
     audit,
+    backtest,
     cases,
     decide,
     lab,

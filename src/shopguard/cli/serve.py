@@ -43,7 +43,8 @@ def serve(
     from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
-    from shopguard.rules.versions import RulesetStore, running
+    from shopguard.rules.swap import bring
+    from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
     def run() -> None:
@@ -58,7 +59,7 @@ def serve(
         with err.status("loading the engine (replaying the journal)"):
             engine = Engine.from_config(settings=settings)
             rulesets = RulesetStore(settings.rulesets_path)
-            engine.use_rules(*running(engine.pack, rulesets))
+            bring(engine, rulesets)
         application = create_app(
             engine,
             keys,
