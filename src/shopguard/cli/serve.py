@@ -33,7 +33,8 @@ def serve(
     <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
     a log); make more with `shopguard keys create`. Key and console-user changes made by
     other commands reach the running server within a second. The OpenAPI document is at
-    /v1/openapi.json.
+    /v1/openapi.json. Partner webhooks are delivered from here too (settings:
+    webhooks_deliver; docs/webhooks.md).
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
@@ -68,7 +69,8 @@ def http_server(
     from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
-    from shopguard.rules.versions import RulesetStore, running
+    from shopguard.rules.swap import bring
+    from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
     limits = Limits.from_settings(settings)
@@ -76,7 +78,7 @@ def http_server(
     with err.status("loading the engine (replaying the journal)"):
         engine = Engine.from_config(settings=settings)
         rulesets = RulesetStore(settings.rulesets_path)
-        engine.use_rules(*running(engine.pack, rulesets))
+        bring(engine, rulesets)
     application = create_app(
         engine,
         keys,
@@ -89,6 +91,10 @@ def http_server(
         users=UserStore(settings.access_path, parse_duration(settings.console_session)),
         limits=limits,
     )
+    if settings.webhooks_deliver:
+        from shopguard.webhooks.serving import deliver_in
+
+        deliver_in(application, settings)
     where = base_url(host, port)
     said = [
         f"serving on {where} (ruleset {engine.rules.version}, {build()} build)",
