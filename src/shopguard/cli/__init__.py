@@ -1,4 +1,4 @@
-"""The ``shopguard`` command line: decide, replay, rules, rings, simulate, evaluate, labels,
+"""The ``shopguard`` command line: demo, decide, replay, rules, rings, simulate, evaluate, labels,
 report.
 
 Errors print one line (``error: ...``) and exit with status 2; --help on every command
@@ -10,6 +10,7 @@ from shopguard.cli import (  # noqa: F401
     backtest,
     cases,
     decide,
+    demo,
     lab,
     mapping,
     modeleval,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="ShopGuard: real-time risk decisions for retail events.\n\n"
     "Examples:\n\n"
+    "  shopguard demo    # the server and its console under live attack traffic\n\n"
     '  echo \'{"type":"sms.send",...}\' | shopguard decide\n\n'
     "  shopguard replay ../shared/data/fdh/transactions.csv.gz --mapping fdh --out d.jsonl\n\n"
     "  shopguard rules check --pack ./my-pack\n\n"
@@ -33,6 +34,27 @@ rules_app = typer.Typer(help="Work with rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 err = Console(stderr=True)
 T = TypeVar("T")
+
+
+def _version(show: bool) -> None:
+    if show:
+        from shopguard.version import __version__, build
+
+        typer.echo(f"shopguard {__version__} ({build()} build)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """ShopGuard: real-time risk decisions for retail events."""
+
 
 ConfigOpt = Annotated[
     Path | None,

@@ -13,7 +13,7 @@ import msgspec
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, PackOpt, app, engine_for, err, guard, progress_bar
+from shopguard.cli.app import ConfigOpt, app, engine_for, err, guard, progress_bar
 
 
 @app.command()
@@ -87,7 +87,14 @@ def evaluate(
     careful: Annotated[bool, typer.Option(help="When simulating: careful attacks.")] = False,
     title: Annotated[str, typer.Option(help="The report's title.")] = "ShopGuard detection report",
     config: ConfigOpt = None,
-    pack: PackOpt = None,
+    pack: Annotated[
+        str,
+        typer.Option(
+            help="Pack: a shipped pack's name or a directory of YAML files (default: retail, "
+            "the pack of README's and docs/evaluation's figures; a config's pack does not "
+            "replace it)."
+        ),
+    ] = "retail",
 ) -> None:
     """Run labelled traffic through the engine and report recall per attack at the point
     of harm, ring accounts stopped before their second harm, money saved, and honest-shopper

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
 from rich.table import Table
 
 from shopguard.cli.app import ConfigOpt, DataOpt, PackOpt, app, err, guard, settings_for
+
+if TYPE_CHECKING:
+    from shopguard.settings import Settings
 
 keys_app = typer.Typer(help="API keys: one tenant each, with scopes.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -35,9 +38,32 @@ def serve(
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
+    from shopguard.api import KeyStore
+
+    def run() -> None:
+        settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
+        keys = KeyStore(settings.access_path)
+        if not keys.active():
+            _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
+        listen = (host or settings.http_host, port or settings.http_port)
+        http_server(settings, keys, *listen).run()
+
+    guard(run)
+
+
+def http_server(
+    settings: Settings,
+    keys: Any,
+    host: str,
+    port: int,
+    hint: str = "sign in as a user made with `shopguard users create`",
+) -> Any:
+    """The uvicorn server of the whole service (API, console, metrics) on one engine,
+    loaded from the data directory's journal; it says where it serves on stderr once it
+    listens."""
     import uvicorn
 
-    from shopguard.api import KeyStore, create_app
+    from shopguard.api import create_app
     from shopguard.api.limits import Limits
     from shopguard.api.server import fit_open_files, protocol_class
     from shopguard.console import UserStore
@@ -47,49 +73,58 @@ def serve(
     from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
-    def run() -> None:
-        settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
-        keys = KeyStore(settings.access_path)
-        if not keys.active():
-            _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
-        limits = Limits.from_settings(settings)
-        limits = msgspec.structs.replace(
-            limits, max_connections=fit_open_files(limits.max_connections)
-        )
-        with err.status("loading the engine (replaying the journal)"):
-            engine = Engine.from_config(settings=settings)
-            rulesets = RulesetStore(settings.rulesets_path)
-            bring(engine, rulesets)
-        application = create_app(
-            engine,
-            keys,
-            settings.max_body_bytes,
-            settings.max_batch,
-            settings.max_inflight,
-            rulesets=rulesets,
-            operator_tenant=settings.default_tenant,
-            compact_every=parse_duration(settings.compact_every),
-            users=UserStore(settings.access_path, parse_duration(settings.console_session)),
-            limits=limits,
-        )
-        if settings.webhooks_deliver:
-            from shopguard.webhooks.serving import deliver_in
+    limits = Limits.from_settings(settings)
+    limits = msgspec.structs.replace(limits, max_connections=fit_open_files(limits.max_connections))
+    with err.status("loading the engine (replaying the journal)"):
+        engine = Engine.from_config(settings=settings)
+        rulesets = RulesetStore(settings.rulesets_path)
+        bring(engine, rulesets)
+    application = create_app(
+        engine,
+        keys,
+        settings.max_body_bytes,
+        settings.max_batch,
+        settings.max_inflight,
+        rulesets=rulesets,
+        operator_tenant=settings.default_tenant,
+        compact_every=parse_duration(settings.compact_every),
+        users=UserStore(settings.access_path, parse_duration(settings.console_session)),
+        limits=limits,
+    )
+    if settings.webhooks_deliver:
+        from shopguard.webhooks.serving import deliver_in
 
-            deliver_in(application, settings)
-        listen = (host or settings.http_host, port or settings.http_port)
-        where = f"http://{listen[0]}:{listen[1]}"
-        err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")
-        http = protocol_class(limits, application.state.metrics.connection_refused)
-        uvicorn.run(
-            application,
-            host=listen[0],
-            port=listen[1],
-            http=http,
-            log_level="warning",
-            access_log=False,
-        )
+        deliver_in(application, settings)
+    where = base_url(host, port)
+    said = [
+        f"serving on {where} (ruleset {engine.rules.version}, {build()} build)",
+        f"console: {where}/console ({hint})",
+    ]
+    http = protocol_class(limits, application.state.metrics.connection_refused)
+    config = uvicorn.Config(
+        application, host=host, port=port, http=http, log_level="warning", access_log=False
+    )
 
-    guard(run)
+    class Announced(uvicorn.Server):
+        """Says where it serves once it listens there: a client that reads the line can
+        connect at once."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                for line in said:
+                    err.print(line, highlight=False, soft_wrap=True)
+
+    return Announced(config)
+
+
+def base_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens: a wildcard listen address is
+    reached at the loopback one."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def _first_admin_key(keys: Any, tenant: str, path: Path) -> None:
