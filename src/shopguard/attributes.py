@@ -145,10 +145,14 @@ class AttributeBook:
         sent = event.attributes or {}
         for name, value in sent.items():
             spec = self.specs.get(name)
+            if spec is None and not is_id(name, 64):  # no control character in a path
+                raise InvalidEvent(f"undeclared attribute {name[:64]!r}", "$.attributes")
             path = f"$.attributes.{name}"
             if spec is None:
                 declared = ", ".join(sorted(self.specs)) or "none"
                 raise InvalidEvent(f"undeclared attribute {name!r} (declared: {declared})", path)
+            if value is None:  # null: not sent
+                continue
             if not spec.carried_by(event_type):
                 raise InvalidEvent(f"{name} is not carried by {event_type} events", path)
             problem = _refusal(spec, value)

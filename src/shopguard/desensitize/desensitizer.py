@@ -264,7 +264,7 @@ class Desensitizer:
             if name not in declared:
                 continue  # not admitted: undeclared, so possibly personal
             personal = declared[name]
-            if personal is None:
+            if personal is None or value is None:
                 facts[name] = value
                 continue
             kind, text = personal
