@@ -26,7 +26,9 @@ def test_the_selfcheckout_pack_declares_its_attributes() -> None:
     spec = pack.attributes["trust_level"]
     assert (spec.name, spec.type, spec.personal) == ("trust_level", "number", False)
     assert spec.on == frozenset({"order.create", "payment"})
-    assert pack.attributes["loyalty_id"].personal and pack.attributes["loyalty_id"].on == frozenset()
+    assert (
+        pack.attributes["loyalty_id"].personal and pack.attributes["loyalty_id"].on == frozenset()
+    )
     assert pack.schema["trust_level"] == "num" and pack.schema["audited"] == "bool"
     assert pack.schema["lane_type"] == "str"
     assert pack.attribute_keys == {"lane_type", "loyalty_id"}
