@@ -202,6 +202,19 @@ class ProductVerify(BaseEvent, tag="product.verify"):
     region: Annotated[str, Meta(max_length=64)] | None = None
 
 
+class ReviewPost(BaseEvent, tag="review.post"):
+    """A product review posted: what fake reviews and brushing leave (docs/events.md).
+    ``order_id`` names the order reviewed, when the platform knows it; ``verified_purchase``
+    is the platform's own flag (the engine also checks for the order's payment)."""
+
+    sku: Id  # the product reviewed (a sku, or the platform's product id)
+    rating: Annotated[int, Meta(ge=1, le=5)]
+    order_id: Id | None = None
+    text_length: Annotated[int, Meta(ge=0, le=100_000)] = 0  # characters: the text stays home
+    media_count: Annotated[int, Meta(ge=0, le=100)] = 0  # photos and videos attached
+    verified_purchase: bool | None = None
+
+
 class HttpRequest(BaseEvent, tag="http.request"):
     path: Annotated[str, Meta(max_length=2048)]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
@@ -236,6 +249,7 @@ Event = (
     | CabinetUnlock
     | CabinetSession
     | ProductVerify
+    | ReviewPost
     | HttpRequest
     | CaseLabel
 )
@@ -255,6 +269,7 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     CabinetUnlock,
     CabinetSession,
     ProductVerify,
+    ReviewPost,
     HttpRequest,
     CaseLabel,
 )
