@@ -91,6 +91,7 @@ class Engine(Champions, Operations):
             attributes=pack.attributes,
         )
         self.attributes = AttributeBook(pack.attributes)  # checked at admit
+        self._attributes_required = self.attributes.required_classes
         self.features = FeaturePlan(
             pack.features,
             settings.max_events_per_key,
@@ -297,7 +298,7 @@ class Engine(Champions, Operations):
         skew of the server clock (windows, lists and dedupe must not move on a forged
         time); always, a case.label dated after now, and custom attributes against the
         pack's declaration (shopguard.attributes)."""
-        if event.attributes is not None or type(event) in self.attributes.required_classes:
+        if event.attributes is not None or type(event) in self._attributes_required:
             self.attributes.check(event)
         when = event.time.timestamp()
         if self.live:
