@@ -78,6 +78,17 @@ def test_a_bad_declaration_names_the_file_and_the_attribute(declared: str, messa
     assert message in text
 
 
+def test_an_attribute_declared_twice_or_a_file_without_a_list_names_the_file() -> None:
+    twice = "attributes:\n  - {name: t, type: flag}\n  - {name: t, type: number}\n"
+    rules = "rules:\n  - {id: r, on: [payment], when: t, action: review, score: 1, reason: x}\n"
+    with pytest.raises(ConfigError, match=r"attributes\.yaml: attribute t: defined twice"):
+        load_pack("own", texts={"attributes.yaml": twice, "rules.yaml": rules})
+    with pytest.raises(
+        ConfigError, match=r"attributes.yaml: unknown top-level keys \['trust_level'\]"
+    ):
+        _load("trust_level: number\n")
+
+
 def test_an_attribute_named_as_a_feature_is_refused() -> None:
     features = (
         "features:\n  - {name: trust_level, kind: count, key: [account], on: [payment], "

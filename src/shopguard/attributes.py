@@ -71,7 +71,15 @@ def load_attributes(
     features, event fields)."""
     if not doc:
         return {}
-    specs = convert_items(doc, "attributes", AttributeSpec, "attribute", "name", source)
+    extra = sorted(set(doc) - {"attributes"}) if isinstance(doc, dict) else []
+    if extra:  # `trust_level: number` instead of a list item: say so, do not ignore it
+        raise ConfigError(f"unknown top-level keys {extra}; declare `attributes:` items", source)
+    try:
+        specs = convert_items(doc, "attributes", AttributeSpec, "attribute", "name", source)
+    except ConfigError as exc:  # "attribute x: defined twice" names no file
+        if exc.where.startswith(source):
+            raise
+        raise ConfigError(str(exc), source) from None
     taken = frozenset(reserved)
     for spec in specs:
         _check(spec, taken, f"{source}: attribute {spec.name}")
