@@ -346,6 +346,7 @@ class Engine(Champions, Operations):
         model_score = challenger_score = None
         challenger_outcome = None
         challenger_hits: list[RuleHit] = []
+        decided_by = other_version = self.rules.version
         decisive = listed[0] if listed and listed[0].list != "watch" else None
         if decisive is not None:  # an allow or deny entry short-circuits rules and model
             action = _LIST_ACTION[decisive.list]
@@ -383,11 +384,11 @@ class Engine(Champions, Operations):
             if model_score is not None:
                 total += self.policy.model.weight * model_score
             action = self.policy.decide([h.rule.action for h in hits], total, model_score)
+            if self.challenger is not None:  # a rollout may give it this event
+                contest = self._challenge(scope, model_score, trace, (hits, action, total))
+                hits, action, total, decided_by = contest[:4]
+                challenger_hits, challenger_outcome, other_version = contest[4:]
             reasons = [h.as_reason() for h in hits]
-            if self.challenger is not None:
-                challenger_hits, challenger_outcome = self._challenge(
-                    event_type, scope, model_score, trace
-                )
             if hits or shadow or challenger_hits or self._explain:
                 values = self._shown(scope, hits, [*shadow, *challenger_hits], values)
             else:
@@ -405,11 +406,11 @@ class Engine(Champions, Operations):
             _OUTCOME_NAMES[action.outcome],
             round(total, 4),
             reasons,
-            self.rules.version,
+            decided_by,
             ENGINE_VERSION,
             (time.perf_counter_ns() - started) // 1000,
             challenge=action.challenge,
-            shadow=self._shadow_reasons(shadow, challenger_hits)
+            shadow=self._shadow_reasons(shadow, challenger_hits, other_version)
             if shadow or challenger_hits
             else [],
             challenger_outcome=challenger_outcome,
@@ -422,7 +423,7 @@ class Engine(Champions, Operations):
             recommendations=_recommendations(hits) if hits else [],
         )
         ops = self.effects.list_ops(facts, hits, now) if hits else []
-        alert = self.policy.alerts(outcome, bool(decision.recommendations))
+        alert = self.policy.alerts(outcome)  # recommendations reach the outbox anyway
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(facts["tenant"], dedupe_key, seq, now)
         return decision

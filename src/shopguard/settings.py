@@ -24,6 +24,10 @@ _DURATIONS = (
     "retention_quiet",
     "compact_every",
     "console_session",
+    "webhooks_timeout",
+    "webhooks_retry_window",
+    "webhooks_rotation_overlap",
+    "webhooks_poll",
 )
 
 
@@ -70,6 +74,18 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     retention_quiet: str = "30d"
     compact_every: str = "1h"
     console_session: str = "12h"
+    webhooks_deliver: bool = True
+    webhooks_allow_private: bool = False
+    webhooks_allow_http: bool = False
+    webhooks_timeout: str = "10s"
+    webhooks_retry_schedule: list[str] = msgspec.field(
+        default_factory=lambda: ["5s", "5m", "30m", "2h", "5h", "10h"]
+    )
+    webhooks_retry_window: str = "3d"
+    webhooks_retry_jitter: float = 0.2
+    webhooks_rotation_overlap: str = "24h"
+    webhooks_poll: str = "1s"
+    webhooks_concurrency: int = 8
 
     def __post_init__(self) -> None:
         for name in _DURATIONS:
@@ -78,6 +94,17 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
             except ConfigError as exc:
                 raise ValueError(f"{name}: {exc}") from None
 
+        for step in self.webhooks_retry_schedule:
+            try:
+                parse_duration(step)
+            except ConfigError as exc:
+                raise ValueError(f"webhooks_retry_schedule: {exc}") from None
+        if not self.webhooks_retry_schedule:
+            raise ValueError("webhooks_retry_schedule: at least one delay")
+        if not 0 <= self.webhooks_retry_jitter <= 1:
+            raise ValueError("webhooks_retry_jitter: 0 to 1")
+        if self.webhooks_concurrency < 1:
+            raise ValueError("webhooks_concurrency: at least 1")
         if not 1 <= self.phone_block_digits <= 6:
             raise ValueError("phone_block_digits: 1 to 6 digits")
 

@@ -61,4 +61,4 @@ def test_a_missing_column_is_one_clear_error(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(app, ["replay", str(source), "--mapping", str(mapping)])
     assert result.exit_code == 2
-    assert "field amount: no column 'amt' in the CSV header" in result.stderr
+    assert "payment field amount: no column 'amt' in the header; it has id, t" in result.stderr

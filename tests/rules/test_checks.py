@@ -193,5 +193,5 @@ def test_a_stored_version_that_fails_the_checks_is_never_run(big: tuple[Api, Tes
     assert refused.status_code == 422 and "rule deny_every_sms: score" in refused.json()["detail"]
     assert [c.action for c in served.rulesets.changes()] == ["upload"]
     served.rulesets.change("publish", "before-the-checks", stale.number)
-    champion, challenger = running(served.engine.pack, served.rulesets)
+    champion, challenger, _ = running(served.engine.pack, served.rulesets)
     assert champion is served.engine.pack.rules and challenger is None

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shopguard.errors import ConfigError
-from shopguard.rules.versions import RulesetStore, running
+from shopguard.rules.swap import bring
+from shopguard.rules.versions import RulesetStore
 from tests.conftest import event, make_engine
 
 DENY_SMS = """
@@ -36,24 +37,24 @@ def test_publish_shadow_promote_rollback(tmp_path: Path) -> None:
     one = store.upload(DENY_SMS, "alice", "deny all SMS")
     two = store.upload(REVIEW_SMS, "bob")
     store.change("publish", "alice", one.number)
-    engine.use_rules(*running(engine.pack, store))
+    bring(engine, store)
     first = engine.decide(event("sms.send", "s1", phone="13800000001"))
     assert first.outcome == "deny" and first.ruleset_version == one.name
 
     store.change("shadow", "bob", two.number)
-    engine.use_rules(*running(engine.pack, store))
+    bring(engine, store)
     shadowed = engine.decide(event("sms.send", "s2", phone="13800000002"))
     assert shadowed.outcome == "deny" and shadowed.challenger_outcome == "review"
     assert [r.rule for r in shadowed.shadow] == [f"review_every_sms@{two.name}"]
 
     assert store.change("promote", "carol").champion == two.number
-    engine.use_rules(*running(engine.pack, store))
+    bring(engine, store)
     assert engine.decide(event("sms.send", "s3", phone="13800000003")).outcome == "review"
 
     standing = store.change("rollback", "carol")
     assert (standing.champion, standing.challenger) == (one.number, None)
     assert store.change("rollback", "carol").champion is None  # back to the pack's rules
-    engine.use_rules(*running(engine.pack, store))
+    bring(engine, store)
     assert engine.decide(event("sms.send", "s4", phone="13800000004")).outcome == "allow"
     actions = [(c.action, c.actor) for c in store.changes()]
     assert actions[:3] == [("upload", "alice"), ("upload", "bob"), ("publish", "alice")]

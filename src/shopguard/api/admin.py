@@ -21,7 +21,7 @@ from shopguard.events.decode import invalid_input, json_path
 from shopguard.lists.store import ListEntry, ListName
 from shopguard.lists.ttl import parse_ttl
 from shopguard.rules import swap
-from shopguard.rules.versions import Change, RulesetStore, Standing, Version
+from shopguard.rules.versions import Change, Rollout, RulesetStore, Standing, Version
 from shopguard.state.search import DecisionQuery
 
 TRUE = ("1", "true", "yes")
@@ -205,15 +205,32 @@ async def _check(request: Request, text: str) -> int:
         raise InvalidEvent(str(exc), "$.text") from None
 
 
-def _change(action: Literal["publish", "shadow", "promote", "rollback", "unshadow"]) -> Any:
+class RolloutTerms(msgspec.Struct, forbid_unknown_fields=True):
+    percent: Annotated[float, msgspec.Meta(ge=0, le=100)]  # share of traffic it decides
+    by: Literal["account", "device", "ip"] = "account"  # the entity hashed into buckets
+
+
+def _change(
+    action: Literal["publish", "shadow", "promote", "rollback", "unshadow", "rollout"],
+) -> Any:
     async def handler(request: Request) -> Response:
         key, store = _operator(request)
         number = request.path_params.get("number")
         engine = engine_of(request)
         actor = f"key:{key.id}"
+        terms = None
+        if action == "rollout":
+            given: RolloutTerms = _decode(await body(request), RolloutTerms)
+            terms = Rollout(given.percent, given.by)
         try:
             standing = await swap.change(
-                request.app.state, engine, store, action, actor, _int(number) if number else None
+                request.app.state,
+                engine,
+                store,
+                action,
+                actor,
+                _int(number) if number else None,
+                terms,
             )
         except swap.Refused as exc:
             raise ProblemError(422, "invalid-input", str(exc)) from None
@@ -242,3 +259,4 @@ shadow_ruleset = _change("shadow")
 promote_ruleset = _change("promote")
 rollback_ruleset = _change("rollback")
 unshadow_ruleset = _change("unshadow")
+rollout_ruleset = _change("rollout")

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shopguard.api import admin
+from shopguard.api import admin, webhooks
 from shopguard.api import endpoints as v1
+from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
 from shopguard.api.keys import KeyStore
@@ -29,7 +30,8 @@ from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
-from shopguard.rules.versions import RulesetStore, Version
+from shopguard.rules import swap
+from shopguard.rules.versions import RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
 
@@ -66,7 +68,7 @@ ENDPOINTS = [
         "decide",
         None,
         Found,
-        params=("since", "until", "outcome", "rule", "shadow", "entity", "raw", "before", "limit"),
+        params=(P.SINCE, P.UNTIL, P.OUTCOME, P.RULE, P.SHADOW, P.ENTITY, P.RAW, P.BEFORE, P.LIMIT),
     ),
     Endpoint(
         "POST",
@@ -86,7 +88,7 @@ ENDPOINTS = [
         "label",
         None,
         MerchantHealth,
-        params=("since", "until", "known_by"),
+        params=(P.SINCE, P.UNTIL, P.KNOWN_BY),
     ),
     Endpoint(
         "GET",
@@ -96,7 +98,7 @@ ENDPOINTS = [
         "decide",
         None,
         admin.Entries,
-        params=("list", "kind"),
+        params=(P.LIST, P.KIND),
     ),
     Endpoint(
         "POST",
@@ -115,7 +117,7 @@ ENDPOINTS = [
         "Take an entity off a list (value: pseudonym, or raw with raw=true)",
         "label",
         status=204,
-        params=("raw",),
+        params=(P.RAW,),
     ),
     Endpoint(
         "DELETE",
@@ -125,7 +127,7 @@ ENDPOINTS = [
         "admin",
         None,
         admin.Erased,
-        params=("raw",),
+        params=(P.ERASE_KIND, P.RAW),
     ),
     Endpoint(
         "GET",
@@ -170,6 +172,16 @@ ENDPOINTS = [
             ("shadow", admin.shadow_ruleset, "Run this version in shadow beside the champion"),
         )
     ],
+    Endpoint(
+        "POST",
+        "/v1/rulesets/{number}:rollout",
+        admin.rollout_ruleset,
+        "Let this version decide a stable share of traffic (hashed by an entity); its"
+        " decisions name it and carry rollout:<version> in their trace; promote ends it",
+        "admin",
+        admin.RolloutTerms,
+        Standing,
+    ),
     *[
         Endpoint("POST", f"/v1/rulesets:{action}", handler, summary, "admin")
         for action, handler, summary in (
@@ -178,6 +190,7 @@ ENDPOINTS = [
             ("unshadow", admin.unshadow_ruleset, "Stop running the challenger"),
         )
     ],
+    *webhooks.ROUTES,
     Endpoint("GET", "/healthz", healthz, "Liveness"),
     Endpoint("GET", "/readyz", readyz, "Readiness: the engine is loaded and not draining"),
     Endpoint("GET", "/metrics", metrics, "Prometheus metrics"),
@@ -194,6 +207,18 @@ async def _upkeep(engine: Engine, every: float) -> None:
             log.info("retention: %s", engine.compact())
         except Exception:  # a failed pass is logged and retried next time
             log.exception("retention pass failed")
+
+
+async def _follow_rulesets(app: Starlette, engine: Engine) -> None:
+    """Ruleset changes another process recorded (`shopguard rules rollout`) run here
+    within a second: every process reads what runs from the same trail."""
+    log = logging.getLogger("shopguard.rules")
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            await swap.follow(app.state, engine, app.state.rulesets)
+        except Exception:  # a failed look is logged and retried next time
+            log.exception("following the ruleset trail failed")
 
 
 def create_app(
@@ -218,7 +243,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         upkeep = asyncio.create_task(_upkeep(engine, compact_every)) if compact_every else None
+        follow = asyncio.create_task(_follow_rulesets(app, engine))
         yield
+        follow.cancel()
         if upkeep is not None:
             upkeep.cancel()
         app.state.draining = True
@@ -228,6 +255,8 @@ def create_app(
             rulesets.close()
         if users is not None:
             users.close()
+        if getattr(app.state, "webhooks", None) is not None:
+            app.state.webhooks.close()
 
     routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     routes += console_routes()

@@ -7,15 +7,18 @@ explains its inputs with an example.
 
 from shopguard.cli import (  # noqa: F401
     audit,
+    backtest,
     cases,
     decide,
     lab,
+    mapping,
     modeleval,
     models,
     replay,
     rings,
     rules,
     serve,
+    webhooks,
 )
 from shopguard.cli.app import app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -23,14 +23,22 @@ from shopguard.cli.app import (
     progress_bar,
 )
 
+if TYPE_CHECKING:
+    from shopguard.replay import Mapping
+
 
 @app.command()
 def replay(
-    source: Annotated[Path, typer.Argument(help="Events: JSONL (.gz ok) or CSV with --mapping.")],
+    source: Annotated[
+        Path,
+        typer.Argument(help="Events: JSONL (.gz ok), or CSV (.gz ok) / Parquet with --mapping."),
+    ],
     mapping: Annotated[
         str | None,
         typer.Option(
-            help="CSV column mapping: a shipped one (fdh, ecommerce-fraud) or a YAML file."
+            help="Column mapping for a CSV or Parquet file: a shipped one (fdh, "
+            "ecommerce-fraud) or a YAML file (docs/mappings.md; start one with "
+            "`shopguard mapping draft FILE`)."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write decisions here as JSON lines.")] = None,
@@ -76,7 +84,7 @@ def replay(
                 if limit is not None:
                     stream = islice(stream, limit)
                 for chunk in chunks(stream, batch):
-                    decisions = engine.decide_many([event for event, _ in chunk])
+                    decisions = _decide(engine, chunk, source, spec)
                     for decision, (_, tags) in zip(decisions, chunk, strict=True):
                         outcomes[decision.outcome] += 1
                         rules.update(r.code for r in decision.reasons)
@@ -93,6 +101,24 @@ def replay(
         _summary(outcomes, rules)
 
     guard(run)
+
+
+def _decide(engine: Any, chunk: list[Any], source: Path, spec: Mapping | None) -> list[Any]:
+    """The engine's decisions; an event it refuses is named by its file row and field."""
+    from shopguard.errors import ConfigError, InvalidEvent
+    from shopguard.replay import find_bad_row
+
+    try:
+        return list(engine.decide_many([event for event, _ in chunk]))
+    except InvalidEvent as exc:
+        if spec is None:  # JSONL: the event's own path says it
+            raise ConfigError(f"{source}: {exc.path}: {exc}") from None
+        index = int(exc.path[2 : exc.path.index("]")]) if exc.path.startswith("$[") else 0
+        bad = chunk[index][0]  # a dict, or JSON from the reader process
+        doc = bad if isinstance(bad, dict) else msgspec.json.decode(bad)
+        event_id = doc.get("event_id") if isinstance(doc, dict) else None
+        where = find_bad_row(source, spec, event_id)
+        raise ConfigError(where or f"{source}: {exc.path}: {exc}") from None
 
 
 def _summary(outcomes: Counter[str], rules: Counter[str]) -> None:

@@ -30,7 +30,8 @@ def serve(
     <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
     a log); make more with `shopguard keys create`. Key and console-user changes made by
     other commands reach the running server within a second. The OpenAPI document is at
-    /v1/openapi.json.
+    /v1/openapi.json. Partner webhooks are delivered from here too (settings:
+    webhooks_deliver; docs/webhooks.md).
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
@@ -42,7 +43,8 @@ def serve(
     from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
-    from shopguard.rules.versions import RulesetStore, running
+    from shopguard.rules.swap import bring
+    from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
     def run() -> None:
@@ -57,7 +59,7 @@ def serve(
         with err.status("loading the engine (replaying the journal)"):
             engine = Engine.from_config(settings=settings)
             rulesets = RulesetStore(settings.rulesets_path)
-            engine.use_rules(*running(engine.pack, rulesets))
+            bring(engine, rulesets)
         application = create_app(
             engine,
             keys,
@@ -70,6 +72,10 @@ def serve(
             users=UserStore(settings.access_path, parse_duration(settings.console_session)),
             limits=limits,
         )
+        if settings.webhooks_deliver:
+            from shopguard.webhooks.serving import deliver_in
+
+            deliver_in(application, settings)
         listen = (host or settings.http_host, port or settings.http_port)
         where = f"http://{listen[0]}:{listen[1]}"
         err.print(f"serving on {where} (ruleset {engine.rules.version}, {build()} build)")

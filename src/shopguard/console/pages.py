@@ -17,13 +17,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from shopguard.console import charts, forms, investigation, queries
+from shopguard.console import backtests, charts, forms, investigation, queries, webhooks
 from shopguard.console.users import User
 from shopguard.console.web import COOKIE, engine_of, here, page, queries_of, render, users_of
 from shopguard.engine import Engine
 from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.rules import swap
-from shopguard.rules.versions import RulesetStore
+from shopguard.rules.versions import Rollout, RulesetStore
 from shopguard.state.search import DecisionQuery
 
 
@@ -152,6 +152,7 @@ async def rules(request: Request, user: User) -> Response:
         changes=store.changes()[-20:],
         running=engine.rules.version,
         challenger=engine.challenger.version if engine.challenger else "",
+        rollout=engine.rollout,
         shadow=shadow,
         diff=diff,
         message=message,
@@ -173,10 +174,19 @@ async def _rules_action(
             return f"uploaded version {version.number}"
         number = str(form.get("number", ""))
         number_or_none = int(number) if number.isdecimal() and len(number) <= 18 else None
-        await swap.change(request.app.state, engine, store, action, actor, number_or_none)
+        terms = _rollout_terms(form) if action == "rollout" else None
+        await swap.change(request.app.state, engine, store, action, actor, number_or_none, terms)
     except ConfigError as exc:
         return f"refused: {exc}"
     return f"{action}: now running {engine.rules.version}"
+
+
+def _rollout_terms(form: FormData) -> Rollout:
+    percent, by = str(form.get("percent", "")), str(form.get("by", "account"))
+    try:
+        return Rollout(float(percent), by).checked()
+    except ValueError:
+        raise ConfigError(f"rollout percent {percent!r}: a number from 0 to 100") from None
 
 
 def _diff(engine: Engine, store: RulesetStore, a: str, b: str) -> str:
@@ -228,7 +238,9 @@ def console_routes() -> list[BaseRoute]:
         Route("/console/decisions/{event_id}", decision),
         *investigation.routes(),
         Route("/console/rules", rules, methods=["GET", "POST"]),
+        *backtests.routes(),
         Route("/console/lists", lists, methods=["GET", "POST"]),
         Route("/console/merchants", merchants),
+        *webhooks.routes(),
         Mount("/console/static", static, name="console-static"),
     ]

@@ -12,12 +12,39 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision
+from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.features.plan import Touched, TypePlan
 from shopguard.links import LinkGraph
 from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
 from shopguard.outcome import Outcome
 from shopguard.rules.ruleset import RuleHit
 from shopguard.state.protocol import DecisionLog, LogRecord, StateStore
+
+
+def _alert_payload(facts: dict[str, Any], decision: Decision, alert: bool) -> bytes:
+    """The outbox row partners' webhooks are made of (webhooks/messages.py): ``alert``
+    whether the outcome reached the policy's floor (else the row is there for its
+    recommendations). Pseudonyms, masks and clear business ids only: never raw facts."""
+    reasons = decision.reasons
+    return msgspec.json.encode(
+        {
+            "event_id": decision.event_id,
+            "tenant": decision.tenant,
+            "merchant": facts.get("merchant"),
+            "campaign": facts.get("campaign"),
+            "type": decision.type,
+            "time": decision.time,
+            "outcome": decision.outcome,
+            "simulated_outcome": decision.simulated_outcome,
+            "alert": alert,
+            "codes": [r.code for r in reasons],
+            "rules": [r.rule for r in reasons],
+            "tags": sorted({t for r in reasons for t in r.tags}),
+            "recommendations": decision.recommendations,
+            "entities": {k: facts[k] for k in PSEUDONYMIZED if k in facts},
+            "display": decision.display,
+        }
+    )
 
 
 class Effects:
@@ -62,19 +89,8 @@ class Effects:
     ) -> None:
         encoded_ops = [ops_encoder.encode(op) for op in ops]
         payload = None
-        if alert:
-            payload = msgspec.json.encode(
-                {
-                    "event_id": decision.event_id,
-                    "tenant": decision.tenant,
-                    "merchant": facts.get("merchant"),
-                    "type": decision.type,
-                    "time": decision.time,
-                    "outcome": decision.outcome,
-                    "codes": [r.code for r in decision.reasons],
-                    "recommendations": decision.recommendations,
-                }
-            )
+        if alert or decision.recommendations:
+            payload = _alert_payload(facts, decision, alert)
         self.log.append(
             LogRecord(
                 seq,

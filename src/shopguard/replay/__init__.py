@@ -4,6 +4,6 @@ Replays, backtests and training-set builds read history through these sources an
 ``Engine.decide_many``: there is no second pipeline.
 """
 
-from shopguard.replay.sources import Mapping, iter_events, load_mapping
+from shopguard.replay.sources import Mapping, find_bad_row, iter_events, load_mapping
 
-__all__ = ["Mapping", "iter_events", "load_mapping"]
+__all__ = ["Mapping", "find_bad_row", "iter_events", "load_mapping"]

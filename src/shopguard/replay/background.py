@@ -24,7 +24,7 @@ _END = "end"
 
 def _reader(path: str, mapping: Mapping, queue: Any, batch: int) -> None:
     encode = msgspec.json.encode
-    names = mapping.labels
+    names = mapping.label_names()
     try:
         lines: list[bytes] = []
         tags: list[tuple[str, ...]] = []
@@ -37,8 +37,10 @@ def _reader(path: str, mapping: Mapping, queue: Any, batch: int) -> None:
         if lines:
             queue.put((lines, tags))
         queue.put(_END)
+    except ConfigError as exc:  # already names the file, row and column
+        queue.put(("error", str(exc)))
     except Exception as exc:  # surfaced in the parent as a ConfigError
-        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+        queue.put(("error", f"reading {path}: {type(exc).__name__}: {exc}"))
 
 
 def iter_events_in_background(
@@ -49,7 +51,7 @@ def iter_events_in_background(
     queue = context.Queue(maxsize=16)
     process = context.Process(target=_reader, args=(str(path), mapping, queue, batch), daemon=True)
     process.start()
-    names = mapping.labels
+    names = mapping.label_names()
     try:
         while True:
             try:
@@ -63,7 +65,7 @@ def iter_events_in_background(
             if item == _END:
                 break
             if item[0] == "error":
-                raise ConfigError(f"reading {path}: {item[1]}")
+                raise ConfigError(item[1])
             lines, tags = item
             for line, values in zip(lines, tags, strict=True):
                 yield line, dict(zip(names, values, strict=True))

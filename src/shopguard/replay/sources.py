@@ -1,29 +1,45 @@
-"""Read events from JSONL, or from CSV rows turned into events by a mapping file.
+"""Read events from JSONL, or from the rows of a CSV or Parquet file turned into events
+by a mapping (``shopguard.replay.mapping``; docs/mappings.md).
 
-A mapping (YAML) names, per event a row produces, the event type, how to build its
-event_id and time, and which column fills which field (dotted paths build nested
-objects: ``device.id``). ``labels`` columns ride along with each event for evaluation
-and are never shown to the engine. See ``shopguard/replay/mappings/*.yaml``.
+A mapping names, per event a row produces, the event type, how to build its event_id
+and time, and which column (or template, or constant) fills which field (dotted paths
+build nested objects: ``device.id``, ``attributes.trust_level``). ``labels`` ride along
+with each event for evaluation and are never shown to the engine.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
-import string
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from importlib import resources
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import msgspec
 
-from shopguard.errors import ConfigError
-from shopguard.yamlio import load_yaml
+from shopguard.errors import ConfigError, InvalidEvent
+from shopguard.replay.build import ROW, RowError, builder, labeller
+from shopguard.replay.mapping import (
+    EventTemplate,
+    FieldSpec,
+    Mapping,
+    load_mapping,
+    parse_mapping,
+)
+from shopguard.replay.readers import Table
 
 Labelled = tuple[dict[str, Any] | bytes, dict[str, str]]
+
+__all__ = [
+    "EventTemplate",
+    "FieldSpec",
+    "Labelled",
+    "Mapping",
+    "find_bad_row",
+    "iter_events",
+    "load_mapping",
+    "parse_mapping",
+    "rows_of",
+]
 
 
 class _Labelled(msgspec.Struct):
@@ -34,143 +50,51 @@ class _Labelled(msgspec.Struct):
 _labelled = msgspec.json.Decoder(_Labelled)
 
 
-class FieldSpec(msgspec.Struct, forbid_unknown_fields=True):
-    column: str | None = None
-    type: str = "str"  # str | float | int | bool | ipv4_from_number
-    const: Any = None
-
-
-class EventTemplate(msgspec.Struct, forbid_unknown_fields=True):
-    type: str
-    event_id: str  # a format string over the row: "pay-{TRANSACTION_ID}"
-    time: str  # the column holding the event time
-    time_format: str = "iso"  # "iso" or a strptime format
-    fields: dict[str, str | FieldSpec] = {}
-
-
-class Mapping(msgspec.Struct, forbid_unknown_fields=True):
-    tenant: str
-    events: list[EventTemplate]
-    labels: list[str] = []
-    sort_by_time: bool = False
-    description: str = ""
-
-
-def load_mapping(name_or_path: str) -> Mapping:
-    """A shipped mapping by name (``fdh``, ``ecommerce-fraud``) or a YAML file's path."""
-    path = Path(name_or_path)
-    if path.is_file():
-        text = path.read_text()
-    else:
-        shipped = resources.files("shopguard").joinpath(f"replay/mappings/{name_or_path}.yaml")
-        if not shipped.is_file():
-            raise ConfigError(f"no mapping {name_or_path!r}: not a file nor a shipped mapping")
-        text = shipped.read_text()
-    try:
-        return msgspec.convert(load_yaml(text), Mapping)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"mapping {name_or_path}: {exc}") from None
-
-
-def _ipv4_from_number(text: str) -> str:
-    n = int(float(text))
-    return f"{n >> 24 & 255}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
-
-
-_CASTS: dict[str, Callable[[str], Any]] = {
-    "str": str,
-    "float": float,
-    "int": lambda s: int(float(s)),
-    "bool": lambda s: s.strip().lower() in ("1", "true", "yes", "y"),
-    "ipv4_from_number": _ipv4_from_number,
-}
-
-
-def _time_parser(fmt: str) -> Callable[[str], datetime]:
-    if fmt == "iso":
-
-        def parse_iso(text: str) -> datetime:
-            value = datetime.fromisoformat(text)
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-        return parse_iso
-
-    def parse(text: str) -> datetime:
-        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-
-    return parse
-
-
-Row = list[str]
-
-
-def _column(header: list[str], name: str, where: str) -> int:
-    try:
-        return header.index(name)
-    except ValueError:
-        raise ConfigError(f"{where}: no column {name!r} in the CSV header") from None
-
-
-def _builder(
-    template: EventTemplate, tenant: str, header: list[str]
-) -> Callable[[Row], dict[str, Any]]:
-    """A row -> event function with every column resolved to its index up front."""
-    parse_time = _time_parser(template.time_format)
-    time_at = _column(header, template.time, f"{template.type} time")
-    names = [n for _, n, _, _ in string.Formatter().parse(template.event_id) if n]
-    id_at = [_column(header, n, f"{template.type} event_id") for n in names]
-    id_format = template.event_id
-    for k, name in enumerate(names):
-        id_format = id_format.replace("{" + name + "}", "{" + str(k) + "}")
-    flat: list[tuple[str, int, Callable[[str], Any]]] = []
-    nested: list[tuple[tuple[str, ...], int, Callable[[str], Any]]] = []
-    consts: dict[str, Any] = {}
-    for path, spec in template.fields.items():
-        field = FieldSpec(column=spec) if isinstance(spec, str) else spec
-        if field.type not in _CASTS:
-            raise ConfigError(f"field {path}: unknown type {field.type!r}")
-        if field.column is None:
-            consts[path] = field.const
-            continue
-        at = _column(header, field.column, f"field {path}")
-        if "." in path:
-            nested.append((tuple(path.split(".")), at, _CASTS[field.type]))
-        else:
-            flat.append((path, at, _CASTS[field.type]))
-
-    def build(row: Row) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "type": template.type,
-            "tenant": tenant,
-            "event_id": id_format.format(*[row[i] for i in id_at]),
-            "time": parse_time(row[time_at]),
-            **consts,
-        }
-        for name, at, cast in flat:
-            raw = row[at]
-            if raw:
-                event[name] = cast(raw)
-        for path, at, cast in nested:
-            raw = row[at]
-            if raw:
-                target = event
-                for part in path[:-1]:
-                    target = target.setdefault(part, {})
-                target[path[-1]] = cast(raw)
-        return event
-
-    return build
-
-
-def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open(encoding="utf-8", newline="")
-
-
 def _event_time(pair: Labelled) -> Any:
     event = pair[0]
     return event["time"] if isinstance(event, dict) else 0
+
+
+def _wanted(mapping: Mapping) -> set[str] | None:
+    """The columns a mapping reads (a Parquet file reads only those), None: all."""
+    import string
+
+    names: set[str] = {s.column for s in mapping.label_specs().values()}
+    for template in mapping.events:
+        time = template.time_spec()
+        if time.column:
+            names.add(time.column)
+        formats = [template.event_id]
+        for spec in template.fields.values():
+            field = FieldSpec(column=spec) if isinstance(spec, str) else spec
+            if field.column:
+                names.add(field.column)
+            if field.template:
+                formats.append(field.template)
+        for text in formats:
+            names.update(n for _, n, _, _ in string.Formatter().parse(text) if n and n != ROW)
+    return names
+
+
+def rows_of(
+    path: Path, mapping: Mapping
+) -> Iterator[tuple[int, list[dict[str, Any]], dict[str, str]]]:
+    """(row number, the row's events, its labels), errors naming the file and row."""
+    table = Table(path, mapping.file, _wanted(mapping))
+    rows = table.rows()
+    try:
+        _, header = next(rows)
+        missing = set(mapping.file.missing)
+        where = f"{path}"
+        try:
+            builders = [builder(t, mapping.tenant, header, missing) for t in mapping.events]
+            labels = labeller(mapping.label_specs(), header)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        for number, row in rows:
+            yield number, [build(row, number) for build in builders], labels(row, number)
+    except RowError as exc:
+        raise ConfigError(f"{path} {exc}") from None
 
 
 def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[Labelled]:
@@ -188,17 +112,9 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
         return
 
     def produce() -> Iterator[Labelled]:
-        with _open(path) as handle:
-            rows = csv.reader(handle)
-            header = next(rows, [])
-            builders = [_builder(t, mapping.tenant, header) for t in mapping.events]
-            labels = [(name, _column(header, name, "label")) for name in mapping.labels]
-            for row in rows:
-                if len(row) < len(header):
-                    continue  # a blank or truncated line
-                tags = {name: row[at] for name, at in labels}
-                for build in builders:
-                    yield build(row), tags
+        for _, events, tags in rows_of(path, mapping):
+            for event in events:
+                yield event, tags
 
     if not mapping.sort_by_time:
         yield from produce()
@@ -206,3 +122,44 @@ def iter_events(path: str | Path, mapping: Mapping | None = None) -> Iterator[La
     events = list(produce())
     events.sort(key=_event_time)
     yield from events
+
+
+def find_bad_row(path: str | Path, mapping: Mapping, event_id: str | None = None) -> str:
+    """Where a produced event fails decoding: ``FILE row N: TYPE event: $.path: why``.
+    Only run after the engine refused one (decoding every row here would cost as much
+    as the engine's own decode): the row whose event has ``event_id``, else the first
+    that fails. Empty when every row decodes."""
+    from shopguard.events.decode import decode_event
+
+    for number, events, _ in rows_of(Path(path), mapping):
+        for event in events:
+            if event_id is not None and event["event_id"] != event_id:
+                continue
+            try:
+                decode_event(event)
+            except InvalidEvent as exc:
+                return f"{path} row {number}{_column_of(mapping, event, exc.path)}: " + said(
+                    event, exc
+                )
+    return find_bad_row(path, mapping) if event_id is not None else ""
+
+
+def said(event: dict[str, Any], exc: InvalidEvent) -> str:
+    """``payment event: $.amount: Expected ...`` (msgspec's own "- at" dropped)."""
+    message = str(exc).rsplit(" - at `", 1)[0]
+    return f"{event['type']} event: {exc.path}: {message}"
+
+
+def _column_of(mapping: Mapping, event: dict[str, Any], path: str) -> str:
+    """``, column 'amt'`` when the refused field came from one column."""
+    dotted = path.removeprefix("$.")
+    for template in mapping.events:
+        if template.type != event["type"]:
+            continue
+        spec = template.fields.get(dotted)
+        column = spec if isinstance(spec, str) else spec.column if spec else None
+        if dotted == "time":
+            column = template.time_spec().column
+        if column:
+            return f", column {column!r}"
+    return ""

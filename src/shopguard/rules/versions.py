@@ -4,7 +4,9 @@ shadow, promote.
 A version is a whole rules.yaml for the running pack, checked before it is stored. What
 runs is folded from the trail of changes: ``publish`` / ``rollback`` / ``promote`` set the
 champion, ``shadow`` sets a challenger (evaluated beside the champion, recorded, never
-enforced), ``unshadow`` drops it. Every change carries who, when, and a hash chained to
+enforced), ``rollout`` sets a challenger that decides a stable share of traffic (its terms,
+percent and entity, are the change's ``terms``), ``unshadow`` drops it; ``promote`` and
+``rollback`` end a rollout. Every change carries who, when, and a hash chained to
 the one before (as the journal does), so ``shopguard audit verify`` finds any edit.
 """
 
@@ -16,7 +18,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
     from shopguard.config import Pack
 
 _log = logging.getLogger("shopguard.rules")
-ACTIONS = ("upload", "publish", "rollback", "shadow", "unshadow", "promote")
+ACTIONS = ("upload", "publish", "rollback", "shadow", "unshadow", "promote", "rollout")
+ROLLOUT_ENTITIES = ("account", "device", "ip")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions(number INTEGER PRIMARY KEY, digest TEXT NOT NULL,
@@ -59,14 +62,32 @@ class Change(msgspec.Struct, frozen=True):
     number: int | None
     actor: str
     at: float
+    terms: str = ""  # a rollout's: {"percent": 10.0, "by": "account"}
+
+
+class Rollout(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The challenger decides this share of traffic, bucketed by a keyed hash of
+    ``by`` (an event without it falls back to account, device, then ip)."""
+
+    percent: float
+    by: str = "account"
+
+    def checked(self) -> Rollout:
+        if not 0 <= self.percent <= 100:
+            raise ConfigError(f"rollout percent {self.percent:g}: 0 to 100")
+        if self.by not in ROLLOUT_ENTITIES:
+            raise ConfigError(f"rollout by {self.by!r}: one of {', '.join(ROLLOUT_ENTITIES)}")
+        return self
 
 
 class Standing(msgspec.Struct, frozen=True):
-    """What runs: the champion (None: the pack's own rules) and the challenger."""
+    """What runs: the champion (None: the pack's own rules), the challenger, and the
+    share of traffic the challenger decides (None: shadow only)."""
 
     champion: int | None = None
     challenger: int | None = None
     previous: list[int] = []  # earlier champions, newest last: where rollback goes
+    rollout: Rollout | None = None
 
 
 def _content(action: str, number: int | None, actor: str, at: float, digest: str) -> bytes:
@@ -108,27 +129,34 @@ class RulesetStore:
         return None if row is None else Version(row[0], row[1], row[3], row[4], row[5], row[2])
 
     def changes(self) -> list[Change]:
-        rows = self._db.execute("SELECT id, action, number, actor, at FROM changes ORDER BY id")
+        rows = self._db.execute(
+            "SELECT id, action, number, actor, at,"
+            " CASE action WHEN 'rollout' THEN digest ELSE '' END FROM changes ORDER BY id"
+        )
         return [Change(*row) for row in rows]
 
     def standing(self) -> Standing:
         champion: int | None = None
         challenger: int | None = None
         previous: list[int] = []
+        rollout: Rollout | None = None
         for change in self.changes():
             n = change.number
             if change.action in ("publish", "promote") and n is not None:
                 if champion is not None:
                     previous.append(champion)
                 champion = n
-                challenger = None if challenger == n else challenger
+                if challenger == n or change.action == "promote":
+                    challenger, rollout = None, None
             elif change.action == "rollback":
                 champion = previous.pop() if previous else None
-            elif change.action == "shadow":
+                rollout = None  # back to known ground: the challenger stays, in shadow only
+            elif change.action in ("shadow", "rollout"):
                 challenger = n
+                rollout = msgspec.json.decode(change.terms, type=Rollout) if change.terms else None
             elif change.action == "unshadow":
-                challenger = None
-        return Standing(champion, challenger, previous)
+                challenger, rollout = None, None
+        return Standing(champion, challenger, previous, rollout)
 
     # -- changing -----------------------------------------------------------------------
     def upload(self, text: str, author: str, note: str = "") -> Version:
@@ -150,10 +178,18 @@ class RulesetStore:
             raise
         return Version(number, digest, note, author, at, text)
 
-    def change(self, action: str, actor: str, number: int | None = None) -> Standing:
-        """Publish, shadow a version; promote the challenger; roll back; unshadow."""
+    def change(
+        self, action: str, actor: str, number: int | None = None, rollout: Rollout | None = None
+    ) -> Standing:
+        """Publish, shadow or roll out a version (``rollout``: its terms); promote the
+        challenger; roll back; unshadow."""
         standing = self.standing()
-        if action in ("publish", "shadow"):
+        terms = ""
+        if action == "rollout":
+            if rollout is None:
+                raise ConfigError("a rollout needs its terms: percent and entity")
+            terms = msgspec.json.encode(rollout.checked()).decode()
+        if action in ("publish", "shadow", "rollout"):
             if number is None or self.version(number) is None:
                 raise ConfigError(f"no ruleset version {number}")
         elif action == "promote":
@@ -169,7 +205,8 @@ class RulesetStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             confirmed = self._newest()
-            self._record(action, number, actor, self._clock(), "")
+            # a rollout's terms take the digest's place: chained like an upload's digest
+            self._record(action, number, actor, self._clock(), terms)
             self._commit(confirmed)
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -222,30 +259,42 @@ class RulesetStore:
         self._db.close()
 
 
-def running(pack: Pack, store: RulesetStore) -> tuple[RuleSet, RuleSet | None]:
-    """The champion and challenger rule sets the trail says run (the pack's own rules
-    while nothing was published)."""
+class Lineup(NamedTuple):
+    """The rule sets that run, and the share of traffic the challenger decides."""
+
+    champion: RuleSet
+    challenger: RuleSet | None
+    rollout: Rollout | None
+
+
+def running(pack: Pack, store: RulesetStore) -> Lineup:
+    """What the trail says runs (the pack's own rules while nothing was published)."""
     return compile_running(pack, *chosen(store))
 
 
-def chosen(store: RulesetStore) -> tuple[Version | None, Version | None]:
-    """The champion and challenger versions the trail names (reads only: a server runs
-    this on its event loop and compiles in a worker thread)."""
+def chosen(store: RulesetStore) -> tuple[Version | None, Version | None, Rollout | None]:
+    """The champion and challenger versions the trail names, and the rollout's terms
+    (reads only: a server runs this on its event loop and compiles in a worker thread)."""
     standing = store.standing()
     champion = store.version(standing.champion) if standing.champion is not None else None
     challenger = store.version(standing.challenger) if standing.challenger else None
-    return champion, challenger
+    return champion, challenger, standing.rollout
 
 
 def compile_running(
-    pack: Pack, champion: Version | None, challenger: Version | None
-) -> tuple[RuleSet, RuleSet | None]:
+    pack: Pack,
+    champion: Version | None,
+    challenger: Version | None,
+    rollout: Rollout | None = None,
+) -> Lineup:
     """Compile what runs. A version stored before a check it now fails (a NaN score...)
     is logged and passed over, so the server still starts: the champion falls back to the
-    pack's own rules, the challenger to none."""
-    return (
+    pack's own rules, the challenger to none (and its rollout with it)."""
+    candidate = _compiled(pack, challenger) if challenger is not None else None
+    return Lineup(
         _compiled(pack, champion) or pack.rules,
-        _compiled(pack, challenger) if challenger is not None else None,
+        candidate,
+        rollout if candidate is not None and rollout is not None and rollout.percent else None,
     )
 
 

@@ -210,4 +210,29 @@ def erase(db: sqlite3.Connection, tenant: str, kind: str, value: str) -> dict[st
         "UPDATE labels SET label = x'', redacted = 1 WHERE id = ?", [(i,) for i in labels]
     )
     redactions.record(db, "erase", seqs, ops, labels)
+    _scrub_messages(db, value)
     return {"decisions": len(seqs), "list_ops": len(ops), "labels": len(labels)}
+
+
+def _scrub(data: Any, value: str) -> Any:
+    """A message's data without the erased pseudonym, nor the masks beside it."""
+    if isinstance(data, dict):
+        return {k: _scrub(v, value) for k, v in data.items() if v != value and k != "display"}
+    if isinstance(data, list):
+        return [_scrub(v, value) for v in data if v != value]
+    return data
+
+
+def _scrub_messages(db: sqlite3.Connection, value: str) -> None:
+    """Alerts waiting in the outbox and webhook deliveries (sent or not) that name the
+    pseudonym lose it: what partners get from here on, and what is kept, no longer
+    names the entity."""
+    needle = value.encode()
+    for table, column in (("outbox", "payload"), ("webhook_deliveries", "body")):
+        have = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        rows = db.execute(
+            f"SELECT id, {column} FROM {table} WHERE instr({column}, ?) > 0", (needle,)
+        ).fetchall() if have else []  # fmt: skip
+        for row_id, raw in rows:
+            scrubbed = msgspec.json.encode(_scrub(msgspec.json.decode(raw), value))
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (scrubbed, row_id))

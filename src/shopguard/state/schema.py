@@ -24,6 +24,31 @@ CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL, state BLOB NOT NULL, mac BLOB);
 CREATE TABLE IF NOT EXISTS write_probe(id INTEGER PRIMARY KEY CHECK (id = 1), pad BLOB);
 """
+# Partner webhooks (webhooks/store.py): endpoints, one delivery per message and endpoint
+# (its webhook-id fixed at fan-out, so a redelivery carries the same), each attempt, and
+# how far the outbox and the list changes have been fanned out. Not chained: nothing is
+# decided from them.
+WEBHOOKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhook_endpoints(id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
+  url TEXT NOT NULL, description TEXT NOT NULL, kinds TEXT NOT NULL, filters TEXT NOT NULL,
+  secret TEXT NOT NULL, previous_secret TEXT, previous_until REAL, status TEXT NOT NULL,
+  disabled_reason TEXT NOT NULL DEFAULT '', created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_endpoints_tenant ON webhook_endpoints(tenant);
+CREATE TABLE IF NOT EXISTS webhook_deliveries(id INTEGER PRIMARY KEY,
+  webhook_id TEXT NOT NULL UNIQUE, endpoint TEXT NOT NULL, tenant TEXT NOT NULL,
+  source TEXT NOT NULL, type TEXT NOT NULL, body BLOB NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, due REAL NOT NULL, first_due REAL NOT NULL,
+  last_code INTEGER, last_error TEXT NOT NULL DEFAULT '', delivered_at REAL,
+  created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(due) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_by_source ON webhook_deliveries(source, status);
+CREATE INDEX IF NOT EXISTS webhook_by_endpoint ON webhook_deliveries(tenant, endpoint, id);
+CREATE TABLE IF NOT EXISTS webhook_attempts(id INTEGER PRIMARY KEY,
+  delivery INTEGER NOT NULL, at REAL NOT NULL, code INTEGER, error TEXT NOT NULL,
+  took_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_attempts_of ON webhook_attempts(delivery);
+CREATE TABLE IF NOT EXISTS webhook_cursors(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+"""
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -48,7 +48,7 @@ from shopguard.state.chain import (
 from shopguard.state.health import durable_write, storage_error
 from shopguard.state.protocol import DECISION_LOGS, LogRecord
 from shopguard.state.reports import merchant_health
-from shopguard.state.schema import SCHEMA, migrate
+from shopguard.state.schema import SCHEMA, WEBHOOKS_SCHEMA, migrate
 from shopguard.state.search import DecisionQuery, Found, terms
 from shopguard.state.verify import ROW as _ROW
 from shopguard.state.verify import commit_mac, row_holds, snapshot_mac, verify
@@ -93,7 +93,7 @@ class SqliteDecisionLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         migrate(self._db)
-        self._db.executescript(SCHEMA + housekeeping.SCHEMA)
+        self._db.executescript(SCHEMA + housekeeping.SCHEMA + WEBHOOKS_SCHEMA)
         self._key = audit_key(self.path.parent, create=not read_only)
         self._heads_file = HeadFile(
             self.path.with_name(self.path.name + ".head"), self._key, synchronous == "FULL"

@@ -1,0 +1,136 @@
+"""A partner's receiver as a real process, and a journal with an endpoint to it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopguard.engine import Engine
+from shopguard.webhooks import signing
+from shopguard.webhooks.endpoints import Endpoint, Filters, Kind, NewEndpoint
+from shopguard.webhooks.store import WebhookStore
+from shopguard.webhooks.worker import Schedule, Worker, WorkerConfig
+from tests.api.conftest import api  # noqa: F401  (the served app, for the API tests)
+from tests.conftest import event, make_engine
+from tests.console.conftest import console  # noqa: F401  (a signed-in console)
+
+RECEIVER = Path(__file__).with_name("receiver.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Receiver:
+    """``receiver.py`` on a port of its own; start, kill and start again."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.secrets = tmp / "secrets.txt"
+        self.out = tmp / "received.jsonl"
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def start(self, *options: str) -> None:
+        command = [sys.executable, str(RECEIVER), str(self.port), str(self.secrets), str(self.out)]
+        self.process = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def lines(self) -> list[dict[str, Any]]:
+        if not self.out.exists():
+            return []
+        return [json.loads(line) for line in self.out.read_text().splitlines()]
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    found = Receiver(tmp_path)
+    yield found
+    found.kill()
+
+
+class Bench:
+    """A durable engine, the webhook store on its journal, and a worker."""
+
+    def __init__(self, tmp: Path, **settings: Any) -> None:
+        self.engine: Engine = make_engine(decision_log="sqlite", data_dir=str(tmp), **settings)
+        self.store = WebhookStore(self.engine.settings.journal_path)
+        self.clock = Clock()
+
+    def worker(
+        self,
+        delays: tuple[float, ...] = (0.05,),
+        window: float = 3600.0,
+        jitter: float = 0.0,
+        allow_private: bool = True,
+        clock: bool = False,
+    ) -> Worker:
+        config = WorkerConfig(Schedule(delays, window, jitter), 5.0, 0.02, 4, allow_private)
+        if clock:
+            return Worker(self.store, config, clock=self.clock, rand=lambda: 0.5)
+        return Worker(self.store, config)
+
+    def endpoint(
+        self,
+        url: str,
+        tenant: str = "shop",
+        kinds: list[Kind] | None = None,
+        filters: Filters | None = None,
+    ) -> tuple[Endpoint, str]:
+        secret = signing.new_secret()
+        new = NewEndpoint(url, "", kinds or ["alerts"], filters or Filters())
+        self.store.start_cursor("list", self.store.last_list_op())
+        return self.store.create(tenant, new, secret, time.time()), secret
+
+    def alert(self, event_id: str, at: float = 0.0, tenant: str = "shop", **fields: Any) -> None:
+        """A decision the starter pack denies (a scripted client), so an alert."""
+        fields.setdefault("account", f"bot-{event_id}")
+        sent = event("account.register", event_id, at, user_agent="curl/8", **fields)
+        decision = self.engine.decide({**sent, "tenant": tenant})
+        assert decision.outcome == "deny", decision
+
+    def undelivered(self) -> int:
+        db = self.engine.log.reader()  # type: ignore[attr-defined]
+        return int(
+            db.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        )
+
+    def close(self) -> None:
+        self.store.close()
+        self.engine.close()
+
+
+class Clock:
+    """Time the test moves (starts now, so signatures stay within the receivers' 5 min)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Iterator[Bench]:
+    found = Bench(tmp_path / "data")
+    yield found
+    found.close()
