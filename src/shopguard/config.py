@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from shopguard.attributes import AttributeSpec, event_field_names, fact_types, key_names
+from shopguard.attributes import load_attributes as load_attribute_specs
 from shopguard.desensitize.cabinet import Catalog
 from shopguard.desensitize.campaigns import CampaignBook
 from shopguard.desensitize.schema import FACT_TYPES, NUM
@@ -33,6 +35,7 @@ PACK_FILES = (
     "bait.yaml",
     "catalog.yaml",
     "campaigns.yaml",
+    "attributes.yaml",
 )
 # The item lists a pack extending another adds to: file -> (top-level key, identity key).
 # An item whose identity matches one of the base pack's replaces it.
@@ -44,6 +47,7 @@ SECTIONS = {
     "campaigns.yaml": ("campaigns", "campaign"),
     "lists.yaml": ("lists", None),
     "links.yaml": ("links", "kind"),
+    "attributes.yaml": ("attributes", "name"),
 }
 
 
@@ -60,6 +64,18 @@ class Pack:
     baits: list[dict[str, Any]] | None = None  # rules made from bait.yaml
     rules_text: str = ""  # rules.yaml as written: the first version of the ruleset
     links: LinkConfig = field(default_factory=LinkConfig)  # the link graph's (links.yaml)
+    # the custom attributes events may carry (attributes.yaml; docs/attributes.md)
+    attributes: dict[str, AttributeSpec] = field(default_factory=dict)
+
+    @property
+    def attribute_facts(self) -> dict[str, str]:
+        """The declared attributes as facts (name -> num / str / bool)."""
+        return fact_types(self.attributes)
+
+    @property
+    def attribute_keys(self) -> frozenset[str]:
+        """The declared attributes a feature may be keyed by (categories and ids)."""
+        return key_names(self.attributes)
 
     def compile_rules(self, text: str, version: str) -> RuleSet:
         """A new rules.yaml for this pack (its features, its bait), checked as at load:
@@ -151,10 +167,15 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
     if "rules.yaml" not in present:
         raise ConfigError(f"pack {source!s} has no rules.yaml")
     features = load_feature_specs(docs["features.yaml"], "features.yaml")
-    plan = FeaturePlan(features)  # validates keys, fields and filters
     links = load_links(docs["links.yaml"])
     rings = dict.fromkeys(ring_names(links), NUM)  # the ring read's values (shopguard.links)
-    schema = {**FACT_TYPES, **plan.types, **rings, **RING_TYPES, "score": NUM}
+    taken = {*FACT_TYPES, *event_field_names(), *RING_TYPES, *rings, "score", "_listed"}
+    taken |= {spec.name for spec in features}
+    attributes = load_attribute_specs(docs["attributes.yaml"], taken)
+    facts = fact_types(attributes)
+    # validates keys, fields and filters
+    plan = FeaturePlan(features, facts=facts, keys=key_names(attributes))
+    schema = {**FACT_TYPES, **facts, **plan.types, **rings, **RING_TYPES, "score": NUM}
     clash = set(plan.types) & (set(FACT_TYPES) | set(RING_TYPES))
     if clash:
         raise ConfigError(f"feature names shadow event facts: {sorted(clash)}", "features.yaml")
@@ -186,6 +207,7 @@ def load_pack(source: str | Path = "starter", texts: dict[str, str] | None = Non
         baits,
         rules_text,
         links,
+        attributes,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from shopguard.attributes import AttributeBook
 from shopguard.champions import Champions
 from shopguard.config import Pack, load_pack
 from shopguard.decision import Decision, Reason
@@ -87,9 +88,16 @@ class Engine(Champions, Operations):
             pack.catalog,
             pack.campaigns,
             phone_block_digits=settings.phone_block_digits,
+            attributes=pack.attributes,
         )
+        self.attributes = AttributeBook(pack.attributes)  # checked at admit
+        self._attributes_required = self.attributes.required_classes
         self.features = FeaturePlan(
-            pack.features, settings.max_events_per_key, settings.distinct_exact_bound
+            pack.features,
+            settings.max_events_per_key,
+            settings.distinct_exact_bound,
+            facts=pack.attribute_facts,
+            keys=pack.attribute_keys,
         )
         self.rules = pack.rules
         self.challenger: RuleSet | None = None
@@ -288,7 +296,10 @@ class Engine(Champions, Operations):
     def admit(self, event: BaseEvent) -> BaseEvent:
         """Refuse what decoding cannot judge alone: live, an event time beyond the allowed
         skew of the server clock (windows, lists and dedupe must not move on a forged
-        time); always, a case.label dated after now."""
+        time); always, a case.label dated after now, and custom attributes against the
+        pack's declaration (shopguard.attributes)."""
+        if event.attributes is not None or type(event) in self._attributes_required:
+            self.attributes.check(event)
         when = event.time.timestamp()
         if self.live:
             now = self.clock()

@@ -25,6 +25,7 @@ MINIMAL = {
     "cabinet.unlock": {"cabinet": "c"},
     "cabinet.session": {"cabinet": "c", "session_id": "s"},
     "product.verify": {"product_code": "p"},
+    "review.post": {"sku": "s", "rating": 5},
     "http.request": {"path": "/"},
     "case.label": {"verdict": "fraud"},
 }

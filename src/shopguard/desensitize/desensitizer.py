@@ -9,14 +9,17 @@ Per-field policy, in one place:
 - mask for display: phone, email, card, ip, address, id number, name;
 - derive before hashing: phone country / segment / virtual flag, e-mail domain and
   disposable flag, card BIN, IP version, user-agent bot hints;
-- drop: name, age, gender, home address, ID photos (never stored in any form but a mask).
+- drop: name, age, gender, home address, ID photos (never stored in any form but a mask);
+- custom attributes (shopguard.attributes): a personal one becomes a pseudonym (its
+  kind ``attribute.<name>``) with a display mask; others are copied; an undeclared one
+  (only if desensitize is called on an event not admitted) is dropped: it could be PII.
 Business ids (campaign, coupon, sku, cabinet, merchant, order...) stay in clear.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -29,6 +32,9 @@ from shopguard.desensitize.network import parse_ip, parse_user_agent
 from shopguard.desensitize.phone import parse_phone, phone_block
 from shopguard.errors import ConfigError
 from shopguard.events.catalog import EVENT_CLASSES, BaseEvent, CabinetSession, Item
+
+if TYPE_CHECKING:  # attributes imports desensitize.schema: no cycle at run time
+    from shopguard.attributes import AttributeSpec
 
 Facts = dict[str, Any]
 Pseudo = Callable[[str, str], str]
@@ -52,6 +58,7 @@ _HANDLED = frozenset(
         "user_agent",
         "profile",
         "referrer",
+        "attributes",
     }
 )
 # Scalar fields copied as they are; a list field becomes a count and a value sum.
@@ -101,8 +108,14 @@ class Desensitizer:
         catalog: Catalog | None = None,
         campaigns: CampaignBook | None = None,
         phone_block_digits: int = 2,
+        attributes: Mapping[str, AttributeSpec] | None = None,
     ) -> None:
         self.keys = keys
+        # name -> the pseudonym kind and how its value is normalized first (None: copied)
+        self.attributes: dict[str, tuple[str, bool] | None] = {
+            name: (f"attribute.{name}", spec.type == "text") if spec.personal else None
+            for name, spec in (attributes or {}).items()
+        }
         self.phone_block_digits = phone_block_digits
         self.default_region = default_region
         self.utc_offset_s = utc_offset_s
@@ -227,6 +240,8 @@ class Desensitizer:
                 part(facts, pseudo, "referrer", referrer)
         for name in scalars:
             facts[name] = getattr(event, name)
+        if event.attributes is not None:
+            self._attributes(facts, display, pseudo, event.attributes)
         for name in lists:
             self._lists(facts, name, getattr(event, name))
         if self.budgets and "campaign" in facts:
@@ -240,6 +255,22 @@ class Desensitizer:
             # Query strings carry tokens, phones and e-mails: only the path itself is kept.
             facts["path"] = facts["path"].split("?", 1)[0][:256]
         return facts, display
+
+    def _attributes(
+        self, facts: Facts, display: Display, pseudo: Pseudo, sent: dict[str, Any]
+    ) -> None:
+        declared = self.attributes
+        for name, value in sent.items():
+            if name not in declared:
+                continue  # not admitted: undeclared, so possibly personal
+            personal = declared[name]
+            if personal is None or value is None:
+                facts[name] = value
+                continue
+            kind, text = personal
+            raw = str(value)
+            facts[name] = pseudo(kind, " ".join(raw.casefold().split()) if text else raw)
+            display[name] = _mask_text(raw) if len(raw) >= 6 else "***"
 
     @staticmethod
     def _lists(facts: Facts, name: str, values: list[Any]) -> None:

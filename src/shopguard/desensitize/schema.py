@@ -96,6 +96,11 @@ FACT_TYPES: dict[str, str] = {
     "verdict": STR,
     "labelled_event": STR,
     "loss": NUM,
+    # review.post
+    "rating": NUM,
+    "text_length": NUM,
+    "media_count": NUM,
+    "verified_purchase": BOOL,
     # campaign budgets from the pack's campaigns.yaml (campaigns.py)
     "campaign_daily_budget": NUM,
 }

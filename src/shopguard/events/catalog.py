@@ -34,10 +34,15 @@ Text = Annotated[str, Meta(max_length=512)]
 Money = Annotated[float, Meta(ge=0, le=100_000_000)]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 Grams = Annotated[float, Meta(ge=-1_000_000, le=1_000_000)]
-AttributeName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-AttributeValue = Annotated[str, Meta(max_length=512)] | int | float | bool
-# A pack's declared extra fields (packs/*/attributes.yaml): checked against the
-# declaration at decode, so an undeclared or mistyped one names $.attributes.<name>.
+ATTRIBUTE_NAME = r"^[a-z][a-z0-9_]*$"
+# Names and values are only bounded here: shopguard.attributes checks them against the
+# pack's declaration when the engine admits the event, naming $.attributes.<name> (msgspec
+# could only name the object). A null is the attribute not sent.
+AttributeName = Annotated[
+    str, Meta(min_length=1, max_length=64, extra_json_schema={"pattern": ATTRIBUTE_NAME})
+]
+AttributeValue = Annotated[str, Meta(max_length=4096)] | int | float | bool | None
+# A pack's declared extra fields (packs/*/attributes.yaml; docs/attributes.md).
 Attributes = Annotated[dict[AttributeName, AttributeValue], Meta(max_length=64)]
 
 
@@ -197,6 +202,19 @@ class ProductVerify(BaseEvent, tag="product.verify"):
     region: Annotated[str, Meta(max_length=64)] | None = None
 
 
+class ReviewPost(BaseEvent, tag="review.post"):
+    """A product review posted: what fake reviews and brushing leave (docs/events.md).
+    ``order_id`` names the order reviewed, when the platform knows it; ``verified_purchase``
+    is the platform's own flag (the engine also checks for the order's payment)."""
+
+    sku: Id  # the product reviewed (a sku, or the platform's product id)
+    rating: Annotated[int, Meta(ge=1, le=5)]
+    order_id: Id | None = None
+    text_length: Annotated[int, Meta(ge=0, le=100_000)] = 0  # characters: the text stays home
+    media_count: Annotated[int, Meta(ge=0, le=100)] = 0  # photos and videos attached
+    verified_purchase: bool | None = None
+
+
 class HttpRequest(BaseEvent, tag="http.request"):
     path: Annotated[str, Meta(max_length=2048)]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
@@ -231,6 +249,7 @@ Event = (
     | CabinetUnlock
     | CabinetSession
     | ProductVerify
+    | ReviewPost
     | HttpRequest
     | CaseLabel
 )
@@ -250,6 +269,7 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     CabinetUnlock,
     CabinetSession,
     ProductVerify,
+    ReviewPost,
     HttpRequest,
     CaseLabel,
 )

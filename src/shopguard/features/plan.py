@@ -72,8 +72,15 @@ class FeaturePlan:
         specs: Iterable[FeatureSpec],
         max_events: int = 10_000,
         distinct_bound: int = 1_000,
+        *,
+        facts: Mapping[str, str] | None = None,
+        keys: frozenset[str] = frozenset(),
     ) -> None:
+        """``facts``: the pack's declared attributes (name -> num / str / bool), read by
+        features as built-in facts are; ``keys``: those a feature may be keyed by."""
         self.specs = {spec.name: spec for spec in specs}
+        self.facts: dict[str, str] = {**FACT_TYPES, **(facts or {})}
+        self.keys = KEYS | keys
         self.max_events = max_events
         self.distinct_bound = distinct_bound
         self.streams: dict[tuple[Any, ...], Stream] = {}
@@ -105,10 +112,10 @@ class FeaturePlan:
         reads: frozenset[str] = frozenset()
         if kind.keyed:
             for entity in spec.key:
-                if entity not in KEYS:
+                if entity not in self.keys:
                     raise ConfigError(f"unknown key entity {entity!r}", where)
             if spec.where:
-                compiled = compile_expression(spec.where, {**self.types, **FACT_TYPES}, where)
+                compiled = compile_expression(spec.where, {**self.types, **self.facts}, where)
                 reads = frozenset(n for n in compiled.names if n in self.specs)
                 if reads:  # reads features as of before the event: the read checks it
                     gate = compiled.fn

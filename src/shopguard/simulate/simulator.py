@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from shopguard.simulate.attacks import ATTACKS
+from shopguard.simulate.reviews import honest_reviews
 from shopguard.simulate.sessions import flash_sale, session
 from shopguard.simulate.world import HOURLY, model_of, population
 
@@ -51,13 +52,15 @@ def simulate(
     attacks: dict[str, int] | None = None,
     tenant: str = "sim",
 ) -> Iterator[tuple[bytes, Truth]]:
-    """About ``events`` events over ``days``, honest and attack, in time order."""
+    """About ``events`` events over ``days``, honest and attack, in time order. Honest
+    shoppers review what they paid for only when ``attacks`` names ``fake_reviews`` (an
+    attack outside the default set: the default traffic of every seed stays as it was)."""
     rng = random.Random(seed)
     # What the world has always drawn comes from rng, the added detail from its own
     # stream: today's attack traffic keeps its seeds.
     detail = random.Random(f"{seed}:detail")
     shoppers = population(rng, max(100, events // 12), new_share=0.1, detail=detail)
-    sizes = {name: attack.size for name, attack in ATTACKS.items()}
+    sizes = {name: attack.size for name, attack in ATTACKS.items() if attack.default}
     if attacks is not None:
         sizes = {name: attacks[name] for name in attacks}
     scale = events / 1_000_000
@@ -79,6 +82,10 @@ def simulate(
     while len(timeline) < events:
         shopper = rng.choice(shoppers)
         for t, fields in session(rng, shopper, _session_start(rng, days)):
+            timeline.append((t, len(timeline), fields, HONEST))
+    if "fake_reviews" in sizes:  # from their own stream: the rest keeps its draws
+        paid = [(t, f) for t, _, f, truth in timeline if truth is HONEST and f["type"] == "payment"]
+        for t, fields in list(honest_reviews(random.Random(f"{seed}:reviews"), paid)):
             timeline.append((t, len(timeline), fields, HONEST))
     # Whatever runs past the last day (a campaign, a late session) is cut off there.
     timeline = [item for item in timeline if item[0] < days * DAY]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.desensitize.schema import FACT_TYPES
 from shopguard.errors import ConfigError
 from shopguard.features.distinct import DistinctSeries
 from shopguard.features.kinds.base import Facts, Filter, Fold, Kind
@@ -25,7 +24,7 @@ class DistinctKind(Kind):
             raise ConfigError("distinct needs `of`", where)
 
     def bind(self, spec: FeatureSpec, plan: FeaturePlan, filt: Filter | None, where: str) -> Stream:
-        if spec.of not in FACT_TYPES:
+        if spec.of not in plan.facts:
             raise ConfigError(f"unknown fact {spec.of!r} to count", where)
         key, on = tuple(spec.key), frozenset(spec.on)
         stream = plan.stream("distinct", self, key, on, spec.where, filt, spec.of)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.desensitize.schema import FACT_TYPES
 from shopguard.errors import ConfigError
 from shopguard.features.kinds.base import Facts, Filter, Fold, Kind
 from shopguard.features.outstanding import Outstanding, item_id
@@ -29,7 +28,7 @@ class OutstandingKind(Kind):
 
     def bind(self, spec: FeatureSpec, plan: FeaturePlan, filt: Filter | None, where: str) -> Stream:
         for fact in (spec.field, *spec.match):
-            if fact not in FACT_TYPES:
+            if fact not in plan.facts:
                 raise ConfigError(f"unknown fact {fact!r}", where)
         stream = plan.stream(
             "outstanding",

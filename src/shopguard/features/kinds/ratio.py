@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shopguard.desensitize.schema import FACT_TYPES, NUM
+from shopguard.desensitize.schema import NUM
 from shopguard.errors import ConfigError
 from shopguard.features.kinds.base import Filter, Kind
 
@@ -26,7 +26,7 @@ class Ratio(Kind):
         self, spec: FeatureSpec, plan: FeaturePlan, filt: Filter | None, where: str
     ) -> Stream | None:
         for part in (spec.num, spec.den):
-            number = part in FACT_TYPES and FACT_TYPES[part] == NUM  # e.g. amount / its mean
+            number = plan.facts.get(part or "") == NUM  # e.g. amount / its mean
             if not number and (part not in plan.specs or plan.kind(part).type != NUM):
                 raise ConfigError(
                     f"ratio part {part!r} is neither a numeric feature nor a number fact", where

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shopguard.desensitize.schema import BOOL, FACT_TYPES, NUM
+from shopguard.desensitize.schema import BOOL, NUM
 from shopguard.errors import ConfigError
 from shopguard.features.kinds.base import Facts, Filter, Fold, Kind
 from shopguard.features.series import EventSeries
@@ -59,13 +59,13 @@ class SeriesKind(Kind):
             return plan.stream("events", self, key, frozenset({spec.first or ""}), spec.where, filt)
         value = spec.field if self.value else None
         compute = None
-        if value is not None and FACT_TYPES.get(value) != NUM:
+        if value is not None and plan.facts.get(value) != NUM:
             if _NAME.fullmatch(value):
                 raise ConfigError(f"field {value!r} is not a numeric fact", where)
             # an expression of the event's facts, e.g. "discount / amount"
             from shopguard.rules.language import compile_expression  # rules import features
 
-            compute = compile_expression(value, FACT_TYPES, where, want=NUM).fn
+            compute = compile_expression(value, plan.facts, where, want=NUM).fn
         stream = plan.stream("events", self, key, frozenset(spec.on), spec.where, filt, value)
         stream.compute = compute
         if self.windowed:

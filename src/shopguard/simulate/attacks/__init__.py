@@ -25,6 +25,7 @@ from shopguard.simulate.attacks.farms import proxy_wool_farm
 from shopguard.simulate.attacks.messaging import sms_bombing, sms_pumping, sms_pumping_intl
 from shopguard.simulate.attacks.payments import fake_orders, stolen_cards
 from shopguard.simulate.attacks.physical import cabinet_theft, counterfeit_codes
+from shopguard.simulate.attacks.reviews import fake_reviews
 from shopguard.simulate.attacks.web import crawler
 
 AttackFn = Callable[[random.Random, float, int, bool], Iterator[Raw]]
@@ -35,6 +36,9 @@ class Attack(NamedTuple):
     size: int  # events (harm events for the ring attacks) of one campaign at 1M events
     harm: frozenset[str]  # the event types where the damage is done: stop it there
     aged_days: int = 0  # the ring's accounts act only after this many days of history
+    # False: only when asked for by name (simulate(attacks=...)), so the traffic of every
+    # seed drawn before it existed stays what it was (and the reports made on it)
+    default: bool = True
 
 
 ATTACKS: dict[str, Attack] = {
@@ -59,4 +63,6 @@ ATTACKS: dict[str, Attack] = {
     "coupon_rush": Attack(coupon_rush, 300, frozenset({"promo.redeem"}), aged_days=3),
     "sms_pumping_intl": Attack(sms_pumping_intl, 600, frozenset({"sms.send"})),
     "scalpers": Attack(scalpers, 80, frozenset({"flashsale.order"}), aged_days=3),
+    # With honest reviews in the world (simulate/reviews.py) when it is asked for.
+    "fake_reviews": Attack(fake_reviews, 120, frozenset({"review.post"}), default=False),
 }
