@@ -78,6 +78,13 @@ PATH: dict[str, Param] = {
             "The entity: its pseudonym, or the raw value with raw=true.",
             "path",
         ),
+        Param("endpoint", {"type": "string"}, "The webhook endpoint's id.", "path"),
+        Param(
+            "delivery",
+            {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+            "The delivery's id (from the delivery log).",
+            "path",
+        ),
         Param(
             "number",
             {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
@@ -91,4 +98,20 @@ ERASE_KIND = Param(
     {"type": "string", "enum": list(INDEXED_KINDS)},
     "The kind of identity to erase (the kinds the decision index holds).",
     "path",
+)
+
+# The webhook delivery log (api/webhooks.py).
+WEBHOOK_ENDPOINT = Param("endpoint", {"type": "string"}, "Only deliveries to this endpoint id.")
+DELIVERY_STATUS = Param(
+    "status",
+    {"type": "string", "enum": ["pending", "delivered", "dead"]},
+    "Only deliveries in this state (dead: retried for the whole window, or the endpoint went).",
+)
+DELIVERY_LIMIT = Param(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    "At most this many deliveries.",
+)
+DELIVERY_BEFORE = Param(
+    "before", _WHOLE, "Page on: only deliveries with a smaller id than this one."
 )

@@ -11,6 +11,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shopguard.api import params
 from shopguard.api.endpoints import engine_of, respond
 from shopguard.api.guard import authorize, body
 from shopguard.api.openapi import Endpoint as Route
@@ -207,7 +208,12 @@ ROUTES = [
         "admin",
         None,
         Deliveries,
-        params=("endpoint", "status", "limit", "before"),
+        params=(
+            params.WEBHOOK_ENDPOINT,
+            params.DELIVERY_STATUS,
+            params.DELIVERY_LIMIT,
+            params.DELIVERY_BEFORE,
+        ),
     ),
     Route(
         "GET",
