@@ -89,56 +89,31 @@ def train(
     Example: shopguard train train.parquet --validation group --group entity_device
     --folds 5 --params lgbm.yaml --note "july, 7-day label delay"
     """
-    import numpy as np
     import pyarrow.parquet as pq
 
     from shopguard.errors import ConfigError
-    from shopguard.model.categories import fit_encoding
-    from shopguard.model.dataset import categorical, floats, inputs, matrix
-    from shopguard.model.metrics import cheapest_on_curve
     from shopguard.model.registry import ModelRegistry
-    from shopguard.model.split import holdout
-    from shopguard.model.train import fit
+    from shopguard.model.trainer import TrainOptions, train_table
 
     def run() -> None:
         table = pq.read_table(dataset)
-        names = features.split(",") if features else inputs(table)
-        grouped = validation == "group"
-        needed = {*names, label, time_column, *([group] if grouped else [])}
-        missing = sorted(needed - set(table.column_names))
-        if missing:
-            raise ConfigError(f"{dataset}: no column(s) {missing}")
-        y, when = floats(table.column(label)), floats(table.column(time_column))
-        groups = np.asarray(table.column(group).to_pylist(), object) if grouped else None
-        valid = holdout(validation, y, when, valid_share, groups)
-        cats = categorical(table, names)
-        train_rows = np.flatnonzero(~valid)
-        encodings = {  # codes learned on the training rows only, as a scorer would know them
-            n: fit_encoding(table.column(n).take(train_rows).to_pylist(), max_categories)
-            for n in cats
-        }
-        x = matrix(table, names, encodings)
-        with err.status(f"training on {len(y):,} rows, {len(names)} features"):
-            text, card = fit(
-                x, y, when, names, f"{label} == 1", valid_share, rounds, _params(params), valid,
-                categorical=cats, weight=class_weight, folds=folds, scheme=validation,
-                groups=groups, min_rounds=min_rounds,
-            )  # fmt: skip
+        options = TrainOptions(
+            label=label, time=time_column, features=features.split(",") if features else None,
+            validation=validation, valid_share=valid_share, group=group, folds=folds,
+            class_weight=class_weight, params=_params(params), rounds=rounds,
+            min_rounds=min_rounds, max_categories=max_categories, missed_fraud=missed_fraud,
+            blocked_honest=blocked_honest,
+        )  # fmt: skip
+        with err.status(f"training on {table.num_rows:,} rows"):
+            from lightgbm.basic import LightGBMError
+
+            try:
+                text, card = train_table(table, options)
+            except ConfigError as exc:
+                raise ConfigError(f"{dataset}: {exc}") from None
+            except LightGBMError as exc:  # a parameter it refuses, named in its words
+                raise ConfigError(f"LightGBM: {exc}") from None
         card.note = note
-        card.categories = encodings
-        card.validation = {
-            "scheme": validation,
-            "share": valid_share,
-            **({"group": group} if grouped else {}),
-            **card.validation,
-        }
-        cut, _ = cheapest_on_curve(card.curve, card.rows["valid_positive"], missed_fraud,
-                                   blocked_honest)  # fmt: skip
-        card.validation["cost_threshold"] = {
-            "score": round(cut, 6), "missed_fraud": missed_fraud, "blocked_honest": blocked_honest,
-        }  # fmt: skip
-        if "type" in table.column_names:  # it scores what it learned from
-            card.event_types = sorted(set(table.column("type").to_pylist()))
         settings = settings_for(config, data_dir)
         registry = ModelRegistry(settings.models_path)
         card = registry.register(text, card, "cli")
