@@ -77,19 +77,19 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def inputs(table: pa.Table) -> list[str]:
-    """The columns a model may learn from: numbers and categories (text) with at least one
-    value, the event type when the set mixes types, never the other head columns (ids,
-    time, label) nor the entity pseudonyms."""
+def inputs(table: pa.Table, categories: bool = True) -> list[str]:
+    """The columns a model may learn from: numbers and categories (text, unless not
+    ``categories``) with at least one value, the event type when the set mixes types,
+    never the other head columns (ids, time, label) nor the entity pseudonyms."""
     names = [
         f.name
         for f in table.schema
         if f.name not in _HEAD
         and not f.name.startswith("entity_")
-        and (_numeric(f.type) or _text(f.type))
+        and (_numeric(f.type) or categories and _text(f.type))
         and table.column(f.name).null_count < table.num_rows
     ]
-    if "type" in table.column_names and len(table.column("type").unique()) > 1:
+    if categories and "type" in table.column_names and len(table.column("type").unique()) > 1:
         names.append("type")
     return names
 
