@@ -86,7 +86,7 @@ def inputs(table: pa.Table, categories: bool = True) -> list[str]:
         for f in table.schema
         if f.name not in _HEAD
         and not f.name.startswith("entity_")
-        and (_numeric(f.type) or categories and _text(f.type))
+        and (_numeric(f.type) or (categories and _text(f.type)))
         and table.column(f.name).null_count < table.num_rows
     ]
     if categories and "type" in table.column_names and len(table.column("type").unique()) > 1:
