@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("dataset")
     args = parser.parse_args()
     table = pq.read_table(args.dataset)
-    names = inputs(table)
+    names = inputs(table, categories=False)  # the figures published were numbers only
     x = matrix(table, names)
     y, when = floats(table.column("label")), floats(table.column("time"))
     device = table.column("entity_device").to_pylist()

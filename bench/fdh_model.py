@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--test-until", default="2018-08-15")
     args = parser.parse_args()
     table = pq.read_table(args.dataset)
-    names = inputs(table)
+    names = inputs(table, categories=False)  # the figures published were numbers only
     x = matrix(table, names)
     y, when = floats(table.column("label")), floats(table.column("time"))
     customer = np.asarray(table.column("entity_account").to_numpy(zero_copy_only=False), str)

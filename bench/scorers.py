@@ -2,6 +2,7 @@
 
     python bench/scorers.py                       # a synthetic 300-tree, 40-feature model
     python bench/scorers.py --model models/m3     # a registered model (its model.txt)
+    python bench/scorers.py --categories 5        # 5 of the 40 are categories (50 values)
 
 Every backend starts from the same thing the engine has: a mapping of feature values for
 one event. ``shopguard scorer`` is what the engine runs (GbmScorer over the compiled
@@ -30,22 +31,36 @@ from shopguard.model.card import ModelCard
 from shopguard.model.compiled import CompiledForest
 from shopguard.model.gbm import GbmScorer
 
+VALUES = 50  # per synthetic category column
+
 
 def synthetic_model(
-    folder: Path, trees: int, names: list[str], event_types: list[str] | None = None
+    folder: Path,
+    trees: int,
+    names: list[str],
+    event_types: list[str] | None = None,
+    categories: int = 0,
 ) -> None:
-    """A model of ``trees`` full 31-leaf trees over ``names`` (model.txt + card.json):
-    what it learned does not matter here, what a row costs does."""
+    """A model of ``trees`` full 31-leaf trees over ``names`` (model.txt + card.json), the
+    last ``categories`` of them categories of 50 values: what it learned does not matter
+    here, what a row costs does."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(20_000, len(names)))
+    cats = names[len(names) - categories :] if categories else []
+    for i in range(len(names) - categories, len(names)):
+        x[:, i] = rng.integers(0, VALUES, len(x))
     y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(size=len(x)) > 1.5).astype(float)
+    if cats:  # some values of the first category carry risk, so trees split on them
+        y = np.maximum(y, (x[:, -1] % 7 == 0) & (rng.random(len(x)) < 0.5))
     params = {"objective": "binary", "num_leaves": 31, "verbose": -1, "min_data_in_leaf": 20}
-    booster = lightgbm.train(params, lightgbm.Dataset(x, y, feature_name=names), trees)
+    data = lightgbm.Dataset(x, y, feature_name=names, categorical_feature=cats)
+    booster = lightgbm.train(params, data, trees)
     booster.save_model(str(folder / "model.txt"))
     card = ModelCard(
         version="synthetic", created=time.time(), features=names, label="synthetic",
         train_window=(0.0, 0.0), valid_window=(0.0, 0.0), rows={}, params=params,
         best_iteration=trees, metrics={}, thresholds=[], event_types=event_types or [],
+        categories={n: [f"v{i}" for i in range(VALUES)] for n in cats},
     )  # fmt: skip
     card.write(folder / "card.json")
 
@@ -87,16 +102,28 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=300)
     parser.add_argument("--features", type=int, default=40)
     parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--categories", type=int, default=0, help="how many are categories")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory()
     folder = Path(args.model) if args.model else Path(scratch.name)
     if not args.model:
-        synthetic_model(folder, args.trees, [f"input_{i}" for i in range(args.features)])
+        names = [f"input_{i}" for i in range(args.features)]
+        synthetic_model(folder, args.trees, names, categories=args.categories)
     booster = lightgbm.Booster(model_file=str(folder / "model.txt"))
-    names = list(ModelCard.read(folder / "card.json").features)
+    card = ModelCard.read(folder / "card.json")
+    names = list(card.features)
     rng = np.random.default_rng(2)
     drawn = rng.normal(size=(args.rows, len(names)))
+    # the engine's scope holds a category as text: every backend but shopguard's is given
+    # the code already (the lookup it would need is what the shopguard row pays for)
+    coded = [i for i, n in enumerate(names) if n in card.categories]
+    drawn[:, coded] = rng.integers(0, VALUES + 5, (args.rows, len(coded)))  # 5 unseen
     rows = [dict(zip(names, map(float, r), strict=True)) for r in drawn]
+    texts = [{n: (f"v{int(v)}" if n in card.categories else v) for n, v in r.items()} for r in rows]
+    for r in rows:  # codes outside the encoding are missing, as the scorer reads them
+        for i in coded:
+            if r[names[i]] >= VALUES:
+                r[names[i]] = math.nan
     started = time.perf_counter()
     scorer = GbmScorer(folder)
     compile_s = time.perf_counter() - started
@@ -115,21 +142,28 @@ def main() -> None:
     backends: dict[str, Callable[[dict[str, float]], float]] = {
         "lightgbm Booster.predict": booster_predict,
         "lleaves Model.predict": lleaves_predict,
-        "shopguard scorer (lleaves entry, ctypes row)": lambda v: scorer.score(v) or 0.0,
     }
+    by_row = {id(r): t for r, t in zip(rows, texts, strict=True)}
+
+    def shopguard(values: dict[str, float]) -> float:
+        return scorer.score(by_row[id(values)]) or 0.0
+
+    backends["shopguard scorer (lleaves entry, ctypes row)"] = shopguard
     try:
         backends["onnxruntime"] = _onnx(booster, names)
     except ImportError:
         print("onnxruntime/onnxmltools not installed: pip install -e '.[bench]'", file=sys.stderr)
     expected = booster.predict(np.array([[r[n] for n in names] for r in rows[:200]]))
     results: dict[str, Any] = {
-        "trees": booster.num_trees(), "features": len(names), "compile_s": round(compile_s, 1),
+        "trees": booster.num_trees(), "features": len(names), "categories": len(coded),
+        "compile_s": round(compile_s, 1),
         "backends": {},
     }  # fmt: skip
     for name, score in backends.items():
         worst = max(abs(score(r) - e) for r, e in zip(rows[:200], expected, strict=True))
         results["backends"][name] = {"us_per_row": round(_timed(score, rows), 2), "max_diff": worst}
-    table = Table(title=f"one event, {results['trees']} trees, {len(names)} features")
+    title = f"one event, {results['trees']} trees, {len(names)} features ({len(coded)} categories)"
+    table = Table(title=title)
     for column in ("backend", "µs per event", "max |diff| vs LightGBM"):
         table.add_column(column)
     for name, r in results["backends"].items():

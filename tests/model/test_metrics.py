@@ -7,10 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shopguard.model.metrics import (
+    at_cut,
     average_precision,
     card_precision_at_k,
+    cheapest_on_curve,
     cheapest_threshold,
+    curve,
+    distinct,
     roc_auc,
+    thresholds,
 )
 
 labelled = st.lists(
@@ -61,3 +66,26 @@ def test_cheapest_threshold_beats_every_other_cut(
     chosen, best = cheapest_threshold(y, s, missed, blocked)
     assert abs(cost(chosen) - best) < 1e-6  # the cut realizes the cost it reports
     assert all(best <= cost(cut) + 1e-6 for cut in [*s, 2.0])
+
+
+def test_tied_scores_are_one_operating_point_reported_once() -> None:
+    # a saturated model: the 30 riskiest honest events and most frauds score exactly 1.0
+    y = np.r_[np.zeros(1000), np.ones(40)]
+    score = np.r_[np.full(30, 1.0), np.linspace(0, 0.9, 970), np.full(35, 1.0), np.full(5, 0.5)]
+    points = thresholds(y, score, (0.001, 0.005, 0.01, 0.02, 0.05))
+    grouped = distinct(points)
+    assert [targets for targets, _ in grouped] == [[0.001, 0.005, 0.01, 0.02], [0.05]]
+    assert grouped[0][1].fpr == 0.0 and grouped[0][1].score == 1.0  # nothing above 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelled, st.floats(1, 100), st.floats(1, 100))
+def test_the_curve_keeps_the_cheapest_cut(
+    pairs: list[tuple[int, float]], miss: float, block: float
+) -> None:
+    y = np.array([p[0] for p in pairs], dtype=float)
+    score = np.array([p[1] for p in pairs])
+    cut, cost = cheapest_on_curve(curve(y, score), int(y.sum()), miss, block)
+    _, best = cheapest_threshold(y, score, miss, block)
+    assert cost == best  # every distinct score is on a curve this short
+    assert at_cut(y, score, cut, miss, block)["total_cost"] == cost

@@ -35,51 +35,127 @@ def train(
     label: Annotated[str, typer.Option(help="The 0/1 column to learn.")] = "label",
     time_column: Annotated[str, typer.Option("--time", help="Event time column.")] = "time",
     features: Annotated[
-        str | None, typer.Option(help="Comma-separated columns; default: every numeric one.")
+        str | None,
+        typer.Option(help="Comma-separated columns; default: every numeric and category one."),
     ] = None,
-    valid_share: Annotated[float, typer.Option(help="Newest share kept for validation.")] = 0.2,
+    validation: Annotated[
+        str,
+        typer.Option(
+            help="Which rows validate: time (the newest share), random (a share of each"
+            " class) or group (whole entities of --group: none in both)."
+        ),
+    ] = "time",
+    valid_share: Annotated[float, typer.Option(help="Share of rows kept for validation.")] = 0.2,
+    group: Annotated[
+        str, typer.Option(help="The entity column of --validation group (and its folds).")
+    ] = "entity_account",
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="k-fold cross-validation on the training rows, dealt like --validation:"
+            " reports mean ± sd and chooses the tree count (0: early stopping instead)."
+        ),
+    ] = 0,
+    class_weight: Annotated[
+        str,
+        typer.Option(
+            help="Weight of a fraud: auto (sqrt of the imbalance, <= 50), off, or a number."
+        ),
+    ] = "auto",
+    params: Annotated[
+        Path | None,
+        typer.Option(help="LightGBM parameters (YAML or JSON mapping) over the defaults."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="At most this many trees.")] = 1000,
+    min_rounds: Annotated[
+        int, typer.Option(help="Early stopping looks only from this many trees on.")
+    ] = 50,
+    max_categories: Annotated[
+        int, typer.Option(help="Codes per category column; rarer values read as missing.")
+    ] = 100,
+    missed_fraud: Annotated[
+        float, typer.Option(help="Cost of a missed fraud (the card's cost threshold).")
+    ] = 100.0,
+    blocked_honest: Annotated[float, typer.Option(help="Cost of a blocked honest event.")] = 5.0,
     note: Annotated[str, typer.Option(help="Stored in the model card.")] = "",
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Fit LightGBM with time-based validation (the newest rows), early stopping and the
-    class imbalance weighed in; register the model with its card (data window, features,
-    metrics, threshold table). It scores nothing until made champion or challenger.
+    """Fit LightGBM, validated by time, at random or by entity, optionally with k-fold
+    cross-validation; register the model with its card (data window, validation, features
+    and category codes, metrics, thresholds, warnings). It scores nothing until made
+    champion or challenger.
 
-    Example: shopguard train train.parquet --note "july, 7-day label delay"
+    Example: shopguard train train.parquet --validation group --group entity_device
+    --folds 5 --params lgbm.yaml --note "july, 7-day label delay"
     """
     import pyarrow.parquet as pq
 
     from shopguard.errors import ConfigError
-    from shopguard.model.dataset import floats, inputs, matrix
     from shopguard.model.registry import ModelRegistry
-    from shopguard.model.train import fit
+    from shopguard.model.trainer import TrainOptions, train_table
 
     def run() -> None:
         table = pq.read_table(dataset)
-        names = features.split(",") if features else inputs(table)
-        missing = sorted({*names, label, time_column} - set(table.column_names))
-        if missing:
-            raise ConfigError(f"{dataset}: no column(s) {missing}")
-        x = matrix(table, names)
-        y, when = floats(table.column(label)), floats(table.column(time_column))
-        with err.status(f"training on {len(y):,} rows, {len(names)} features"):
-            text, card = fit(x, y, when, names, f"{label} == 1", valid_share)
+        options = TrainOptions(
+            label=label, time=time_column, features=features.split(",") if features else None,
+            validation=validation, valid_share=valid_share, group=group, folds=folds,
+            class_weight=class_weight, params=_params(params), rounds=rounds,
+            min_rounds=min_rounds, max_categories=max_categories, missed_fraud=missed_fraud,
+            blocked_honest=blocked_honest,
+        )  # fmt: skip
+        with err.status(f"training on {table.num_rows:,} rows"):
+            from lightgbm.basic import LightGBMError
+
+            try:
+                text, card = train_table(table, options)
+            except ConfigError as exc:
+                raise ConfigError(f"{dataset}: {exc}") from None
+            except LightGBMError as exc:  # a parameter it refuses, named in its words
+                raise ConfigError(f"LightGBM: {exc}") from None
         card.note = note
-        if "type" in table.column_names:  # it scores what it learned from
-            card.event_types = sorted(set(table.column("type").to_pylist()))
         settings = settings_for(config, data_dir)
         registry = ModelRegistry(settings.models_path)
         card = registry.register(text, card, "cli")
         _compile(registry, card.version)
         err.print(
             f"registered {card.version}: ROC-AUC {card.metrics['roc_auc']:.4f}, average"
-            f" precision {card.metrics['average_precision']:.4f} on the validation window"
-            f" ({card.rows['valid']:,} rows), {card.best_iteration} trees"
+            f" precision {card.metrics['average_precision']:.4f} on the validation rows"
+            f" ({validation}, {card.rows['valid']:,} rows, {card.rows['valid_positive']:,}"
+            f" frauds), {card.best_iteration} trees, class weight {card.class_weight}"
         )
+        if card.cv:
+            auc, ap = card.cv["roc_auc"], card.cv["average_precision"]
+            err.print(
+                f"{len(card.cv['best_iterations'])}-fold cross-validation ({validation}) on the"
+                f" training rows: ROC-AUC {auc['mean']:.4f} ± {auc['sd']:.4f}, average"
+                f" precision {ap['mean']:.4f} ± {ap['sd']:.4f}"
+            )
+        for warning in card.warnings:
+            err.print(f"[yellow]warning:[/] {warning}")
         typer.echo(card.version)
 
     guard(run)
+
+
+def _params(path: Path | None) -> dict[str, Any]:
+    """LightGBM parameters from a YAML or JSON file (JSON is YAML too)."""
+    if path is None:
+        return {}
+    import yaml
+
+    from shopguard.errors import ConfigError
+    from shopguard.yamlio import load_yaml
+
+    try:
+        doc = load_yaml(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not YAML or JSON ({exc.__class__.__name__})") from None
+    if not isinstance(doc, dict) or not all(isinstance(k, str) for k in doc):
+        raise ConfigError(f"{path}: LightGBM parameters must be a mapping of names to values")
+    return doc
 
 
 @models_app.command("list")

@@ -1,4 +1,6 @@
-"""The model card: what a registered model was trained on and how well it did."""
+"""The model card: what a registered model was trained on, how it was validated, how well
+it did, and what a user should be warned of. Fields added since the first cards have
+defaults, so older cards still read."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ class Threshold(msgspec.Struct, frozen=True):
     """Operating point on the validation window: flag scores above ``score``."""
 
     score: float
-    fpr: float  # share of legitimate events flagged
+    fpr: float  # share of legitimate events flagged (realized: ties can keep it under target)
     recall: float  # share of fraud flagged
     precision: float
+    target_fpr: float | None = None  # the false-positive rate asked for
 
 
 class ModelCard(msgspec.Struct, kw_only=True):
@@ -31,6 +34,18 @@ class ModelCard(msgspec.Struct, kw_only=True):
     metrics: dict[str, float]  # on the validation window: roc_auc, average_precision
     thresholds: list[Threshold]
     note: str = ""
+    # category column -> its values, the code of a value being its index (categories.py)
+    categories: dict[str, list[str]] = {}
+    constant: list[str] = []  # features with one value (or none) in training
+    # how validation rows were chosen and the round count decided: scheme, share, group...
+    validation: dict[str, Any] = {}
+    # k-fold cross-validation on the training rows: folds, per-metric mean, sd and values
+    cv: dict[str, Any] = {}
+    class_weight: str = ""  # e.g. "auto: sqrt(440.2) = 21.0"
+    warnings: list[str] = []
+    # the validation scores' cumulative curve: (cut, frauds >= cut, honest >= cut), from
+    # which evaluate-model picks a cost threshold without looking at the set it evaluates
+    curve: list[tuple[float, int, int]] = []
 
     def write(self, path: Path) -> None:
         path.write_bytes(msgspec.json.format(msgspec.json.encode(self), indent=2))

@@ -53,9 +53,68 @@ def thresholds(y: Floats, score: Floats, fprs: tuple[float, ...]) -> list[Thresh
                 round(flagged_legit / max(len(legit), 1), 6),
                 round(flagged_fraud / max(len(fraud), 1), 6),
                 round(flagged_fraud / flagged, 6) if flagged else 0.0,
+                fpr,
             )
         )
     return out
+
+
+def distinct(points: list[Threshold]) -> list[tuple[list[float], Threshold]]:
+    """Operating points grouped by score cut: when scores tie (a saturated model gives
+    many events exactly 1.0), several asked-for rates land on one cut and flag the same
+    events; they are one operating point, reported once with every rate that led to it."""
+    grouped: dict[float, tuple[list[float], Threshold]] = {}
+    for t in points:
+        targets, _ = grouped.setdefault(t.score, ([], t))
+        targets.append(t.fpr if t.target_fpr is None else t.target_fpr)
+    return list(grouped.values())
+
+
+Curve = list[tuple[float, int, int]]
+
+
+def curve(y: Floats, score: Floats, points: int = 256) -> Curve:
+    """(cut, frauds scoring >= cut, honest scoring >= cut) at up to ``points`` distinct
+    cuts spread evenly over the ranks: enough to pick a cost threshold again later with
+    other costs, far smaller than the scores themselves."""
+    order = np.argsort(-score, kind="mergesort")
+    ss, ys = score[order], y[order]
+    caught, ranks = np.cumsum(ys), np.arange(1, len(ys) + 1)
+    # the last rank of each run of equal scores: a cut flags a whole run or none of it
+    ends = np.flatnonzero(np.r_[ss[:-1] > ss[1:], True])
+    if len(ends) > points:
+        ends = ends[np.unique(np.linspace(0, len(ends) - 1, points).round().astype(int))]
+    return [(float(ss[i]), int(caught[i]), int(ranks[i] - caught[i])) for i in ends]
+
+
+def cheapest_on_curve(
+    points: Curve, frauds: int, missed_fraud: float, blocked_honest: float
+) -> tuple[float, float]:
+    """(score cut, cost) minimizing the cost over ``points``' cuts (flag scores >= cut),
+    or flagging nothing (a cut above every score)."""
+    best_cut = (points[0][0] + 1e-9) if points else 1.0
+    best_cost = missed_fraud * frauds
+    for cut, caught, honest in points:
+        cost = missed_fraud * (frauds - caught) + blocked_honest * honest
+        if cost < best_cost:
+            best_cut, best_cost = cut, cost
+    return best_cut, best_cost
+
+
+def at_cut(
+    y: Floats, score: Floats, cut: float, missed_fraud: float, blocked_honest: float
+) -> dict[str, float]:
+    """What flagging scores >= ``cut`` does on a labelled set: recall, FPR, precision, cost."""
+    flagged, fraud = score >= cut, y == 1
+    caught, blocked = int((flagged & fraud).sum()), int((flagged & ~fraud).sum())
+    frauds, honest = int(fraud.sum()), int((~fraud).sum())
+    return {
+        "score": round(cut, 6),
+        "recall": round(caught / max(frauds, 1), 4),
+        "fpr": round(blocked / max(honest, 1), 6),
+        "precision": round(caught / max(caught + blocked, 1), 4),
+        "total_cost": missed_fraud * (frauds - caught) + blocked_honest * blocked,
+    }
 
 
 def card_precision_at_k(
