@@ -104,7 +104,7 @@ def test_sdk_page_runs_as_written(
 # -- docs/README.md: the map of every page ------------------------------------------------
 # Pages other changes of issue 15 write; listed in the index before they land. Once they
 # are all in docs/, empty this set so a broken link fails again.
-WRITTEN_ELSEWHERE = {"attributes.md", "mappings.md", "webhooks.md", "models.md", "tuning-rules.md"}
+WRITTEN_ELSEWHERE: set[str] = set()  # pages another change writes, until it lands
 
 
 def test_index_lists_every_page_and_links_only_to_what_exists() -> None:
