@@ -68,4 +68,4 @@ def test_a_category_attribute_is_learned_and_scored_by_the_engine(tmp_path: Path
         lane: engine.decide(_payment(1000 + i, lane_type=lane)).model_score
         for i, lane in enumerate(lanes)
     }
-    assert scores["scan_and_go"] > scores["staffed"] and scores["scan_and_go"] > scores["self_checkout"]
+    assert scores["scan_and_go"] > max(scores["staffed"], scores["self_checkout"])
