@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shopguard.replay.background import iter_events_in_background
 from tests.replay.helpers import events, mapping, raw, write
 
 PAYMENTS = (
@@ -65,7 +66,8 @@ def test_a_file_without_times_gets_start_plus_row_times_steps(tmp_path: Path) ->
 
 def test_label_maps_turn_words_into_what_training_reads(tmp_path: Path) -> None:
     source = write(
-        tmp_path / "r.csv", "id,when,EVENT_LABEL,kind\n1,1700000000,fraud,a\n2,1700000001,legit,b\n"
+        tmp_path / "r.csv",
+        "id,when,EVENT_LABEL,kind\n1,1700000000,fraud,a\n2,1700000001,legit,b\n3,1700000002,,c\n",
     )
     spec = mapping(
         "tenant: t\nevents:\n  - {type: account.register, event_id: '{id}', "
@@ -76,8 +78,12 @@ def test_label_maps_turn_words_into_what_training_reads(tmp_path: Path) -> None:
     assert [tags for _, tags in pairs] == [
         {"is_fraud": "1", "kind": "a"},
         {"is_fraud": "0", "kind": "b"},
+        {"kind": "c"},  # an empty cell is no label, not an unlisted value
     ]
     assert pairs[0][0].time == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    # replay's reader process carries the same labels, the unlabelled row's without one
+    read = [tags for _, tags in iter_events_in_background(source, spec)]
+    assert read == [tags for _, tags in pairs]
 
 
 def test_the_list_form_of_labels_still_names_columns(tmp_path: Path) -> None:

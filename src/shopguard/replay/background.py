@@ -27,10 +27,10 @@ def _reader(path: str, mapping: Mapping, queue: Any, batch: int) -> None:
     names = mapping.label_names()
     try:
         lines: list[bytes] = []
-        tags: list[tuple[str, ...]] = []
+        tags: list[tuple[str | None, ...]] = []  # None: the row has no such label
         for event, labels in iter_events(path, mapping):
             lines.append(encode(event))
-            tags.append(tuple(labels[n] for n in names))
+            tags.append(tuple(labels.get(n) for n in names))
             if len(lines) == batch:
                 queue.put((lines, tags))
                 lines, tags = [], []
@@ -68,7 +68,7 @@ def iter_events_in_background(
                 raise ConfigError(item[1])
             lines, tags = item
             for line, values in zip(lines, tags, strict=True):
-                yield line, dict(zip(names, values, strict=True))
+                yield line, {n: v for n, v in zip(names, values, strict=True) if v is not None}
     finally:
         if process.is_alive():
             process.terminate()

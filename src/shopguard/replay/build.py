@@ -7,7 +7,7 @@ is a :class:`RowError` naming the row and the column; the caller adds the file.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -244,9 +244,11 @@ def _time_of(time: TimeSpec, header: list[str], kind: str) -> Callable[[Row, int
 
 
 def labeller(
-    specs: dict[str, LabelSpec], header: list[str]
+    specs: dict[str, LabelSpec], header: list[str], missing: Collection[str] = ("",)
 ) -> Callable[[Row, int], dict[str, str]]:
-    """A (row, number) -> labels function; a label map refuses a value it does not list."""
+    """A (row, number) -> labels function; a label map refuses a value it does not list,
+    except a cell that means absent (``file.missing``): that row carries no such label, as an
+    empty cell of an unmapped label column does (real exports leave rows unlabelled)."""
     plain = [
         (name, column(header, s.column, f"label {name}"))
         for name, s in specs.items()
@@ -267,6 +269,8 @@ def labeller(
         tags = {name: row[at] for name, at in plain}
         for name, at, col, table in mapped:
             value = table.get(row[at])
+            if value is None and row[at] in missing:
+                continue
             if value is None:
                 raise RowError(
                     number, col, f"label {name}: {row[at]!r} is not in its map ({', '.join(table)})"

@@ -88,7 +88,7 @@ def rows_of(
         where = f"{path}"
         try:
             builders = [builder(t, mapping.tenant, header, missing) for t in mapping.events]
-            labels = labeller(mapping.label_specs(), header)
+            labels = labeller(mapping.label_specs(), header, missing)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         for number, row in rows:
