@@ -1,6 +1,6 @@
 """A LightGBM model compiled to machine code with lleaves (LLVM), for scoring one event
-at a time: ~7 µs a row for 300 trees where ``Booster.predict`` costs ~40 µs, nearly all of
-it per-call overhead (``python bench/scorers.py``).
+at a time: ~7-10 µs a row for 300 trees where ``Booster.predict`` costs ~40-100 µs, nearly
+all of it per-call overhead (``python bench/scorers.py``).
 
 lleaves' categorical node is compiled with its own bitset test (``_bitset_node``): the
 same bits and branches, without the constant vectors that made a one-row call pay for
