@@ -64,6 +64,9 @@ def _bitset_node(func: Any, head: Any, test: Any, node: Any, test_block: Any, ri
 
 
 def _compile(model: lleaves.Model, cache: str | None) -> None:
+    # lleaves (pinned to 1.3.0 in pyproject) has no hook for this: its module function is
+    # swapped for the compile. Two threads compiling at once could restore it under the
+    # other, which would then get lleaves' node: slower, scoring the same.
     original = codegen._populate_categorical_node_block
     codegen._populate_categorical_node_block = _bitset_node
     try:
