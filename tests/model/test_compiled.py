@@ -86,3 +86,35 @@ def test_the_engine_is_asked_only_for_columns_some_tree_splits_on(tmp_path: Path
     row = {"amount": 0.3, "hour": -1.2}
     expected = booster.predict(np.array([[0.3, -1.2, np.nan]]))[0]
     assert scorer.score(row) == pytest.approx(expected, abs=1e-12)
+
+
+def test_categorical_splits_score_equal_lightgbm(tmp_path: Path) -> None:
+    # 120 codes: bitsets of one to four 32-bit words; rows hold codes past every bitset
+    # and missing codes, which both take the right branch
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6000, 3))
+    x[:, 1] = rng.integers(0, 120, len(x))
+    x[:, 2] = rng.integers(0, 40, len(x))
+    risky = (x[:, 1] % 5 == 0) | (x[:, 2] % 3 == 0) & (x[:, 1] > 90)
+    y = (x[:, 0] + 2 * risky + rng.normal(size=len(x)) > 1.5).astype(float)
+    params = {"objective": "binary", "num_leaves": 15, "verbose": -1, "min_data_per_group": 5}
+    data = lightgbm.Dataset(x, y, categorical_feature=[1, 2])
+    booster = lightgbm.train({**params, "max_cat_threshold": 64}, data, num_boost_round=30)
+    path = tmp_path / "model.txt"
+    booster.save_model(str(path))
+    boundaries = [
+        np.diff([int(b) for b in line.split("=")[1].split()])
+        for line in path.read_text().splitlines()
+        if line.startswith("cat_boundaries=")
+    ]
+    assert max(max(b) for b in boundaries) >= 3  # some bitsets span three words or more
+    rows = np.random.default_rng(4).normal(size=(1000, 3))
+    rows[:, 1] = np.random.default_rng(5).integers(0, 140, len(rows))
+    rows[:, 2] = np.random.default_rng(6).integers(0, 45, len(rows))
+    rows[np.random.default_rng(7).random(rows.shape) < 0.1] = np.nan
+    forest = CompiledForest(path)
+    compiled = []
+    for row in rows:
+        forest.row[:] = [float(v) for v in row]
+        compiled.append(forest.predict())
+    np.testing.assert_allclose(compiled, booster.predict(rows), rtol=1e-12, atol=1e-12)

@@ -50,7 +50,9 @@ class GbmScorer:
         nan, get = math.nan, values.get
         row = [nan if (v := get(name)) is None else v for name in self._numbers]
         for i, name, codes in self._categories:
-            row[i] = codes.get(text(get(name)), nan)  # type: ignore[arg-type]
+            # text is the usual case: looked up as is, without a call to spell it
+            v = get(name)
+            row[i] = codes.get(v if v.__class__ is str else text(v), nan)  # type: ignore[arg-type]
         # one slice assignment: ctypes converts numbers and bools, and refuses text
         self._forest.row[:] = row
         return self._forest.predict()
