@@ -50,6 +50,13 @@ class Receiver:
         assert self.process.stdout is not None
         assert self.process.stdout.readline().strip() == "ready"
 
+    def trust(self, secrets: str) -> None:
+        """The secrets it verifies with (one per line), swapped in whole: the receiver
+        re-reads the file per request and must never see it half written."""
+        draft = self.secrets.with_suffix(".tmp")
+        draft.write_text(secrets)
+        draft.replace(self.secrets)
+
     def kill(self) -> None:
         if self.process is not None:
             self.process.kill()

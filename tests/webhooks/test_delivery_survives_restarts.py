@@ -29,7 +29,7 @@ def test_every_alert_arrives_through_crashes_and_a_rotation(
     bench: Bench, receiver: Receiver
 ) -> None:
     endpoint, secret = bench.endpoint(receiver.url)
-    receiver.secrets.write_text(secret)
+    receiver.trust(secret)
     worker = bench.worker(delays=(0.05, 0.1, 0.2))
 
     async def stream() -> None:
@@ -55,7 +55,7 @@ def test_every_alert_arrives_through_crashes_and_a_rotation(
         # 4. the secret is rotated: the old one still signs beside the new
         rotated = signing.new_secret()
         assert bench.store.rotate("shop", endpoint.id, rotated, time.time() + 3600)
-        receiver.secrets.write_text(f"{secret}\n{rotated}")
+        receiver.trust(f"{secret}\n{rotated}")
         for i in range(45, 60):
             bench.alert(f"a{i}", at=i)
         await _until(lambda: bench.undelivered() == 0, "every alert delivered")

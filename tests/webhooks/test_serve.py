@@ -41,7 +41,7 @@ def test_the_server_delivers_alerts_it_decides(tmp_path: Path, receiver: Receive
         auth = {"Authorization": f"Bearer {(tmp_path / 'admin-key').read_text().strip()}"}
         made = httpx.post(f"{url}/v1/webhooks/endpoints", json={"url": receiver.url}, headers=auth)
         assert made.status_code == 201, made.text
-        receiver.secrets.write_text(made.json()["secret"])
+        receiver.trust(made.json()["secret"])
         receiver.start()
         for i in range(3):
             decided = httpx.post(f"{url}/v1/decisions", json=_bot(f"s{i}"), headers=auth)
@@ -66,7 +66,7 @@ def test_the_command_line_delivers_once(tmp_path: Path, receiver: Receiver) -> N
         url = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {(tmp_path / 'admin-key').read_text().strip()}"}
         made = httpx.post(f"{url}/v1/webhooks/endpoints", json={"url": receiver.url}, headers=auth)
-        receiver.secrets.write_text(made.json()["secret"])
+        receiver.trust(made.json()["secret"])
         receiver.start()
         httpx.post(f"{url}/v1/decisions", json=_bot("c1"), headers=auth)
         env = {**os.environ, **{f"SHOPGUARD_{k.upper()}": v for k, v in BENCH.items()}}

@@ -28,7 +28,7 @@ def test_failures_retry_with_backoff_for_three_days_then_dead_letter(
     bench: Bench, receiver: Receiver
 ) -> None:
     _endpoint, secret = bench.endpoint(receiver.url)
-    receiver.secrets.write_text(secret)
+    receiver.trust(secret)
     receiver.start("--status", "503", "--any-time")
     bench.alert("down")
     worker = bench.worker(delays=(5.0, 300.0, 1800.0, 7200.0, 36_000.0), window=3 * DAY,
@@ -65,7 +65,7 @@ def test_failures_retry_with_backoff_for_three_days_then_dead_letter(
 
 def test_410_gone_disables_the_endpoint(bench: Bench, receiver: Receiver) -> None:
     endpoint, secret = bench.endpoint(receiver.url)
-    receiver.secrets.write_text(secret)
+    receiver.trust(secret)
     receiver.start("--status", "410")
     bench.alert("g1")
     bench.alert("g2")
@@ -83,7 +83,7 @@ def test_410_gone_disables_the_endpoint(bench: Bench, receiver: Receiver) -> Non
 
 def test_a_loopback_target_is_refused_at_connect_time(bench: Bench, receiver: Receiver) -> None:
     _endpoint, secret = bench.endpoint(receiver.url)  # stored directly: no API check
-    receiver.secrets.write_text(secret)
+    receiver.trust(secret)
     receiver.start()
     bench.alert("ssrf")
     asyncio.run(bench.worker(allow_private=False).pass_once())
@@ -94,7 +94,7 @@ def test_a_loopback_target_is_refused_at_connect_time(bench: Bench, receiver: Re
 
 def test_redelivery_sends_the_same_webhook_id_again(bench: Bench, receiver: Receiver) -> None:
     _endpoint, secret = bench.endpoint(receiver.url)
-    receiver.secrets.write_text(secret)
+    receiver.trust(secret)
     receiver.start()
     bench.alert("again")
     worker = bench.worker()
