@@ -129,11 +129,12 @@ def over_file(
         decisions = engine.decide_many(events)
         theirs = rival.decide_many(events) if rival is not None else decisions
         for decision, other, (_, tags) in zip(decisions, theirs, chunk, strict=True):
-            fraud = is_fraud(tags, label) if tags else None
-            if rival is not None:
-                comparison.add_pair(decision, other, fraud)
-            else:
-                comparison.add(decision, fraud)
+            _tally(
+                comparison,
+                decision,
+                other if rival is not None else None,
+                is_fraud(tags, label) if tags else None,
+            )
         if advance is not None:
             advance(len(chunk))
     return comparison
@@ -189,11 +190,12 @@ def over_journal(
                 return comparison
             compared += 1
             key = (decision.tenant, decision.event_id)
-            fraud = key in frauds if frauds else None
-            if rival is not None:
-                comparison.add_pair(decision, other, fraud)
-            else:
-                comparison.add(decision, fraud)
+            _tally(
+                comparison,
+                decision,
+                other if rival is not None else None,
+                key in frauds if frauds else None,
+            )
         if advance is not None:
             advance(len(chunk))
     return comparison
@@ -241,3 +243,14 @@ def _frauds(path: Path) -> set[tuple[str, str]]:
 def _chunked(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     while chunk := list(islice(items, size)):
         yield chunk
+
+
+def _tally(
+    comparison: Comparison, decision: Decision, rival: Decision | None, fraud: bool | None
+) -> None:
+    """One event into the comparison: open loop (the candidate ran as challenger inside
+    ``decision``), or closed loop beside the ``rival`` engine's own decision."""
+    if rival is not None:
+        comparison.add_pair(decision, rival, fraud)
+    else:
+        comparison.add(decision, fraud)
