@@ -10,6 +10,7 @@ each event's own time in replay, where no event is refused for its time (docs/ev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.effects import Effects
 from shopguard.effects.dedupe import Dedupe
 from shopguard.effects.journal import checkpoint, recover
-from shopguard.errors import InvalidEvent, StorageUnavailable
+from shopguard.errors import InvalidEvent, StateUnavailable, StorageUnavailable
 from shopguard.events import decode_event
 from shopguard.events.catalog import BaseEvent, CaseLabel
 from shopguard.features.plan import FeaturePlan, TypePlan
@@ -47,6 +48,7 @@ from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
 from shopguard.state.health import WriteHealth, storage_error
+from shopguard.state.protocol import Touched
 from shopguard.version import __version__
 
 ENGINE_VERSION = __version__
@@ -59,6 +61,16 @@ _OUTCOME_NAMES = tuple(str(o) for o in Outcome)
 _NOT_SHOWN = frozenset(PSEUDONYMIZED) | {"event_id", "tenant", "time", "type"}
 _EXPLAIN_SKIPS = _NOT_SHOWN | {"score", "_listed"}
 RawEvent = bytes | str | dict[str, Any] | BaseEvent
+
+
+def _no_rows(tenant: str, keys: list[Any]) -> list[Any]:
+    return [None] * len(keys)
+
+
+_NO_STATE: Touched = []  # this event's features were read without state: nothing to fold
+_STATE_UNAVAILABLE = Reason(
+    "state", "STATE_UNAVAILABLE", "allow", 0.0, "feature state unreachable: read as unseen"
+)
 
 
 def _recommendations(hits: list[RuleHit]) -> list[str]:
@@ -131,7 +143,7 @@ class Engine(Champions, Operations):
         # A snapshot is restored only under the same features, links and state layout.
         declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
-        self._recover(store or make_state_store(settings.state_store))
+        self._recover(store or self._new_store())
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
         self.rings = RingWatch(book_path(settings.data_dir))  # shopguard rings' book
@@ -141,7 +153,7 @@ class Engine(Champions, Operations):
         back from the snapshot and journal, then use them: at start, and after a commit
         that failed.
         Nothing of the engine changes if it raises. Returns the records replayed."""
-        store.layout(self.features.widths)
+        store.layout(self.features.widths, self.features.group_ttls())
         lists = ListStore()
         lists.load_config(self.pack.lists)
         window = parse_duration(self.settings.dedupe_window)
@@ -229,11 +241,37 @@ class Engine(Champions, Operations):
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
         self._begin()
         try:
-            decisions = [self._decide(event) for event in decoded]
+            if self.store.shared:  # every row the batch reads, in one round trip
+                decisions = self._decide_prefetched(decoded)
+            else:
+                decisions = [self._decide(event) for event in decoded]
         except BaseException as exc:
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
+        return decisions
+
+    def _decide_prefetched(self, events: list[BaseEvent]) -> list[Decision]:
+        """A batch against a shared store: desensitize every event, fetch every row they
+        read at once, then decide them in order (a resend within the batch is answered
+        with the first one's decision, as one at a time)."""
+        prepared = []
+        wanted: list[tuple[str, list[Any]]] = []
+        for event in events:
+            started = time.perf_counter_ns()
+            facts, display = self.desensitize(event)
+            prepared.append((event, facts, display, started))
+            wanted.append((facts["tenant"], self.plans[facts["type"]].keys(facts)))
+        with contextlib.suppress(StateUnavailable):  # each read then meets the outage
+            self.store.prefetch(wanted)
+        decisions = []
+        for event, facts, display, started in prepared:
+            dedupe_key = f"{event.tenant}\x1f{event.event_id}"
+            previous = self._resent(event, dedupe_key)
+            if previous is not None:
+                decisions.append(previous)
+            else:
+                decisions.append(self._judge(facts, display, dedupe_key, started))
         return decisions
 
     def commit(self, applied: bool = True) -> None:
@@ -247,6 +285,11 @@ class Engine(Champions, Operations):
             raise
         if self.health.failure is not None:
             self.health.succeeded()
+        if self.store.shared:
+            try:
+                self.store.flush()  # the journal has the batch: state follows it
+            except StateUnavailable as exc:  # the store keeps the folds until it answers
+                self.health.lines.warning("state", f"state writes postponed: {exc}")
 
     def _begin(self) -> None:
         """Refuse a batch before it changes anything when the journal could not commit it:
@@ -270,6 +313,7 @@ class Engine(Champions, Operations):
         from what is durable (snapshot + journal, as a restart would), so a request that
         was refused leaves no trace. Measured in bench/storage_rollback.py."""
         applied = self.log.discard() or applied  # staged records: their effects applied
+        self.store.drop()
         if isinstance(exc, StorageUnavailable):
             self.health.failed(exc)
         if applied and self.log.durable:
@@ -281,11 +325,25 @@ class Engine(Champions, Operations):
     def _rebuild(self) -> None:
         self._stale = True
         try:
-            replayed = self._recover(make_state_store(self.settings.state_store))
+            replayed = self._recover(self._new_store())
         except Exception as exc:
             failure = storage_error(exc) or StorageUnavailable(f"state rebuild failed: {exc}")
             raise failure from exc
         self._since_snapshot, self._stale = replayed, False
+
+    def _new_store(self) -> StateStore:
+        """A state store of the configured backend (a shared one only connects: its
+        state lives on the server)."""
+        settings, options = self.settings, {}
+        if settings.state_store == "redis":
+            options = {
+                "url": settings.redis_url,
+                "cluster": settings.redis_cluster,
+                "timeout": parse_duration(settings.redis_timeout),
+                "prefix": settings.redis_prefix,
+                "retry_every": parse_duration(settings.state_retry_every),
+            }
+        return make_state_store(settings.state_store, **options)
 
     def _probe(self) -> None:
         """Whether the journal takes writes again; a state left stale is rebuilt first."""
@@ -316,17 +374,20 @@ class Engine(Champions, Operations):
     def _decide(self, event: BaseEvent) -> Decision:
         started = time.perf_counter_ns()
         dedupe_key = f"{event.tenant}\x1f{event.event_id}"  # Dedupe.key, inlined: hot path
+        previous = self._resent(event, dedupe_key)
+        if previous is not None:
+            return previous
+        facts, display = self.desensitize(event)
+        return self._judge(facts, display, dedupe_key, started)
+
+    def _resent(self, event: BaseEvent, dedupe_key: str) -> Decision | None:
+        """The decision this event already had, if it was decided within the window."""
         seq = self.dedupe.seen.get(dedupe_key)
         if seq is None and self.dedupe.spilled:  # past dedupe_max_ids: ask the journal
             now = self.clock() if self.live else event.time.timestamp()
             if self.dedupe.spilled_after(event.tenant, now):
                 seq = self.log.seq_of(event.tenant, event.event_id)
-        if seq is not None:
-            previous = self.log.decision(seq)
-            if previous is not None:
-                return previous
-        facts, display = self.desensitize(event)
-        return self._judge(facts, display, dedupe_key, started)
+        return None if seq is None else self.log.decision(seq)
 
     def _judge(
         self, facts: dict[str, Any], display: dict[str, str], dedupe_key: str, started: int
@@ -337,7 +398,10 @@ class Engine(Champions, Operations):
         now = self.clock() if self.live else facts["time"]  # lists and dedupe age on it
         self.rings.poll(self.lists, self.log, now)  # a new ring book: its watch entries
         listed = self.lists.check(facts, now)
-        values, touched = plan.read(facts, self.store.load)
+        try:
+            values, touched = plan.read(facts, self.store.load)
+        except StateUnavailable as exc:
+            values, touched = self._without_state(plan, facts, exc)
         if event_type in self.ring_types:  # the event's ring in the link graph
             values.update(read_ring(self.links, facts))
         hits: list[RuleHit] = []
@@ -389,6 +453,8 @@ class Engine(Champions, Operations):
                 hits, action, total, decided_by = contest[:4]
                 challenger_hits, challenger_outcome, other_version = contest[4:]
             reasons = [h.as_reason() for h in hits]
+            if touched is _NO_STATE:
+                reasons.append(_STATE_UNAVAILABLE)
             if hits or shadow or challenger_hits or self._explain:
                 values = self._shown(scope, hits, [*shadow, *challenger_hits], values)
             else:
@@ -427,6 +493,17 @@ class Engine(Champions, Operations):
         self.effects.apply(seq, facts, decision, plan, touched, ops, action.outcome, alert)
         self._remember(facts["tenant"], dedupe_key, seq, now)
         return decision
+
+    def _without_state(
+        self, plan: TypePlan, facts: dict[str, Any], exc: StateUnavailable
+    ) -> tuple[dict[str, Any], Touched]:
+        """``state_unavailable``: open reads every feature as for an entity never seen
+        and folds nothing (the journal still has the event); closed refuses the event."""
+        if self.settings.state_unavailable == "closed":
+            raise exc
+        self.health.lines.warning("state", f"deciding without feature state: {exc}")
+        values, _ = plan.read(facts, _no_rows)
+        return values, _NO_STATE
 
     def _shown(
         self,

@@ -35,3 +35,14 @@ class StorageUnavailable(ShopGuardError):
     def __init__(self, message: str, kind: str = "io", retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.kind, self.retry_after = kind, retry_after
+
+
+class StateUnavailable(ShopGuardError):
+    """The shared state store (Redis) did not answer in time. Nothing of the event was
+    applied. Under ``state_unavailable: open`` the engine decides without feature state
+    (reason STATE_UNAVAILABLE); under ``closed`` this reaches the caller as a 503 with
+    Retry-After ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -28,6 +28,12 @@ _DURATIONS = (
     "webhooks_retry_window",
     "webhooks_rotation_overlap",
     "webhooks_poll",
+    "redis_timeout",
+    "state_retry_every",
+    "postgres_timeout",
+    "spool_drain_every",
+    "claim_wait",
+    "propagate_every",
 )
 
 
@@ -86,6 +92,30 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     webhooks_rotation_overlap: str = "24h"
     webhooks_poll: str = "1s"
     webhooks_concurrency: int = 8
+    # -- scale out (docs/cluster.md) --
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_cluster: bool = False
+    redis_timeout: str = "0.5s"
+    redis_prefix: str = "sg"
+    state_unavailable: Literal["open", "closed"] = "open"
+    state_retry_every: str = "1s"
+    postgres_dsn: str = "postgresql://127.0.0.1:5432/test"
+    postgres_schema: str = "shopguard"
+    postgres_timeout: str = "2s"
+    journal_partition: Literal["day", "week", "month"] = "day"
+    writer: str = ""
+    spool: bool = True
+    spool_drain_every: str = "1s"
+    claim_wait: str = "2s"
+    propagate_every: str = "1s"
+    workers: int = 1
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "SHOPGUARD_EVENTS"
+    nats_subjects: list[str] = msgspec.field(default_factory=lambda: ["shopguard.events.>"])
+    nats_durable: str = "shopguard"
+    nats_decisions: str = "shopguard.decisions"
+    nats_alerts: str = "shopguard.alerts"
+    nats_batch: int = 256
 
     def __post_init__(self) -> None:
         for name in _DURATIONS:
@@ -105,6 +135,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
             raise ValueError("webhooks_retry_jitter: 0 to 1")
         if self.webhooks_concurrency < 1:
             raise ValueError("webhooks_concurrency: at least 1")
+        if self.workers < 1:
+            raise ValueError("workers: at least 1")
+        if not 1 <= self.nats_batch <= 10_000:
+            raise ValueError("nats_batch: 1 to 10000")
         if not 1 <= self.phone_block_digits <= 6:
             raise ValueError("phone_block_digits: 1 to 6 digits")
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shopguard.errors import ConfigError, InvalidEvent, StorageUnavailable
+from shopguard.errors import ConfigError, InvalidEvent, StateUnavailable, StorageUnavailable
 
 TYPE_BASE = "https://shopguard.dev/problems/"
 TITLES = {
@@ -95,6 +95,17 @@ async def on_storage(request: Request, exc: Exception) -> Response:
     return problem(503, "storage-unavailable", detail, request.url.path, None, retry, title)
 
 
+async def on_state(request: Request, exc: Exception) -> Response:
+    """The shared state store is unreachable and ``state_unavailable`` is ``closed``:
+    nothing was decided or kept; retry after Retry-After seconds."""
+    assert isinstance(exc, StateUnavailable)
+    retry = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    detail = "feature state unavailable; nothing was decided or recorded, retry later"
+    return problem(
+        503, "state-unavailable", detail, request.url.path, None, retry, "State unavailable"
+    )
+
+
 async def on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     slug = TITLES.get(exc.status_code, "error").lower().replace(" ", "-")
@@ -112,6 +123,7 @@ HANDLERS: dict[Any, Any] = {
     ProblemError: on_problem,
     InvalidEvent: on_invalid,
     StorageUnavailable: on_storage,
+    StateUnavailable: on_state,
     ConfigError: on_config,
     HTTPException: on_http,
     Exception: on_crash,

@@ -13,12 +13,12 @@ import msgspec
 
 from shopguard.decision import Decision
 from shopguard.desensitize.schema import PSEUDONYMIZED
-from shopguard.features.plan import Touched, TypePlan
+from shopguard.features.plan import TypePlan
 from shopguard.links import LinkGraph
 from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
 from shopguard.outcome import Outcome
 from shopguard.rules.ruleset import RuleHit
-from shopguard.state.protocol import DecisionLog, LogRecord, StateStore
+from shopguard.state.protocol import DecisionLog, LogRecord, StateStore, Touched
 
 
 def _alert_payload(facts: dict[str, Any], decision: Decision, alert: bool) -> bytes:
@@ -105,7 +105,8 @@ class Effects:
                 payload,
             )
         )
-        self.store.save(facts["tenant"], plan.apply(facts, touched))
+        if touched:
+            self.store.fold(facts["tenant"], facts, touched)
         self.links.fold(facts, outcome)
         for op in ops:
             self.lists.apply(op)

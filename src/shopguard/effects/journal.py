@@ -85,9 +85,10 @@ def recover(
             )
     replayed = 0
     for record in journal.records_after(after):
-        plan = plans[record.type]
-        _, touched = plan.read(record.facts, store.load)
-        store.save(record.facts["tenant"], plan.apply(record.facts, touched))
+        if not store.shared:  # a shared store already holds every worker's folds
+            plan = plans[record.type]
+            _, touched = plan.read(record.facts, store.load)
+            store.save(record.facts["tenant"], plan.apply(record.facts, touched))
         links.fold(record.facts, record.outcome)
         key = Dedupe.key(record.tenant, record.event_id)
         dedupe.remember(record.tenant, key, record.seq, record.time)

@@ -16,12 +16,13 @@ from typing import Any
 
 from shopguard.desensitize.schema import ENTITY_KINDS, FACT_TYPES, STR
 from shopguard.errors import ConfigError
-from shopguard.features.access import Fold, folder
+from shopguard.features.access import folder
 from shopguard.features.kinds import KINDS, Kind
+from shopguard.features.kinds.base import MAX_WINDOW_S
 from shopguard.features.reading import compile_read
 from shopguard.features.spec import FeatureSpec
 from shopguard.rules.language import compile_expression
-from shopguard.state.protocol import StateKey
+from shopguard.state.protocol import LoadKey, StateKey, Touched
 
 State = Any
 # What a feature may be keyed by: an entity, or any string fact but the event's own id
@@ -177,6 +178,17 @@ class FeaturePlan:
             self.streams[ident] = stream
         return stream
 
+    def group_ttls(self) -> list[float]:
+        """Per state row (key group), how long a row no event touched is worth keeping:
+        its longest window; a stream without one (first seen, since last, baselines,
+        sequences) keeps it for the longest window a feature may have (90 days)."""
+        ttls = [0.0] * len(self.widths)
+        for stream in self.streams.values():
+            windowed = stream.owner.windowed and stream.kind != "baseline"
+            ttl = stream.retention if windowed and stream.retention > 0 else MAX_WINDOW_S
+            ttls[stream.group] = max(ttls[stream.group], ttl)
+        return ttls
+
     def compile(self, needed: Mapping[str, Iterable[str]]) -> dict[str, TypePlan]:
         """Per event type: read the ``needed`` features, update every stream on that type."""
         from shopguard.events.catalog import EVENT_TYPES
@@ -214,9 +226,6 @@ class FeaturePlan:
         return plans
 
 
-Touched = list[tuple[StateKey, int, Any, Fold]]  # key, slot in its row, state, fold
-
-
 class TypePlan:
     """The feature work for one event type: read before the decision, apply after it."""
 
@@ -232,13 +241,36 @@ class TypePlan:
         # values, touched = read(facts, load): the features as of before this event,
         # and the states this event will update (generated: see reading.py).
         self.read = compile_read(event_type, uses, ratios)
+        rows: dict[int, tuple[str, ...]] = {}
+        for use in uses:  # the same rows, in the same order, as the generated read's
+            rows.setdefault(use.stream.group, use.stream.key)
+        self._rows = list(rows.items())
 
     def apply(self, facts: Facts, touched: Touched) -> list[tuple[StateKey, int, Any]]:
         """Fold the event into the states it touches; returns (key, slot, state) to save."""
-        t = facts["time"]
-        saved = []
-        for key, slot, state, fold in touched:
-            state = fold(state, facts, t)
-            if state is not None:
-                saved.append((key, slot, state))
-        return saved
+        return fold_touched(facts, touched)
+
+    def keys(self, facts: Facts) -> list[LoadKey]:
+        """The rows ``read`` loads for this event, in its order (a batch prefetches them
+        in one round trip from a shared store)."""
+        return [(group, _entity(facts, key)) for group, key in self._rows]
+
+
+def fold_touched(facts: Facts, touched: Touched) -> list[tuple[StateKey, int, Any]]:
+    """Fold the event into the states it touches (each fold returns the state to save,
+    or None when the event changes nothing); what every state store's ``fold`` runs."""
+    t = facts["time"]
+    saved = []
+    for key, slot, state, fold in touched:
+        state = fold(state, facts, t)
+        if state is not None:
+            saved.append((key, slot, state))
+    return saved
+
+
+def _entity(facts: Facts, key: tuple[str, ...]) -> str | None:
+    """The entity key of a row: one fact, or a pair joined by "|" (None if one lacks)."""
+    if len(key) == 1:
+        return facts.get(key[0])
+    a, b = facts.get(key[0]), facts.get(key[1])
+    return None if a is None or b is None else f"{a}|{b}"

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from shopguard.features.access import blank, read_expression
 
 if TYPE_CHECKING:
-    from shopguard.features.plan import Touched, Use
+    from shopguard.features.plan import Use
+    from shopguard.state.protocol import Touched
 
 Facts = dict[str, Any]
 Load = Callable[[str, list[Any]], list[Any]]  # load(tenant, keys)

@@ -8,9 +8,17 @@ from typing import Any
 import msgspec
 
 from shopguard.decision import Decision, decision_decoder, decision_encoder
+from shopguard.features.plan import fold_touched
 from shopguard.labels import Label, MerchantHealth, MerchantLedger, event_money, ledger_merchant
 from shopguard.lists.store import names_entity
-from shopguard.state.protocol import DECISION_LOGS, STATE_STORES, LoadKey, LogRecord, StateKey
+from shopguard.state.protocol import (
+    DECISION_LOGS,
+    STATE_STORES,
+    LoadKey,
+    LogRecord,
+    StateKey,
+    Touched,
+)
 from shopguard.state.search import DecisionQuery, Found, matches
 from shopguard.state.snapshot import decode_rows, encode_rows
 
@@ -22,11 +30,14 @@ class MemoryStateStore:
     objects the facts held when the entity was first seen, so a million entities cost no
     extra key copies."""
 
+    shared = False
+
     def __init__(self) -> None:
         self._widths: list[int] = []
         self._data: dict[str, list[dict[str, list[Any]]]] = {}  # tenant -> group -> rows
 
-    def layout(self, widths: list[int]) -> None:
+    def layout(self, widths: list[int], ttls: list[float] | None = None) -> None:
+        """(Rows live as long as the process; ``ttls`` are for stores that expire them.)"""
         self._widths = list(widths)
         for tables in self._data.values():
             tables.extend({} for _ in range(len(widths) - len(tables)))
@@ -53,6 +64,18 @@ class MemoryStateStore:
             if row is None:
                 row = table[entity] = [None] * self._widths[group]
             row[slot] = state
+
+    def fold(self, tenant: str, facts: dict[str, Any], touched: Touched) -> None:
+        self.save(tenant, fold_touched(facts, touched))  # states change in place
+
+    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]]) -> None:
+        return None  # a dict lookup needs no batching
+
+    def flush(self) -> None:
+        return None
+
+    def drop(self) -> None:
+        return None
 
     def forget(self, tenant: str, entity: str) -> int:
         """Drop the entity's own states and erase it from other entities' distinct sets,

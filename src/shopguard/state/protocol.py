@@ -7,6 +7,7 @@ backend (Redis) serves an event in one round trip each way, pipelined.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -23,11 +24,19 @@ from shopguard.state.search import DecisionQuery, Found
 # and key, one field per slot: "shop|2|k1.ab.." -> {0: .., 3: ..}
 StateKey = tuple[int, str]
 LoadKey = tuple[int, str | None]  # an entity the event lacks loads as None
+# (key, slot in its row, the state as loaded or None, the fold of the event into it)
+Touched = list[tuple[StateKey, int, Any, Callable[[Any, dict[str, Any], float], Any]]]
 
 
 class StateStore(Protocol):
-    def layout(self, widths: list[int]) -> None:
-        """How many states (slots) a row of each key group holds; set once at start."""
+    # False: the state lives in this process and is folded back from the journal at start
+    # (memory). True: it lives outside (Redis), other workers change it too; recovery
+    # leaves it alone and snapshots do not hold it.
+    shared: bool
+
+    def layout(self, widths: list[int], ttls: list[float] | None = None) -> None:
+        """How many states (slots) a row of each key group holds, and how long (seconds)
+        a row of each group no event touched is worth keeping; set once at start."""
 
     def load(self, tenant: str, keys: list[LoadKey]) -> list[list[Any] | None]:
         """The tenant's state rows under ``keys`` (None where absent), in order: one lookup
@@ -38,6 +47,25 @@ class StateStore(Protocol):
         """Store changed states of the tenant, each in a slot of its key's row (created on
         first save). (The memory backend's states change in place: only new ones alter
         its rows.)"""
+
+    def fold(self, tenant: str, facts: dict[str, Any], touched: Touched) -> None:
+        """Fold a decided event into the states it touched (``features.plan.fold_touched``)
+        and keep them. A shared store stages them until ``flush`` and folds the event
+        again into the newest row if another worker changed it meanwhile (no lost
+        update); states read later in the same batch see the staged ones."""
+
+    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]]) -> None:
+        """The rows a batch is about to load, per tenant, fetched in one round trip (a
+        shared store; the memory store does nothing); later ``load``s of them are served
+        from what was fetched until ``flush`` or ``drop``."""
+
+    def flush(self) -> None:
+        """Write what ``fold`` staged (a shared store: one round trip), after the journal
+        made the batch durable. Raises StateUnavailable if the store is unreachable; the
+        staged folds are then kept and written once it answers."""
+
+    def drop(self) -> None:
+        """Forget what was staged and prefetched: the batch was refused."""
 
     def forget(self, tenant: str, entity: str) -> int:
         """Drop every state of the tenant keyed by this entity (alone or in a pair), and
@@ -152,6 +180,9 @@ def make_state_store(name: str, **options: Any) -> StateStore:
     from shopguard.errors import ConfigError
     from shopguard.state import memory  # noqa: F401  (registers itself)
 
+    if name == "redis":  # only a deployment that uses it imports its client
+        importlib.import_module("shopguard.state.redis")  # registers itself
+
     if name not in STATE_STORES:
         raise ConfigError(f"unknown state store {name!r}; registered: {sorted(STATE_STORES)}")
     return STATE_STORES[name](**options)
@@ -160,6 +191,9 @@ def make_state_store(name: str, **options: Any) -> StateStore:
 def make_decision_log(name: str, **options: Any) -> DecisionLog:
     from shopguard.errors import ConfigError
     from shopguard.state import memory, sqlite  # noqa: F401  (register themselves)
+
+    if name == "postgres":
+        importlib.import_module("shopguard.state.postgres")  # registers itself
 
     if name not in DECISION_LOGS:
         raise ConfigError(f"unknown decision log {name!r}; registered: {sorted(DECISION_LOGS)}")
