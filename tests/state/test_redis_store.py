@@ -151,6 +151,8 @@ def test_an_unreachable_redis_fails_fast_and_owed_folds_land_when_it_returns(
                 break
             except StateUnavailable:
                 time.sleep(0.05)
+        one_event(store, {"time": 3.0, "amount": 100.0, "device": "d3"})
+        store.drop()  # that batch was refused: its fold goes, the owed one stays
         store.flush()
         (row,) = worker(server.url, "sg").load("t", [(0, "a1")])
         assert row is not None and row[0].count(-1) == 2 and row[0].total(-1) == 12.0

@@ -190,7 +190,9 @@ class RedisStateStore:
                 row = rows[(group, entity)] = Row(key, group, self._widths[group], [])
             row.states[slot] = state
             row.dirty.add(slot)
-            self._rows.pop((tenant, group, entity), None)  # read it again after this
+            held = self._rows.get((tenant, group, entity))
+            if held is not None and not held.events:  # read it again after this; one
+                del self._rows[(tenant, group, entity)]  # with folds owed meets a conflict
         if rows:
             self._write(list(rows.values()), force=True)
 
