@@ -155,7 +155,7 @@ def _decisions(
         query = f"SELECT {ROW}, terms FROM {log.s}.decisions WHERE writer = %s ORDER BY seq"
         for row in _rows(log, query, (w,)):
             edited = _decision_edited(row, per)  # type: ignore[arg-type]
-            if not edited and row[14] == 0:
+            if not edited and row[14] == 0 and bytes(row[10]) != b"null":
                 try:
                     wanted = terms(_facts.decode(row[9]), decision_decoder.decode(row[10]))
                     if sorted(wanted) != sorted(row[17]):
