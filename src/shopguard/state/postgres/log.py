@@ -153,8 +153,12 @@ class PostgresDecisionLog:
             f"SELECT id, chain FROM {s}.list_ops WHERE writer = %s ORDER BY id DESC LIMIT 1", (w,)
         ).fetchone()
         ops_id, ops_head = (int(op[0]), bytes(op[1])) if op else (0, GENESIS)
-        self._committed = (seq, head, ops_id, ops_head)
-        self._seq, self._head, self._ops_id, self._ops_head = self._committed
+        loaded, staged = (seq, head, ops_id, ops_head), bool(self._rows or self._ops)
+        if staged and loaded != self._committed:  # staged on heads that moved on
+            raise StorageUnavailable("journal: its last commit landed unanswered; retry", "io")
+        self._committed = loaded
+        if not staged:
+            self._seq, self._head, self._ops_id, self._ops_head = loaded
 
     # -- appending -----------------------------------------------------------------------
     def append(self, r: LogRecord) -> None:
