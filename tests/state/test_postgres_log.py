@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from shopguard.cli import app
 from shopguard.errors import ConfigError, StorageUnavailable
 from shopguard.state.postgres import PostgresDecisionLog
-from shopguard.state.postgres.log import TAG
+from shopguard.state.postgres.reads import TAG
 from shopguard.state.postgres.schema import MIGRATIONS
 from tests.conftest import event, make_engine
 from tests.state.pg import DSN, pg_schema, sql
