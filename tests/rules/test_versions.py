@@ -6,6 +6,7 @@ import pytest
 
 from shopguard.errors import ConfigError
 from shopguard.rules.swap import bring
+from shopguard.rules.trail import Rulesets
 from tests.conftest import event, make_engine
 from tests.rules.conftest import Trail
 
@@ -97,3 +98,29 @@ def test_nothing_to_promote_or_roll_back_is_a_clear_error(trail: Trail) -> None:
         store.change("rollback", "alice")
     with pytest.raises(ConfigError, match="no ruleset version 9"):
         store.change("publish", "alice", 9)
+
+
+def test_two_workers_changing_at_once_keep_one_unbroken_chain(trail: Trail) -> None:
+    import threading
+
+    stores = [trail.open() for _ in range(4)]
+    failed: list[BaseException] = []
+
+    def upload(store: Rulesets, author: str) -> None:
+        try:
+            for i in range(10):
+                store.upload(DENY_SMS.replace("(test)", f"({author} {i})"), author)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [
+        threading.Thread(target=upload, args=(s, a)) for s, a in zip(stores, "abcd", strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failed
+    report = stores[0].verify()
+    assert report.ok and report.records == 40
+    assert [v.number for v in stores[1].versions()] == list(range(1, 41))
