@@ -106,3 +106,13 @@ def test_after_losing_its_connection_the_feed_listens_again_and_says_resync(
     assert changes.get(timeout=1.0) == Change("models", "promote:m2")
     registry.close()
     feed.close()
+
+
+def test_a_registry_reads_on_after_its_idle_connection_was_cut(where: Where) -> None:
+    registry = Registry(where, "rulesets", STEPS)
+    with registry.change():
+        pass
+    with psycopg.connect(DSN, autocommit=True) as db:  # as a PostgreSQL restart would
+        db.execute("SELECT pg_terminate_backend(%s)", (registry.db.info.backend_pid,))
+    assert registry.revision() == 1  # one more try, on a new connection
+    registry.close()
