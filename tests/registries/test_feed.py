@@ -116,3 +116,31 @@ def test_a_registry_reads_on_after_its_idle_connection_was_cut(where: Where) -> 
         db.execute("SELECT pg_terminate_backend(%s)", (registry.db.info.backend_pid,))
     assert registry.revision() == 1  # one more try, on a new connection
     registry.close()
+
+
+def test_each_registry_announces_its_changes(where: Where) -> None:
+    from shopguard.api.keys_pg import PgKeys
+    from shopguard.console.users_pg import PgUsers
+    from shopguard.rules.versions_pg import PgRulesets
+
+    changes: queue.Queue[Change] = queue.Queue()
+    feed = ChangeFeed(where)
+    feed.subscribe(changes.put)
+    feed.start(wait=5.0)
+    rulesets, keys, users = PgRulesets(where, b"k" * 32), PgKeys(where), PgUsers(where)
+    version = rulesets.upload("rules: []\n", "ana")
+    rulesets.change("publish", "ana", version.number)
+    key, _ = keys.create("shop", ["decide"])
+    keys.revoke(key.id)
+    users.create("ana", "shop", "admin", "a long password")
+    heard = [changes.get(timeout=1.0) for _ in range(5)]
+    assert heard == [
+        Change("rulesets", "upload"),
+        Change("rulesets", "publish:1"),
+        Change("keys", f"create:{key.id}"),
+        Change("keys", f"revoke:{key.id}"),
+        Change("users", "create:ana"),
+    ]
+    for store in (rulesets, keys, users):
+        store.close()
+    feed.close()
