@@ -144,7 +144,7 @@ class Engine(Champions, Operations):
         # A snapshot is restored only under the same features, links and state layout.
         declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
-        store = store or self._new_store()
+        store = store if store is not None else self._new_store()  # an empty one is falsy
         self.peers = self._peers() if store.shared else None  # claims, list and link changes
         self._recover(store)
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
@@ -168,7 +168,7 @@ class Engine(Champions, Operations):
         mark = self.peers.mark() if self.peers else None  # before the journal's lists
         replayed = recover(store, self.log, lists, self.plans, dedupe, fingerprint, links)
         if self.peers:  # every worker's link graph, the lists' changes since ``mark``
-            self.peers.catch_up(lists, links, mark)
+            self.peers.catch_up(lists, links, mark, set(self.log.list_ops()))
         self.store, self.lists, self.dedupe, self.links = store, lists, dedupe, links
         changes = self.peers.changes if self.peers else None
         self.effects = Effects(store, self.log, lists, links, changes)

@@ -13,11 +13,12 @@ the other workers' entries are folded in before the batch is judged, in this wor
 thread (no lock: nothing else touches lists or the graph). A worker that decides nothing
 reads nothing; it catches up with its next decision or list change.
 
-A starting worker loads lists from the journal and follows the stream from the entry
-that was last before it read them (a list op in both is applied twice: ``ListStore``
-counts an identical entry once), and takes the link graph from the stream: the newest
-snapshot (``<prefix>:links``, written at each checkpoint after catching up) and every
-retained entry after it.
+A starting worker loads lists from the journal (shared by the workers: PostgreSQL) and
+then the stream's entries after the one that was newest before it read them, skipping
+the ops the journal gave it (the same bytes: applied twice, an entry would count two
+strikes); it takes the link graph from the stream: the newest snapshot
+(``<prefix>:links``, written at each checkpoint after catching up) and every retained
+entry after it.
 """
 
 from __future__ import annotations
@@ -145,10 +146,17 @@ class Changes:
         newest = client.xrevrange(self.stream, count=1)
         return _text(newest[0][0]) if newest else "0-0"
 
-    def catch_up(self, client: Any, lists: ListStore, links: LinkGraph, lists_from: str) -> None:
+    def catch_up(
+        self,
+        client: Any,
+        lists: ListStore,
+        links: LinkGraph,
+        lists_from: str,
+        journaled: set[bytes],
+    ) -> None:
         """The link graph from the newest snapshot and the entries after it (every
-        worker's, this one's earlier life included), list ops after ``lists_from``; then
-        follow from the stream's end."""
+        worker's, this one's earlier life included), list ops after ``lists_from`` but
+        those ``journaled``; then follow from where it read to."""
         blob = client.get(self.snapshot_key)
         graph_from = "0-0"
         tenants: dict[str, Any] = {}
@@ -164,6 +172,8 @@ class Changes:
                 start = _text(entry_id)
                 at = _order(start)
                 entry = _entry_decoder.decode(fields[b"b"])
+                if at > lists_after:
+                    entry.ops = [op for op in entry.ops if op not in journaled]
                 self._fold(entry, lists, links, ops=at > lists_after, events=at > graph_after)
             if len(entries) < _READ:
                 break

@@ -60,14 +60,18 @@ class Peers:
             log.warning("lists and links start without the other workers' changes: %s", exc)
             return None
 
-    def catch_up(self, lists: ListStore, links: LinkGraph, mark: str | None) -> None:
-        """The link graph from Redis, the lists' changes since ``mark``."""
+    def catch_up(
+        self, lists: ListStore, links: LinkGraph, mark: str | None, journaled: set[bytes]
+    ) -> None:
+        """The link graph from Redis, the lists' changes since ``mark`` (but the
+        ``journaled`` ops, read from the journal already)."""
         if mark is None:
             self.changes.last = "$"
             return
         try:
             self.breaker.call(
-                "change stream", lambda: self.changes.catch_up(self.client, lists, links, mark)
+                "change stream",
+                lambda: self.changes.catch_up(self.client, lists, links, mark, journaled),
             )
         except StateUnavailable as exc:
             log.warning("link graph from this worker's journal only: %s", exc)
