@@ -62,6 +62,16 @@ class Sharing:
     ) -> Decision:
         raise NotImplementedError
 
+    def catch_up_peers(self) -> bool:
+        """Fold the other workers' new list and link changes now (a server's follower
+        task, for a worker that decides nothing for a while; on the engine's thread);
+        whether anything came. Deciding does this by itself."""
+        if self.peers is None:
+            return False
+        before = self.peers.changes.folded
+        self.peers.follow(self.lists, self.links)
+        return self.peers.changes.folded > before
+
     def _decide_shared(self, events: list[BaseEvent]) -> list[Decision]:
         """Decide a batch against a shared store with one durable commit (see the
         module doc); returns once every decision is durable, here or elsewhere."""

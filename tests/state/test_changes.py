@@ -38,6 +38,8 @@ def test_a_list_entry_made_on_one_worker_applies_on_the_next_decision_of_another
         decided = two.decide(register(1, "u1", "dx", 0))
         assert decided.outcome == "deny" and codes(decided) == ["LIST_DENY"]
         assert two.list_remove("deny", "device", device, tenant="shop")  # the other's entry
+        assert one.catch_up_peers() and not one.catch_up_peers()  # the removal, once
+        assert one.lists.get("deny", "device", device, 0.0, "shop") is None
         assert codes(one.decide(register(2, "u2", "dx", 1))) != ["LIST_DENY"]
         one.close()
         two.close()

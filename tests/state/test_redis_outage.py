@@ -59,6 +59,7 @@ def back_to_normal(decide: Any, first: int) -> int:
 def test_open_decides_without_state_fast_and_recovers(tmp_path: Path) -> None:
     with redis_server(tmp_path) as server:
         engine = outage_engine(server.url, "open")
+        other = outage_engine(server.url, "open")  # gets the list entry made in the outage
         assert [codes(engine.decide(on_phone(i))) for i in range(3)] == [[]] * 3
         server.kill()
         started = time.monotonic()
@@ -69,6 +70,8 @@ def test_open_decides_without_state_fast_and_recovers(tmp_path: Path) -> None:
         # read as unseen: the phone's 5th code in an hour would be denied with state
         assert {d.outcome for d in down} == {"allow"}
         assert elapsed < 10 * 0.2  # fewer than one Redis timeout per ten events
+        device = engine.entity_value("shop", "device", "dx", raw=True)
+        engine.list_add("deny", "device", device, tenant="shop", raw=False)  # journaled
         server.start()
         decide = lambda i: codes(engine.decide(on_phone(i)))  # noqa: E731
         back = back_to_normal(decide, 100)
@@ -76,7 +79,10 @@ def test_open_decides_without_state_fast_and_recovers(tmp_path: Path) -> None:
         # its data (no persistence here); the events after it returned count again
         counted = [engine.decide(on_phone(i)).outcome for i in range(back + 1, back + 6)]
         assert "deny" in counted
+        listed = other.decide({**sms(200), "device": {"id": "dx"}})
+        assert codes(listed) == ["LIST_DENY"]
         engine.close()
+        other.close()
 
 
 def test_closed_answers_503_with_retry_after_and_recovers(tmp_path: Path) -> None:
