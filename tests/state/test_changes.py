@@ -86,6 +86,29 @@ def test_the_link_graph_is_every_workers_and_a_late_worker_takes_it_from_redis()
             engine.close()
 
 
+def test_an_erasure_on_one_worker_is_forgotten_by_every_worker() -> None:
+    with redis_prefix("erase") as prefix:
+        one, two = worker(prefix), worker(prefix)
+        for i in range(4):  # the farm's device ends on the deny list of both
+            (one, two)[i % 2].decide(register(i, f"u{i}", "farm", i))
+        two.decide(register(8, "u8", "other", 8))
+        one.checkpoint()  # the graph's snapshot in Redis names the account too
+        account = one.entity_value("shop", "account", "u1", raw=True)
+        assert ("shop", account) in nodes(one.links) and ("shop", account) in nodes(two.links)
+        one.erase("shop", "account", account)
+        two.catch_up_peers()
+        late = worker(prefix)
+        for engine in (one, two, late):
+            assert ("shop", account) not in nodes(engine.links)
+        device = one.entity_value("shop", "device", "farm", raw=True)
+        assert two.lists.get("deny", "device", device, 0.0, "shop") is not None
+        one.erase("shop", "device", device)
+        assert two.catch_up_peers()
+        assert two.lists.get("deny", "device", device, 0.0, "shop") is None
+        for engine in (one, two, late):
+            engine.close()
+
+
 def ring_size(engine: Engine, account: str) -> Any:
     from shopguard.links import read_ring
 

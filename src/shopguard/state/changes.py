@@ -40,6 +40,7 @@ class Entry(msgspec.Struct, array_like=True):
     worker: str
     ops: list[bytes]  # list operations, as journaled
     events: list[tuple[dict[str, Any], int]]  # (link facts, outcome)
+    erased: list[tuple[str, str, str]] = []  # (tenant, kind, pseudonym): forget them
 
 
 class Snapshot(msgspec.Struct, array_like=True):
@@ -106,6 +107,13 @@ class Changes:
         self._ops, self._events = [], []
 
     # -- following ----------------------------------------------------------------------
+    def erased(self, client: Any, tenant: str, kind: str, value: str) -> None:
+        """An erasure: the other workers forget the entity too (their lists and graph).
+        Older entries still name it until the stream is trimmed past them; a worker that
+        starts folds them and then this one, so it forgets it as well."""
+        body = _entry_encoder.encode(Entry(self.worker, [], [], [(tenant, kind, value)]))
+        client.xadd(self.stream, {"b": body}, maxlen=KEEP, approximate=True)
+
     def queue_read(self, pipe: Any) -> None:
         pipe.xread({self.stream: self.last}, count=_READ)
 
@@ -129,6 +137,9 @@ class Changes:
         if events:
             for facts, outcome in entry.events:
                 links.fold(facts, outcome)
+        for tenant, kind, value in entry.erased:  # after the folds that named it
+            lists.forget(kind, value, tenant)
+            links.forget(tenant, kind, value)
         self.folded += 1
 
     def follow(self, client: Any, lists: ListStore, links: LinkGraph) -> None:
