@@ -23,6 +23,7 @@ entry after it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -31,6 +32,7 @@ from shopguard.links import LinkGraph
 from shopguard.links.persist import decode_graph, encode_graph
 from shopguard.lists.store import ListStore, ops_decoder
 
+log = logging.getLogger("shopguard.state")
 KEEP = 50_000  # stream entries (one per batch) kept, about: the graph's snapshot covers older
 _READ = 10_000  # entries read at a time
 _LINK_FACTS = ("tenant", "time", "type", "account", "verdict")
@@ -50,6 +52,16 @@ class Snapshot(msgspec.Struct, array_like=True):
 
 _entry_encoder, _entry_decoder = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Entry)
 _snap_decoder = msgspec.msgpack.Decoder(Snapshot)
+
+
+def _decoded(fields: dict[bytes, bytes]) -> Entry | None:
+    """An entry's body; None (logged) for one this version cannot read, which is
+    skipped rather than stopping every decision."""
+    try:
+        return _entry_decoder.decode(fields.get(b"b", b""))
+    except msgspec.DecodeError as exc:
+        log.warning("change stream entry skipped: %s", exc)
+        return None
 
 
 def _order(entry_id: str) -> tuple[int, int]:
@@ -123,8 +135,8 @@ class Changes:
         entries = reply[0][1] if reply else []
         for entry_id, fields in entries:
             self.last = _text(entry_id)
-            entry = _entry_decoder.decode(fields[b"b"])
-            if entry.worker != self.worker:
+            entry = _decoded(fields)
+            if entry is not None and entry.worker != self.worker:
                 self._fold(entry, lists, links, ops=True, events=True)
         return len(entries) >= _READ
 
@@ -182,7 +194,9 @@ class Changes:
             for entry_id, fields in entries:
                 start = _text(entry_id)
                 at = _order(start)
-                entry = _entry_decoder.decode(fields[b"b"])
+                entry = _decoded(fields)
+                if entry is None:
+                    continue
                 if at > lists_after:
                     entry.ops = [op for op in entry.ops if op not in journaled]
                 self._fold(entry, lists, links, ops=at > lists_after, events=at > graph_after)
