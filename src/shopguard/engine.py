@@ -10,7 +10,6 @@ each event's own time in replay, where no event is refused for its time (docs/ev
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -46,9 +45,11 @@ from shopguard.rings.book import book_path
 from shopguard.rings.live import RingWatch
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
+from shopguard.sharing import Sharing
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
 from shopguard.state.audit import audit_key
 from shopguard.state.health import WriteHealth, storage_error
+from shopguard.state.peers import Peers
 from shopguard.state.protocol import Touched
 from shopguard.version import __version__
 
@@ -79,7 +80,7 @@ def _recommendations(hits: list[RuleHit]) -> list[str]:
     return list(dict.fromkeys([r for h in hits for r in h.rule.recommend]))
 
 
-class Engine(Champions, Operations):
+class Engine(Champions, Operations, Sharing):
     def __init__(
         self,
         pack: Pack,
@@ -159,7 +160,9 @@ class Engine(Champions, Operations):
         # A snapshot is restored only under the same features, links and state layout.
         declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
-        self._recover(store or self._new_store())
+        store = store if store is not None else self._new_store()  # an empty one is falsy
+        self.peers = self._peers(store) if store.shared else None  # claims, list and link changes
+        self._recover(store)
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
         self.rings = RingWatch(book_path(settings.data_dir))  # shopguard rings' book
@@ -178,10 +181,30 @@ class Engine(Champions, Operations):
         dedupe = Dedupe(window, self.settings.dedupe_max_ids)
         links = LinkGraph(self.pack.links)
         fingerprint = self._fingerprint
+        mark = self.peers.mark() if self.peers else None  # before the journal's lists
         replayed = recover(store, self.log, lists, self.plans, dedupe, fingerprint, links)
+        if self.peers:  # every worker's link graph, the lists' changes since ``mark``
+            self.peers.catch_up(lists, links, mark, set(self.log.list_ops()))
         self.store, self.lists, self.dedupe, self.links = store, lists, dedupe, links
-        self.effects = Effects(store, self.log, lists, links)
+        changes = self.peers.changes if self.peers else None
+        self.effects = Effects(store, self.log, lists, links, changes)
         return replayed
+
+    def _peers(self, store: StateStore) -> Peers:
+        """Claims and the change stream on the Redis the store uses (a store given to
+        the engine may name another than the settings)."""
+        settings = self.settings
+        window = parse_duration(settings.dedupe_window)
+        return Peers(
+            url=getattr(store, "url", settings.redis_url),
+            cluster=getattr(store, "cluster", settings.redis_cluster),
+            timeout=getattr(store, "timeout", parse_duration(settings.redis_timeout)),
+            prefix=getattr(store, "prefix", settings.redis_prefix),
+            retry_every=getattr(store, "retry_every", parse_duration(settings.state_retry_every)),
+            claim_wait=parse_duration(settings.claim_wait),
+            window=min(window, self._ahead + self._behind) if self.live else window,
+            links=LinkGraph(self.pack.links),
+        )
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -234,6 +257,8 @@ class Engine(Champions, Operations):
         """Decide one event; returns once the decision is durable (acknowledged). When it
         cannot be made durable, raises StorageUnavailable having kept nothing of it."""
         decoded = self.admit(decode_event(event))
+        if self.store.shared:  # claimed, with the other workers' changes (sharing.py)
+            return self._decide_shared([decoded])[0]
         self._begin()
         try:
             decision = self._decide(decoded)
@@ -255,39 +280,15 @@ class Engine(Champions, Operations):
                 decoded.append(event if admitted else self.admit(event))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
+        if self.store.shared:  # every row the batch reads, in one round trip (sharing.py)
+            return self._decide_shared(decoded)
         self._begin()
         try:
-            if self.store.shared:  # every row the batch reads, in one round trip
-                decisions = self._decide_prefetched(decoded)
-            else:
-                decisions = [self._decide(event) for event in decoded]
+            decisions = [self._decide(event) for event in decoded]
         except BaseException as exc:
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
-        return decisions
-
-    def _decide_prefetched(self, events: list[BaseEvent]) -> list[Decision]:
-        """A batch against a shared store: desensitize every event, fetch every row they
-        read at once, then decide them in order (a resend within the batch is answered
-        with the first one's decision, as one at a time)."""
-        prepared = []
-        wanted: list[tuple[str, list[Any]]] = []
-        for event in events:
-            started = time.perf_counter_ns()
-            facts, display = self.desensitize(event)
-            prepared.append((event, facts, display, started))
-            wanted.append((facts["tenant"], self.plans[facts["type"]].keys(facts)))
-        with contextlib.suppress(StateUnavailable):  # each read then meets the outage
-            self.store.prefetch(wanted)
-        decisions = []
-        for event, facts, display, started in prepared:
-            dedupe_key = f"{event.tenant}\x1f{event.event_id}"
-            previous = self._resent(event, dedupe_key)
-            if previous is not None:
-                decisions.append(previous)
-            else:
-                decisions.append(self._judge(facts, display, dedupe_key, started))
         return decisions
 
     def commit(self, applied: bool = True) -> None:
@@ -306,6 +307,11 @@ class Engine(Champions, Operations):
                 self.store.flush()  # the journal has the batch: state follows it
             except StateUnavailable as exc:  # the store keeps the folds until it answers
                 self.health.lines.warning("state", f"state writes postponed: {exc}")
+        if self.peers:
+            try:  # decisions into their claims, list and link changes to the others
+                self.peers.publish()
+            except StateUnavailable as exc:  # kept until Redis answers
+                self.health.lines.warning("state", f"claims and changes postponed: {exc}")
 
     def _begin(self) -> None:
         """Refuse a batch before it changes anything when the journal could not commit it:
@@ -330,6 +336,8 @@ class Engine(Champions, Operations):
         was refused leaves no trace. Measured in bench/storage_rollback.py."""
         applied = self.log.discard() or applied  # staged records: their effects applied
         self.store.drop()
+        if self.peers:
+            self.peers.drop()
         if isinstance(exc, StorageUnavailable):
             self.health.failed(exc)
         if applied and self.log.durable:
@@ -562,6 +570,8 @@ class Engine(Champions, Operations):
     def checkpoint(self) -> None:
         """Snapshot state so a restart replays only the journal after it."""
         checkpoint(self.store, self.log, self.dedupe, self._fingerprint, self.links)
+        if self.peers:  # for workers that start later
+            self.peers.save_snapshot(self.lists, self.links)
         give_back()  # the snapshot's blobs leave their pages in the heap: see heap.py
         self._since_snapshot = 0
 
@@ -572,6 +582,8 @@ class Engine(Champions, Operations):
             except StorageUnavailable as exc:  # every acknowledged record is journaled
                 self.health.lines.warning("snapshot", f"no snapshot at close: {exc}")
         self.log.close()
+        if self.peers:
+            self.peers.close()
 
     def __enter__(self) -> Engine:
         return self
