@@ -117,15 +117,20 @@ def consume(
 
             engine = Engine.from_config(settings=settings)
             stack.callback(engine.close)
+            if source == "nats":
+                err.print(
+                    f"consuming {settings.nats_stream} as {settings.nats_durable} from "
+                    f"{settings.nats_url}; decisions to {settings.nats_decisions}.<tenant>",
+                    highlight=False,
+                )
             _run(engine, events, settings.nats_batch, idle_stop, _where(settings, source))
 
     guard(run)
 
 
 def _where(settings: Settings, source: str) -> str:
-    if source != "nats":
-        return source
-    return f"{settings.nats_stream} ({settings.nats_durable}) at {settings.nats_url}"
+    """What the progress line names: the stream (its server is in the start line)."""
+    return settings.nats_stream if source == "nats" else source
 
 
 def _quiet_logs() -> None:
@@ -206,10 +211,10 @@ def _run(
 
     counts = {"decided": 0, "rejected": 0, "redelivered": 0}
     progress = Progress(
-        TextColumn(f"consuming {where}"),
-        TextColumn("{task.completed:,.0f} decided"),
-        TextColumn("{task.fields[rate]:,.0f}/s"),
-        TextColumn("{task.fields[rejected]:,} rejected"),
+        TextColumn(
+            f"{where}: {{task.completed:,.0f}} decided, {{task.fields[rate]:,.0f}}/s, "
+            "{task.fields[rejected]:,} rejected"
+        ),
         TimeElapsedColumn(),
         console=err,
     )

@@ -51,6 +51,12 @@ def _bad_index(exc: InvalidEvent, size: int) -> int | None:
     return index if 0 <= index < size else None
 
 
+def _why(exc: InvalidEvent, path: str) -> str:
+    """One line: the error, with the field's path unless the message names it."""
+    text = str(exc).splitlines()[0] if str(exc) else "invalid event"
+    return text if f"`{path}`" in text else f"{path}: {text}"
+
+
 def decide_batch(engine: Engine, messages: Sequence[Message]) -> Ingested:
     """Decide ``messages`` in order with one durable commit; returns once it is durable."""
     pending = list(messages)
@@ -64,7 +70,7 @@ def decide_batch(engine: Engine, messages: Sequence[Message]) -> Ingested:
             if index is None:  # unexpected shape: judge them one by one instead
                 return _one_by_one(engine, pending, rejected)
             bad = pending.pop(index)
-            rejected.append((bad, f"${exc.path[len(f'$[{index}]') :]}: {exc}"))
+            rejected.append((bad, _why(exc, "$" + exc.path[len(f"$[{index}]") :])))
     decided = list(zip(pending, decisions, strict=True))
     return Ingested(decided, rejected, outputs_of(engine, decisions))
 
@@ -77,7 +83,7 @@ def _one_by_one(
         try:
             decided.append((message, engine.decide(message.data)))
         except InvalidEvent as exc:
-            rejected.append((message, f"{exc.path}: {exc}"))
+            rejected.append((message, _why(exc, exc.path)))
     return Ingested(decided, rejected, outputs_of(engine, [d for _, d in decided]))
 
 

@@ -62,7 +62,7 @@ class NatsSource:
     ) -> None:
         self.url, self.stream, self.durable = url, stream, durable
         self.subjects, self.decisions, self.alerts = list(subjects), decisions, alerts
-        self.ack_wait, self.connected = ack_wait, False
+        self.ack_wait, self.connected, self._closing = ack_wait, False, False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats", daemon=True)
         self._thread.start()
@@ -77,7 +77,7 @@ class NatsSource:
 
     async def _open(self, connect_timeout: float) -> None:
         async def disconnected() -> None:
-            if self.connected:
+            if self.connected and not self._closing:
                 log.warning("NATS %s: disconnected, reconnecting", self.url)
             self.connected = False
 
@@ -92,7 +92,7 @@ class NatsSource:
             self._nc = await nats.connect(
                 self.url,
                 connect_timeout=connect_timeout,
-                max_reconnect_attempts=-1,  # a stream consumer waits for its server
+                max_reconnect_attempts=1,  # at start: unreachable is an error
                 reconnect_time_wait=0.25,
                 allow_reconnect=True,
                 disconnected_cb=disconnected,
@@ -102,6 +102,9 @@ class NatsSource:
             )
         except (OSError, nats.errors.Error) as exc:
             raise SourceUnavailable(f"NATS at {self.url} is unreachable: {exc}") from None
+        # From now on a stream consumer waits for its server, however long it is away
+        # (nats-py reads this option at each reconnect; -1 at connect would never fail).
+        self._nc.options["max_reconnect_attempts"] = -1
         self.connected = True
         js = self._nc.jetstream()
         try:
@@ -194,6 +197,7 @@ class NatsSource:
             raise SourceUnavailable(f"NATS {how} not confirmed: {exc}") from None
 
     def close(self) -> None:
+        self._closing = True
         try:
             self._call(self._close(), 15)
         except (TimeoutError, nats.errors.Error):
