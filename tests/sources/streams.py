@@ -4,6 +4,7 @@ events, reading a stream's per-subject counts, and the journal's count per event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -105,10 +106,8 @@ def messages(url: str, stream: str, subject: str = "") -> list[bytes]:
 async def _drop(url: str, streams: list[str]) -> None:
     nc = await nats.connect(url, connect_timeout=1, max_reconnect_attempts=0)
     for name in streams:
-        try:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
             await nc.jetstream().delete_stream(name)
-        except nats.js.errors.NotFoundError:
-            pass
     await nc.close()
 
 

@@ -45,7 +45,7 @@ def test_fetch_ack_and_nothing_comes_again(names: Names) -> None:
             assert more, "published messages did not arrive"
             got += more
         assert [m.data for m in got] == [b'{"n":%d}' % i for i in range(5)]
-        assert [m.where for m in got][0] == f"{names.stream} seq 1"
+        assert next(m.where for m in got) == f"{names.stream} seq 1"
         source.ack(got)
         assert source.fetch(10, 0.3) == []
     finally:
