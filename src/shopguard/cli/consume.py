@@ -209,7 +209,7 @@ def _run(
 ) -> None:
     from shopguard.sources.ingest import consume_batch
 
-    counts = {"decided": 0, "rejected": 0, "redelivered": 0}
+    counts = {"decided": 0, "again": 0, "rejected": 0}
     progress = Progress(
         TextColumn(
             f"{where}: {{task.completed:,.0f}} decided, {{task.fields[rate]:,.0f}}/s, "
@@ -219,6 +219,7 @@ def _run(
         console=err,
     )
     started = last = time.monotonic()
+    first = True
     with _Stop() as stop, progress:
         task = progress.add_task("consume", total=None, rate=0.0, rejected=0)
         while not stop.event.is_set():
@@ -229,6 +230,8 @@ def _run(
                 if events.exhausted or (idle_stop is not None and now - last >= idle_stop):
                     break
                 continue
+            if first:  # the rate counts from the first message, not from the wait for it
+                started, first = now, False
             consume_batch(engine, events, messages, counts)
             last = time.monotonic()
             rate = counts["decided"] / max(last - started, 1e-9)
@@ -236,7 +239,7 @@ def _run(
                             rejected=counts["rejected"])  # fmt: skip
     elapsed = max(last - started, 1e-9)
     err.print(
-        f"{counts['decided']:,} decided ({counts['redelivered']:,} redelivered), "
+        f"{counts['decided']:,} decided, {counts['again']:,} answered again from the journal, "
         f"{counts['rejected']:,} rejected, {counts['decided'] / elapsed:,.0f}/s",
         highlight=False,
     )

@@ -109,8 +109,10 @@ def consume_batch(
     engine: Engine, source: EventSource, messages: Sequence[Message], counts: dict[str, int]
 ) -> None:
     """Decide one fetched batch, publish what it produced, settle its messages, and add
-    to ``counts`` (decided, rejected, redelivered). What cannot be settled now (the
-    server is away) is delivered again later and answered from the journal."""
+    to ``counts``: decided (new in the journal), again (answered from the journal: a
+    redelivery), rejected. What cannot be settled now (the server is away) is delivered
+    again later and answered from the journal."""
+    before = engine.log.last_seq()
     try:
         result = decide_batch(engine, messages)
     except (StorageUnavailable, StateUnavailable) as exc:
@@ -128,6 +130,7 @@ def consume_batch(
         source.ack([m for m, _ in result.decided])
     except SourceUnavailable as exc:
         log.warning("%s: %d decisions are durable; their events come again", exc, len(messages))
-    counts["decided"] += len(result.decided)
+    new = engine.log.last_seq() - before
+    counts["decided"] += new
+    counts["again"] += len(result.decided) - new
     counts["rejected"] += len(result.rejected)
-    counts["redelivered"] += sum(m.redelivered for m, _ in result.decided)
