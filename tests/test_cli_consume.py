@@ -198,9 +198,9 @@ def test_kill_9_mid_stream_then_restart_decides_each_once(tmp_path: Path, names:
     events = _events(3000)
     data = tmp_path / "data"
     args = ("--batch", "32", "--ack-wait", "1")
+    add_stream(MACHINE_NATS, names.stream, [f"{names.events}.>"])
+    publish(MACHINE_NATS, f"{names.events}.shop", events)  # all there: it never waits
     first = _consume(config, *args)
-    _wait(lambda: _started(tmp_path))  # it made the stream
-    publish(MACHINE_NATS, f"{names.events}.shop", events)
     _wait(lambda: _decided(data) >= 600)
     first.send_signal(signal.SIGKILL)
     first.wait(10)

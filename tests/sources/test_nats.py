@@ -5,11 +5,15 @@ decisions stream keeps once per Nats-Msg-Id however often they are sent."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from shopguard.sources import Output, SourceUnavailable, make_source
+from shopguard import Engine
+from shopguard.sources import Message, Output, SourceUnavailable, make_source
+from shopguard.sources.ingest import decide_batch
 from shopguard.sources.nats import NatsSource, tenant_token
+from tests.conftest import TEST_KEYS, event
 from tests.servers import free_port, need_service
 from tests.sources.streams import (
     MACHINE_NATS,
@@ -106,3 +110,35 @@ def test_unreachable_server_is_one_error() -> None:
 def test_tenant_token() -> None:
     assert tenant_token("shop-1_a") == "shop-1_a"
     assert tenant_token("a.b*c>d e") == "a_b_c_d_e"
+
+
+def test_committed_but_not_acked_is_answered_from_the_journal(names: Names, tmp_path: Path) -> None:
+    """A crash between the durable commit and the ack: the batch comes again (ack_wait)
+    and the restarted engine answers it from its journal, deciding nothing twice."""
+    from shopguard.sources.ingest import consume_batch
+
+    settings = {"data_dir": str(tmp_path), "event_time": "replay", "keys": TEST_KEYS}
+    events = [event("sms.send", f"e{i}", i, phone="13812345678") for i in range(20)]
+    source = _source(names, ack_wait=0.5)
+    try:
+        publish(MACHINE_NATS, f"{names.events}.shop", events)
+        engine = Engine.from_config(active_key="k1", **settings)
+        got = source.fetch(20, 1.0)
+        assert len(got) == 20
+        decide_batch(engine, got)  # durable; then the process "dies" before its ack
+        engine.close()
+        engine = Engine.from_config(active_key="k1", **settings)
+        counts = {"decided": 0, "again": 0, "rejected": 0}
+        again: list[Message] = []
+        while len(again) < 20:
+            more = source.fetch(20, 2.0)
+            assert more, "the unacknowledged batch did not come again"
+            again += more
+        assert all(m.redelivered for m in again)
+        consume_batch(engine, source, again, counts)
+        assert counts == {"decided": 0, "again": 20, "rejected": 0}
+        assert engine.log.last_seq() == 20
+        engine.close()
+        assert source.fetch(20, 1.0) == []  # acknowledged this time
+    finally:
+        source.close()
