@@ -110,8 +110,8 @@ def consume(
         settings = settings_for(config, data_dir, pack, **overrides)
         if source == "nats":
             settings = settings.serving()  # a live stream: event_time auto means live
-        _quiet_logs()
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_logs())
             events = stack.enter_context(_opened(settings, source, files, mapping, out, ack_wait))
             from shopguard.engine import Engine
 
@@ -133,14 +133,23 @@ def _where(settings: Settings, source: str) -> str:
     return settings.nats_stream if source == "nats" else source
 
 
-def _quiet_logs() -> None:
-    """Warnings as one line each above the progress line; the engine's journal lines too."""
+@contextlib.contextmanager
+def _logs() -> Iterator[None]:
+    """Warnings as one line each above the progress line, the journal's too; nats-py's
+    own reconnect noise is left out (the source says it once)."""
     handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("shopguard")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("nats").setLevel(logging.CRITICAL)  # reconnects are logged here
+    ours, client = logging.getLogger("shopguard"), logging.getLogger("nats")
+    levels = ours.level, client.level
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    client.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        ours.setLevel(levels[0])
+        client.setLevel(levels[1])
 
 
 @contextlib.contextmanager
