@@ -93,11 +93,12 @@ def consume(
     JetStream's dedupe). A malformed event is rejected alone with a one-line log (never
     delivered again). SIGTERM or Ctrl-C finishes the batch, acknowledges it and exits.
 
-    Example: shopguard consume --url nats://127.0.0.1:4222 --stream SHOPGUARD_EVENTS
-    --subject 'shopguard.events.>' --durable shopguard --batch 256
+    Example: shopguard consume --stream SHOPGUARD_EVENTS --subject 'shopguard.events.>'
 
-    Then: nats pub shopguard.events.shop '{"type":"sms.send","event_id":"e1",...}' and
-    nats sub 'shopguard.decisions.>'. Files: shopguard consume --source files sim.jsonl
+    Then publish events (nats pub shopguard.events.shop '{"type":"sms.send",...}') and
+    read decisions (nats sub 'shopguard.decisions.>'). See docs/consume.md.
+
+    Files: shopguard consume --source files sim.jsonl --out decisions.jsonl
     """
 
     def run() -> None:
