@@ -183,6 +183,7 @@ def _opened(
                 decisions=settings.nats_decisions,
                 alerts=settings.nats_alerts,
                 ack_wait=ack_wait,
+                batch=settings.nats_batch,
             )
         try:
             yield events

@@ -59,10 +59,12 @@ class NatsSource:
         alerts: str,
         ack_wait: float = 30.0,
         connect_timeout: float = 2.0,
+        batch: int = 256,
     ) -> None:
         self.url, self.stream, self.durable = url, stream, durable
         self.subjects, self.decisions, self.alerts = list(subjects), decisions, alerts
-        self.ack_wait, self.connected, self._closing = ack_wait, False, False
+        self.ack_wait, self.batch = ack_wait, batch
+        self.connected, self._closing = False, False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats", daemon=True)
         self._thread.start()
@@ -122,15 +124,27 @@ class NatsSource:
             await js.add_stream(name=self.stream, subjects=self.subjects)
             log.info("created stream %s on %s", self.stream, ", ".join(self.subjects))
         try:
-            await js.consumer_info(self.stream, self.durable)
+            info = await js.consumer_info(self.stream, self.durable)
         except nats.js.errors.NotFoundError:
             config = ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=AckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
                 ack_wait=self.ack_wait,
+                # room for a few processes' batches in flight (the server's default,
+                # 1000, would hold a batch of 1024 back until its fetch times out)
+                max_ack_pending=max(1000, 4 * self.batch),
             )
-            await js.add_consumer(self.stream, config)
+            info = await js.add_consumer(self.stream, config)
+        pending = info.config.max_ack_pending
+        if pending is not None and 0 < pending < self.batch:
+            log.warning(
+                "consumer %s allows %d messages unacknowledged, fewer than a batch (%d): "
+                "each fetch waits for its time-out",
+                self.durable,
+                pending,
+                self.batch,
+            )
 
     # -- the protocol ------------------------------------------------------------------
     @property
