@@ -3,6 +3,8 @@ events decided in-process with `decide_many` batches (the engine's own durable b
 
     python bench/consume.py                       # 20,000 events, batches of 256
     python bench/consume.py --events 50000 --batch 64 --batch 256 --batch 1024
+    python bench/consume.py --repeat 3            # medians, each consume run paired
+                                                  # with an in-process run beside it
 
 The events (bench/stream.py's retail stream) are published into a stream of their own on
 the machine's NATS (127.0.0.1:4222, --url) first, so the consumer never waits for the
@@ -21,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,16 +122,27 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, action="append")
     parser.add_argument("--url", default="nats://127.0.0.1:4222")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per row, medians kept (a loaded machine)"
+    )
     args = parser.parse_args()
     events = list(generate(args.events))
     rows = []
     for batch in args.batch or [256]:
-        bound = in_process(events, batch)
+        runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        for _ in range(args.repeat):  # interleaved: each pair meets the same load
+            bound = in_process(events, batch)
+            for store in (False, True):
+                run = consume_run(args.url, events, batch, store)
+                run["in_process_per_s"] = bound["per_s"]
+                run["of_in_process"] = round(run["per_s"] / bound["per_s"], 2)
+                runs[store].append(run)
         for store in (False, True):
-            run = consume_run(args.url, events, batch, store)
-            run["of_in_process"] = round(run["per_s"] / bound["per_s"], 2)
-            run["in_process_per_s"] = bound["per_s"]
-            rows.append(run)
+            row = dict(runs[store][0])
+            for field in ("per_s", "in_process_per_s", "of_in_process"):
+                row[field] = statistics.median(r[field] for r in runs[store])
+            row["runs"] = len(runs[store])
+            rows.append(row)
     table = Table(title=f"shopguard consume, {args.events:,} events (NATS JetStream)")
     for column in ("batch", "decisions stored", "decided", "per s", "in-process per s", "ratio"):
         table.add_column(column, justify="right")
@@ -137,8 +151,8 @@ def main() -> None:
             str(r["batch"]),
             "JetStream" if r["decisions_stored"] else "published",
             f"{r['decided']:,}",
-            f"{r['per_s']:,}",
-            f"{r['in_process_per_s']:,}",
+            f"{r['per_s']:,.0f}",
+            f"{r['in_process_per_s']:,.0f}",
             f"{r['of_in_process']:.2f}x",
         )
     Console(stderr=True).print(table)
