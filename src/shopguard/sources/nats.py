@@ -220,9 +220,11 @@ class NatsSource:
             self._stop_loop()
 
     async def _close(self) -> None:
-        if not self._nc.is_closed:
-            await self._nc.flush(timeout=5) if self.connected else None
-            await self._nc.close()
+        if self._nc.is_closed:
+            return
+        if self.connected:  # the last acks out before the connection goes
+            await self._nc.flush(timeout=5)
+        await self._nc.close()
 
     def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
