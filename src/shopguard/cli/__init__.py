@@ -1,5 +1,5 @@
-"""The ``shopguard`` command line: demo, decide, replay, rules, rings, simulate, evaluate, labels,
-report.
+"""The ``shopguard`` command line: demo, decide, consume, replay, rules, rings, simulate,
+evaluate, labels, report.
 
 Errors print one line (``error: ...``) and exit with status 2; --help on every command
 explains its inputs with an example.
@@ -9,6 +9,7 @@ from shopguard.cli import (  # noqa: F401
     audit,
     backtest,
     cases,
+    consume,
     decide,
     demo,
     lab,
