@@ -302,16 +302,12 @@ class Engine(Champions, Operations, Sharing):
             raise
         if self.health.failure is not None:
             self.health.succeeded()
-        if self.store.shared:
-            try:
-                self.store.flush()  # the journal has the batch: state follows it
-            except StateUnavailable as exc:  # the store keeps the folds until it answers
+        if self.store.shared:  # the journal has the batch: state and peers follow it
+            publishing = self.peers.publishing() if self.peers else None
+            try:  # rows, decisions into their claims, list and link changes: one trip
+                self.store.flush(publishing)
+            except StateUnavailable as exc:  # the store and peers keep them until it answers
                 self.health.lines.warning("state", f"state writes postponed: {exc}")
-        if self.peers:
-            try:  # decisions into their claims, list and link changes to the others
-                self.peers.publish()
-            except StateUnavailable as exc:  # kept until Redis answers
-                self.health.lines.warning("state", f"claims and changes postponed: {exc}")
 
     def _begin(self) -> None:
         """Refuse a batch before it changes anything when the journal could not commit it:

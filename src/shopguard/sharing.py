@@ -97,9 +97,7 @@ class Sharing:
             facts, display = self.desensitize(event)
             prepared.append((event, facts, display, started))
             wanted.append((facts["tenant"], self.plans[facts["type"]].keys(facts)))
-        claims = self._claim(events)
-        with contextlib.suppress(StateUnavailable):  # each read then meets the outage
-            self.store.prefetch(wanted)
+        claims = self._claim_and_fetch(events, wanted)
         decisions: list[Decision | None] = []
         waiting: Waiting = []
         for event, facts, display, started in prepared:
@@ -122,11 +120,16 @@ class Sharing:
             decisions.append(previous)
         return decisions, waiting
 
-    def _claim(self, events: list[BaseEvent]) -> Claimed:
-        """Claim the ids this worker has not decided itself (each once), in one round
-        trip with the change stream's read. Redis down: under ``open`` unclaimed (the
-        reads meet the outage too: STATE_UNAVAILABLE), under ``closed`` refused."""
+    def _claim_and_fetch(
+        self, events: list[BaseEvent], wanted: list[tuple[str, list[Any]]]
+    ) -> Claimed:
+        """Claim the ids this worker has not decided itself (each once) and read the
+        change stream, in the store's round trip that fetches every row the batch reads.
+        Redis down: under ``open`` unclaimed (the reads meet the outage too:
+        STATE_UNAVAILABLE), under ``closed`` refused."""
         if self.peers is None:
+            with contextlib.suppress(StateUnavailable):  # each read then meets the outage
+                self.store.prefetch(wanted)
             return {}
         key, seen = self.peers.claims.key, self.dedupe.seen
         keys = [
@@ -135,11 +138,13 @@ class Sharing:
             if Dedupe.key(e.tenant, e.event_id) not in seen
         ]
         try:
-            return self.peers.claim(list(dict.fromkeys(keys)), self.lists, self.links)
+            claiming = self.peers.claiming(list(dict.fromkeys(keys)), self.lists, self.links)
+            self.store.prefetch(wanted, claiming)
         except StateUnavailable:
             if self.settings.state_unavailable == "closed":
                 raise
             return {}
+        return claiming.claimed or {}
 
     def _decided_elsewhere(
         self,

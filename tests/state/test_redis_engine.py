@@ -57,6 +57,8 @@ def test_an_engine_on_redis_decides_as_one_on_memory(prefix: str) -> None:
 
 # what the scripts run inside; INFO is the test's own
 _INSIDE = {"hgetall", "hget", "hset", "pexpire", "info"}
+# what rides the store's two requests: claims (SET), the change stream (XREAD, XADD)
+_RIDERS = {"set", "xread", "xadd"}
 
 
 def _stats(client: redis.Redis) -> tuple[int, dict[str, int]]:
@@ -78,8 +80,10 @@ def _delta(client: redis.Redis, before: tuple[int, dict[str, int]]) -> tuple[int
 def test_one_round_trip_to_read_and_one_to_write_per_event_and_per_batch(
     tmp_path: Path,
 ) -> None:
-    """Counted by a Redis of the test's own (nobody else's traffic): one script call
-    reads every row of an event or of a batch, one writes them, nothing else is sent."""
+    """Counted by a Redis of the test's own (nobody else's traffic): one request reads
+    every row of an event or of a batch (one script call) with its claims and the change
+    stream's read riding along, one writes them with the decisions into their claims
+    and the batch's changes onto the stream; nothing else is sent."""
     events = stream(2000, seed=3)
     with redis_server(tmp_path) as server:
         engine = make_engine(state_store="redis", redis_url=server.url, redis_timeout="2s")
@@ -90,13 +94,16 @@ def test_one_round_trip_to_read_and_one_to_write_per_event_and_per_batch(
             before = _stats(client)
             engine.decide(event)
             seen.append(_delta(client, before))
-        # one request to read, one to write (none when the event reads no row)
-        assert all(d in [(2, 2, set()), (0, 0, set())] for d in seen), seen
-        assert seen.count((2, 2, set())) > 15
+        # one request to read, one to write (no script when the event reads no row)
+        assert all(
+            reads == 2 and evalsha in (0, 2) and others <= _RIDERS
+            for reads, evalsha, others in seen
+        ), seen
+        assert sum(evalsha == 2 for _, evalsha, _ in seen) > 15
         before = _stats(client)
         engine.decide_many(events[SINGLY + 266 : SINGLY + 266 + 256])
         _, evalsha, others = _delta(client, before)  # a big request takes several reads
-        assert (evalsha, others) == (2, set())
+        assert evalsha == 2 and others <= _RIDERS
         client.close()
 
 
@@ -116,6 +123,8 @@ def test_a_three_node_cluster_decides_as_memory_with_an_entitys_rows_in_one_slot
             keys = [k.decode() for k in client.scan_iter(match="sgc:*", count=1000)]
             per_node.append(len(keys))
             for key in keys:
+                if ":claim:" in key or key.endswith((":changes", ":links")):
+                    continue  # the peers' keys (state/peers.py), not state rows
                 parsed = parse_key(head, key)
                 assert parsed is not None
                 by_entity[parsed[1].split("|")[0]].append(key)

@@ -16,6 +16,7 @@ from shopguard.state.protocol import (
     STATE_STORES,
     LoadKey,
     LogRecord,
+    Rider,
     StateKey,
     Touched,
 )
@@ -68,10 +69,11 @@ class MemoryStateStore:
     def fold(self, tenant: str, facts: dict[str, Any], touched: Touched) -> None:
         self.save(tenant, fold_touched(facts, touched))  # states change in place
 
-    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]]) -> None:
-        return None  # a dict lookup needs no batching
+    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]], rider: Rider | None = None) -> None:
+        """A dict lookup needs no batching (and a store no other worker shares is never
+        given a rider: there is nobody to claim from)."""
 
-    def flush(self) -> None:
+    def flush(self, rider: Rider | None = None) -> None:
         return None
 
     def drop(self) -> None:

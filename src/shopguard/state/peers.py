@@ -101,6 +101,25 @@ class Peers:
             for key, reply in zip(keys, replies[:-1], strict=True)
         }
 
+    def claiming(self, keys: list[str], lists: ListStore, links: LinkGraph) -> Claiming:
+        """The batch's claims and the stream's read, to ride the store's read round trip
+        (``RedisStateStore.prefetch``); its ``claimed`` once answered, as ``claim``'s."""
+        if self.changes.last == "$":  # started during an outage: from the end now
+            self.changes.last = self.breaker.call(
+                "change stream", lambda: self.changes.tail(self.client)
+            )
+        return Claiming(self, keys, lists, links)
+
+    def publishing(self) -> Publishing | None:
+        """After the journal commit: the decisions into their claims and the changes onto
+        the stream, to ride the store's write round trip (``flush``); None when there is
+        nothing to send. Unanswered (Redis down), they stay owed to the next commit."""
+        self.claims.committed()
+        self.changes.committed()
+        if not self.claims.unsent and not self.changes.unsent:
+            return None
+        return Publishing(self)
+
     def wait(self, key: str) -> Decision | None:
         """The decision of an event another worker is deciding, or None once its claim
         expired and this worker took it over."""
@@ -161,3 +180,49 @@ class Peers:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _raise_errors(replies: list[Any]) -> None:
+    for reply in replies:  # the store's pipeline does not raise on a command's error
+        if isinstance(reply, Exception):
+            raise reply
+
+
+class Claiming:
+    """A ``Rider`` (state/protocol.py): claim commands and the change stream's read."""
+
+    def __init__(self, peers: Peers, keys: list[str], lists: ListStore, links: LinkGraph) -> None:
+        self.peers, self.keys, self.lists, self.links = peers, keys, lists, links
+        self.claimed: dict[str, Decision | bytes | None] | None = None  # None: unanswered
+
+    def queue(self, pipe: Any) -> int:
+        self.peers.claims.queue(pipe, self.keys)
+        self.peers.changes.queue_read(pipe)
+        return len(self.keys) + 1
+
+    def answer(self, replies: list[Any]) -> None:
+        _raise_errors(replies)
+        peers = self.peers
+        if peers.changes.fold_read(replies[-1], self.lists, self.links):
+            peers.follow(self.lists, self.links)  # a long way behind: the rest now
+        self.claimed = {
+            key: peers.claims.taken(key, reply)
+            for key, reply in zip(self.keys, replies[:-1], strict=True)
+        }
+
+
+class Publishing:
+    """A ``Rider``: the journaled decisions into their claims, the batch's changes."""
+
+    def __init__(self, peers: Peers) -> None:
+        self.peers = peers
+
+    def queue(self, pipe: Any) -> int:
+        settles = self.peers.claims.queue_settle(pipe)
+        self.peers.changes.queue_publish(pipe)
+        return settles + len(self.peers.changes.unsent)
+
+    def answer(self, replies: list[Any]) -> None:
+        _raise_errors(replies)
+        self.peers.claims.settled()
+        self.peers.changes.published()

@@ -28,6 +28,17 @@ LoadKey = tuple[int, str | None]  # an entity the event lacks loads as None
 Touched = list[tuple[StateKey, int, Any, Callable[[Any, dict[str, Any], float], Any]]]
 
 
+class Rider(Protocol):
+    """Commands of another part of the engine (cross-worker claims, the change stream of
+    lists and links) that travel in the shared store's own round trip: ``queue`` puts
+    them onto the store's pipeline and says how many; ``answer`` gets their replies, in
+    order, once the pipeline came back (never, if it failed: the store raised)."""
+
+    def queue(self, pipe: Any) -> int: ...
+
+    def answer(self, replies: list[Any]) -> None: ...
+
+
 class StateStore(Protocol):
     # False: the state lives in this process and is folded back from the journal at start
     # (memory). True: it lives outside (Redis), other workers change it too; recovery
@@ -54,15 +65,17 @@ class StateStore(Protocol):
         again into the newest row if another worker changed it meanwhile (no lost
         update); states read later in the same batch see the staged ones."""
 
-    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]]) -> None:
+    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]], rider: Rider | None = None) -> None:
         """The rows a batch is about to load, per tenant, fetched in one round trip (a
-        shared store; the memory store does nothing); later ``load``s of them are served
-        from what was fetched until ``flush`` or ``drop``."""
+        shared store; the memory store does nothing), with ``rider``'s commands in it;
+        later ``load``s of them are served from what was fetched until ``flush`` or
+        ``drop``."""
 
-    def flush(self) -> None:
-        """Write what ``fold`` staged (a shared store: one round trip), after the journal
-        made the batch durable. Raises StateUnavailable if the store is unreachable; the
-        staged folds are then kept and written once it answers."""
+    def flush(self, rider: Rider | None = None) -> None:
+        """Write what ``fold`` staged (a shared store: one round trip, ``rider``'s
+        commands in it, sent even when no row changed), after the journal made the
+        batch durable. Raises StateUnavailable if the store is unreachable; the staged
+        folds are then kept and written once it answers."""
 
     def drop(self) -> None:
         """Forget what was staged and prefetched: the batch was refused."""

@@ -17,6 +17,7 @@ from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from shopguard.errors import StateUnavailable
+from shopguard.state.protocol import Rider
 from shopguard.state.redis.scripts import SOURCES
 
 Call = tuple[list[str], list[Any]]  # one script call: its keys and ARGV
@@ -51,20 +52,21 @@ class Link:
         if now < self._down_until:
             raise StateUnavailable(f"redis unreachable: {self._why}", self._down_until - now)
 
-    def run(self, what: str, calls: list[Call], sha: str) -> list[Any]:
-        """Run the script calls in one round trip (a pipeline per node), or raise
-        StateUnavailable: at once while the breaker is open, else when Redis fails."""
+    def run(self, what: str, calls: list[Call], sha: str, rider: Rider | None = None) -> list[Any]:
+        """Run the script calls, and ``rider``'s commands before them, in one round trip
+        (a pipeline per node), or raise StateUnavailable: at once while the breaker is
+        open, else when Redis fails."""
         self._closed()
         try:
-            return self._scripts(sha, calls)
+            return self._scripts(sha, calls, rider)
         except self.down as exc:
             self._why = f"{type(exc).__name__}: {exc}"
             self._down_until = time.monotonic() + self.retry_every
             raise StateUnavailable(f"redis {what} failed: {self._why}", self.retry_every) from None
 
-    def _scripts(self, sha: str, calls: list[Call]) -> list[Any]:
+    def _scripts(self, sha: str, calls: list[Call], rider: Rider | None) -> list[Any]:
         client = self.client()
-        results = self._pipeline(client, sha, calls)
+        results = self._pipeline(client, sha, calls, rider)
         missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
         if missing:  # a new or restarted Redis: load the script and run those again
             client.script_load(SOURCES[sha])
@@ -76,11 +78,17 @@ class Link:
                 raise result
         return results
 
-    def _pipeline(self, client: Any, sha: str, calls: list[Call]) -> list[Any]:
+    def _pipeline(
+        self, client: Any, sha: str, calls: list[Call], rider: Rider | None = None
+    ) -> list[Any]:
         pipe = client.pipeline(transaction=False)
+        riding = rider.queue(pipe) if rider is not None else 0
         for keys, args in calls:
             pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)
-        return list(pipe.execute(raise_on_error=False))
+        replies = list(pipe.execute(raise_on_error=False)) if riding or calls else []
+        if rider is not None:
+            rider.answer(replies[:riding])
+        return replies[riding:]
 
     def by_slot(self, keys: list[str]) -> list[list[int]]:
         """Indexes of ``keys`` per script call: all in one, or one call per cluster slot."""

@@ -23,9 +23,9 @@ import redis
 
 from shopguard.errors import ConfigError, StateUnavailable
 from shopguard.features.kinds.base import MAX_WINDOW_S
-from shopguard.state.protocol import LoadKey, StateKey, Touched
+from shopguard.state.protocol import LoadKey, Rider, StateKey, Touched
 from shopguard.state.redis.keys import parse_key, pattern, row_key, tenant_head
-from shopguard.state.redis.link import Link
+from shopguard.state.redis.link import Call, Link
 from shopguard.state.redis.rows import Event, Row, version_of
 from shopguard.state.redis.scripts import CAS_SHA, LOAD_SHA
 
@@ -70,14 +70,17 @@ class RedisStateStore:
         ttls = ttls if ttls is not None else [MAX_WINDOW_S] * len(widths)
         self._ttls_ms = [max(1, int(ttl * 1000)) for ttl in ttls]
 
-    def _fetch(self, wanted: Iterable[Ident]) -> None:
-        """Read the rows not held yet, in one round trip."""
+    def _fetch(self, wanted: Iterable[Ident], rider: Rider | None = None) -> None:
+        """Read the rows not held yet, in one round trip (``rider``'s commands in it)."""
         need = [ident for ident in dict.fromkeys(wanted) if ident not in self._rows]
         if not need:
+            if rider is not None:
+                self._link.run("read", [], LOAD_SHA, rider)
             return
         keys = [self._key(*ident) for ident in need]
         groups = self._link.by_slot(keys)
-        results = self._link.run("read", [([keys[i] for i in g], []) for g in groups], LOAD_SHA)
+        calls: list[Call] = [([keys[i] for i in g], []) for g in groups]
+        results = self._link.run("read", calls, LOAD_SHA, rider)
         for indexes, flats in zip(groups, results, strict=True):
             for i, flat in zip(indexes, flats, strict=True):
                 group = need[i][1]
@@ -94,8 +97,8 @@ class RedisStateStore:
             out.append(row.states if row is not None and row.exists else None)
         return out
 
-    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]]) -> None:
-        self._fetch((t, g, e) for t, keys in wanted for g, e in keys if e is not None)
+    def prefetch(self, wanted: list[tuple[str, list[LoadKey]]], rider: Rider | None = None) -> None:
+        self._fetch(((t, g, e) for t, keys in wanted for g, e in keys if e is not None), rider)
 
     # -- writing --------------------------------------------------------------------
     def fold(self, tenant: str, facts: dict[str, Any], touched: Touched) -> None:
@@ -128,19 +131,21 @@ class RedisStateStore:
         if rows:
             self._write(list(rows.values()), force=True)
 
-    def flush(self) -> None:
+    def flush(self, rider: Rider | None = None) -> None:
         owed = [row for row in self._rows.values() if row.events]
         for row in owed:
             row.kept = len(row.events)  # the journal has them now: a drop keeps them
         try:
             if owed:
-                self._write(owed)
+                self._write(owed, rider=rider)
+            elif rider is not None:
+                self._link.run("write", [], CAS_SHA, rider)
         except StateUnavailable:
             self._keep_owed()
             raise
         self._rows = {}
 
-    def _write(self, rows: list[Row], force: bool = False) -> None:
+    def _write(self, rows: list[Row], force: bool = False, rider: Rider | None = None) -> None:
         """Write the rows' changed slots, each only if no one wrote it since it was read;
         a row someone did write comes back, its events are folded into it, and it goes
         again. A row whose events changed nothing needs no write."""
@@ -150,6 +155,8 @@ class RedisStateStore:
                 row.events, row.kept = [], 0
         for _ in range(ATTEMPTS):
             if not pending:
+                if rider is not None:  # no row changed: the rider goes alone
+                    self._link.run("write", [], CAS_SHA, rider)
                 return
             keys = [row.key for row in pending]
             groups = self._link.by_slot(keys)
@@ -159,7 +166,8 @@ class RedisStateStore:
                 for i in indexes:
                     args += pending[i].write_args(self._ttls_ms[pending[i].group], force)
                 calls.append(([keys[i] for i in indexes], args))
-            results = self._link.run("write", calls, CAS_SHA)
+            results = self._link.run("write", calls, CAS_SHA, rider)
+            rider = None  # its commands went with the first attempt
             again = []
             for indexes, answers in zip(groups, results, strict=True):
                 for i, answer in zip(indexes, answers, strict=True):
