@@ -345,7 +345,9 @@ class Engine(Champions, Operations, Sharing):
     def _rebuild(self) -> None:
         self._stale = True
         try:
-            replayed = self._recover(self._new_store())
+            # a shared store keeps its rows on the server and what it still owes them
+            store = self.store if self.store.shared else self._new_store()
+            replayed = self._recover(store)
         except Exception as exc:
             failure = storage_error(exc) or StorageUnavailable(f"state rebuild failed: {exc}")
             raise failure from exc
@@ -362,6 +364,7 @@ class Engine(Champions, Operations, Sharing):
                 "timeout": parse_duration(settings.redis_timeout),
                 "prefix": settings.redis_prefix,
                 "retry_every": parse_duration(settings.state_retry_every),
+                "layout_tag": "L" + self._fingerprint[:10],  # rows of these features only
             }
         return make_state_store(settings.state_store, **options)
 

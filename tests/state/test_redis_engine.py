@@ -117,7 +117,7 @@ def test_a_three_node_cluster_decides_as_memory_with_an_entitys_rows_in_one_slot
         assert shown(run(on_cluster, events)) == shown(run(make_engine(), events))
         by_entity: dict[str, list[str]] = defaultdict(list)
         per_node = []
-        head = tenant_head("sgc", "sim")
+        head = tenant_head(on_cluster.store.rows_prefix, "sim")  # type: ignore[attr-defined]
         for node in nodes:
             client = redis.Redis.from_url(node.url)
             keys = [k.decode() for k in client.scan_iter(match="sgc:*", count=1000)]
@@ -134,3 +134,16 @@ def test_a_three_node_cluster_decides_as_memory_with_an_entitys_rows_in_one_slot
         assert shared
         for keys in shared:
             assert len({key_slot(k.encode()) for k in keys}) == 1
+
+
+def test_rows_are_kept_per_feature_layout(prefix: str) -> None:
+    """Slots are numbers: workers of one pack share rows, a pack declaring other
+    features starts on rows of its own instead of misreading the old ones."""
+    options = {"state_store": "redis", "redis_prefix": prefix}
+    one, two = make_engine(**options), make_engine(**options)
+    other = make_engine(pack="retail", **options)
+    rows = [e.store.rows_prefix for e in (one, two, other)]  # type: ignore[attr-defined]
+    assert rows[0] == rows[1] != rows[2]
+    assert all(r.startswith(prefix + ":") for r in rows)
+    for engine in (one, two, other):
+        engine.close()

@@ -44,11 +44,17 @@ class RedisStateStore:
         prefix: str = "sg",
         retry_every: float = 1.0,
         max_owed: int = 100_000,
+        layout_tag: str = "",
     ) -> None:
+        """``layout_tag`` names the feature layout the rows are written under (the
+        engine passes its fingerprint): slots are numbers, so rows written under other
+        feature declarations would be read as the wrong states; a pack whose features
+        change starts on rows of its own (the old ones expire by their TTL)."""
         if not redis.utils.HIREDIS_AVAILABLE:
             raise ConfigError("the redis state store needs hiredis (pip install redis[hiredis])")
         self.url, self.cluster, self.timeout = url, cluster, timeout
         self.prefix, self.retry_every, self.max_owed = prefix, retry_every, max_owed
+        self.rows_prefix = f"{prefix}:{layout_tag}" if layout_tag else prefix
         self._link = Link(url, cluster, timeout, retry_every)
         self._widths: list[int] = []
         self._ttls_ms: list[int] = []
@@ -60,7 +66,7 @@ class RedisStateStore:
     def _key(self, tenant: str, group: int, entity: str) -> str:
         head = self._heads.get(tenant)
         if head is None:
-            head = self._heads[tenant] = tenant_head(self.prefix, tenant)
+            head = self._heads[tenant] = tenant_head(self.rows_prefix, tenant)
         return row_key(head, group, entity)
 
     # -- reading --------------------------------------------------------------------
@@ -208,7 +214,7 @@ class RedisStateStore:
     def forget(self, tenant: str, entity: str) -> int:
         """Delete the entity's rows (alone or in a pair) and erase it from the distinct
         sets of the tenant's other rows (a scan of the tenant's keys: slow, and rare)."""
-        head = tenant_head(self.prefix, tenant)
+        head = tenant_head(self.rows_prefix, tenant)
         self.flush()  # nothing of this worker's pending folds outlives the erasure
         dropped = 0
         keys = self._link.scan(pattern(head))
@@ -256,7 +262,7 @@ class RedisStateStore:
     def __len__(self) -> int:
         """States held under the prefix, every tenant's (as the memory store counts): a
         scan of every key, for tests and operators, not for the hot path."""
-        keys = self._link.scan(pattern(f"{self.prefix}:{{"))
+        keys = self._link.scan(pattern(f"{self.rows_prefix}:{{"))
         pipe = self._link.client().pipeline(transaction=False)
         for key in keys:
             pipe.hlen(key)
