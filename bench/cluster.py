@@ -7,9 +7,11 @@ plus the PostgreSQL journal, with one and with two workers (processes), in one r
 
 Per mode and worker count: decisions/s (all workers, and per worker), CPU µs per decision
 (the workers' own CPU time; Redis's and PostgreSQL's are beside it), Redis round trips
-per event and per batch (Redis's own ``total_reads_processed``, on a redis-server this
-run starts for itself so nothing else counts), Redis bytes per active account (``MEMORY
-USAGE`` of every key, over the accounts in the stream) and PostgreSQL bytes per decision
+per batch (Redis's own command statistics: one script call per request, claims and the
+change stream riding in it; and its socket reads, which a large request spans several
+of), on a redis-server this run starts for itself so nothing else counts; Redis bytes
+(``MEMORY USAGE`` of every key): feature rows per account in the stream, claims per
+event (each keeps its decision for the dedupe window), and PostgreSQL bytes per decision
 (the journal schema's relations over its decisions). The workers split the stream by
 event (each decides every other batch), so they decide the same accounts at once.
 
@@ -194,8 +196,9 @@ def main() -> None:
             r["cpu_vs_memory"] = round(r["cpu_us_per_decision"] / base["cpu_us_per_decision"], 3)
     table = Table(title=f"{args.events:,} events, batches of {args.batch}, pack {args.pack}")
     columns = ["mode", "workers", "decisions_per_s", "per_worker_per_s", "cpu_us_per_decision"]
-    columns += ["per_worker_vs_memory", "cpu_vs_memory", "redis_round_trips_per_batch"]
-    columns += ["redis_bytes_per_account", "postgres_bytes_per_decision"]
+    columns += ["per_worker_vs_memory", "cpu_vs_memory", "redis_requests_per_batch"]
+    columns += ["redis_socket_reads_per_batch", "redis_row_bytes_per_account"]
+    columns += ["redis_claim_bytes_per_event", "postgres_bytes_per_decision"]
     for column in columns:
         table.add_column(column.replace("_", " "), justify="right")
     for r in rows:
