@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,11 +24,20 @@ app.add_typer(keys_app, name="keys")
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (settings: http_host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (settings: http_port).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes serving the one port (settings: workers). More than one"
+            " needs state_store: redis and decision_log: postgres; a worker that dies is"
+            " replaced.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Serve the decision API (/v1), metrics and probes on one process.
+    """Serve the decision API (/v1), metrics and probes.
 
     On first start an admin key for the default tenant is generated and written to
     <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
@@ -36,19 +46,63 @@ def serve(
     /v1/openapi.json. Partner webhooks are delivered from here too (settings:
     webhooks_deliver; docs/webhooks.md).
 
+    With --workers N, N processes share the port (the kernel spreads connections over
+    them), each with its own engine over the shared Redis state and PostgreSQL journal;
+    list, key, ruleset and model changes reach every worker within propagate_every.
+    Each answer names its worker in a shopguard-worker header (docs/cluster.md).
+
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
+    Example: shopguard serve --workers 4 -c cluster.yaml
     """
     from shopguard.api import KeyStore
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
+        count = workers or settings.workers
+        if count > 1:
+            from shopguard.api.workers import check_shareable
+
+            check_shareable(settings, count)  # before anything is created
         keys = KeyStore(settings.access_path)
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
         listen = (host or settings.http_host, port or settings.http_port)
-        http_server(settings, keys, *listen).run()
+        if count == 1:
+            http_server(settings, keys, *listen).run()
+            return
+        from shopguard.api.workers import serve_workers
+        from shopguard.version import build
+
+        keys.close()
+        settings.resolved_keys()  # made once here, not raced for by the workers
+        where = base_url(*listen)
+
+        def announce() -> None:
+            err.print(f"serving on {where} with {count} workers ({build()} build)")
+            hint = "sign in as a user made with `shopguard users create`"
+            err.print(f"console: {where}/console ({hint})")
+
+        serve_workers(serve_worker, settings, *listen, count, announce)
 
     guard(run)
+
+
+def serve_worker(
+    settings: Settings, host: str, port: int, index: int, sock: Any, ready: Any
+) -> None:
+    """One worker of `serve --workers` (in its own process): its journal writer name,
+    its engine, its server on the shared port; ``ready`` once it listens. Worker 0 alone
+    runs retention and webhook delivery."""
+    from shopguard.api import KeyStore
+    from shopguard.api.workers import writer_name
+
+    changes: dict[str, Any] = {"writer": writer_name(settings, index)}
+    if index:
+        changes |= {"compact_every": "0s", "webhooks_deliver": False}
+    settings = msgspec.structs.replace(settings, **changes)
+    keys = KeyStore(settings.access_path)
+    server = http_server(settings, keys, host, port, worker=index, ready=ready)
+    server.run(sockets=[sock])
 
 
 def http_server(
@@ -57,15 +111,18 @@ def http_server(
     host: str,
     port: int,
     hint: str = "sign in as a user made with `shopguard users create`",
+    worker: int | None = None,
+    ready: Any = None,
 ) -> Any:
     """The uvicorn server of the whole service (API, console, metrics) on one engine,
     loaded from the data directory's journal; it says where it serves on stderr once it
-    listens."""
+    listens (a worker of several tells ``ready`` instead: the supervisor says it once)."""
     import uvicorn
 
     from shopguard.api import create_app
     from shopguard.api.limits import Limits
     from shopguard.api.server import fit_open_files, protocol_class
+    from shopguard.api.workers import WORKER_HEADER
     from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
@@ -75,10 +132,12 @@ def http_server(
 
     limits = Limits.from_settings(settings)
     limits = msgspec.structs.replace(limits, max_connections=fit_open_files(limits.max_connections))
-    with err.status("loading the engine (replaying the journal)"):
+    loading = err.status("loading the engine (replaying the journal)")
+    with loading if worker is None else contextlib.nullcontext():
         engine = Engine.from_config(settings=settings)
         rulesets = RulesetStore(settings.rulesets_path)
         bring(engine, rulesets)
+    follower, readiness = dependencies(settings)
     application = create_app(
         engine,
         keys,
@@ -90,6 +149,9 @@ def http_server(
         compact_every=parse_duration(settings.compact_every),
         users=UserStore(settings.access_path, parse_duration(settings.console_session)),
         limits=limits,
+        follower=follower,
+        readiness=readiness,
+        worker=worker,
     )
     if settings.webhooks_deliver:
         from shopguard.webhooks.serving import deliver_in
@@ -101,8 +163,15 @@ def http_server(
         f"console: {where}/console ({hint})",
     ]
     http = protocol_class(limits, application.state.metrics.connection_refused)
+    named = [] if worker is None else [(WORKER_HEADER, str(worker))]
     config = uvicorn.Config(
-        application, host=host, port=port, http=http, log_level="warning", access_log=False
+        application,
+        host=host,
+        port=port,
+        http=http,
+        log_level="warning",
+        access_log=False,
+        headers=named,
     )
 
     class Announced(uvicorn.Server):
@@ -111,11 +180,33 @@ def http_server(
 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
-            if self.started:
+            if self.started and ready is not None:
+                ready()
+            elif self.started:
                 for line in said:
                     err.print(line, highlight=False, soft_wrap=True)
 
     return Announced(config)
+
+
+def dependencies(settings: Settings) -> tuple[Any, Any]:
+    """What a server follows (api/propagate.py) and checks for /readyz (api/ready.py):
+    the shared state and PostgreSQL when configured."""
+    from shopguard.api import ready
+    from shopguard.api.propagate import Follower
+    from shopguard.features.spec import parse_duration
+
+    follower = Follower(parse_duration(settings.propagate_every))
+    checks = [ready.Check("changes", follower.problem)]
+    if settings.state_store == "redis":
+        timeout = parse_duration(settings.redis_timeout)
+        probe = ready.redis_probe(settings.redis_url, settings.redis_cluster, timeout)
+        checks.append(ready.Check("state", probe, threaded=True))
+    if settings.decision_log == "postgres":
+        timeout = parse_duration(settings.postgres_timeout)
+        probe = ready.postgres_probe(settings.postgres_dsn, timeout)
+        checks.append(ready.Check("registries", probe, threaded=True))
+    return follower, ready.Readiness(checks)
 
 
 def base_url(host: str, port: int) -> str:

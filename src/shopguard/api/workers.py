@@ -1,0 +1,234 @@
+"""``shopguard serve --workers N``: N worker processes serving one port, each its own
+engine, all sharing Redis (feature state, dedupe claims, lists) and PostgreSQL (journal,
+registries).
+
+Each worker binds its own listening socket with ``SO_REUSEPORT``, so the kernel spreads
+new connections over the workers evenly (by a hash of the connection's addresses) and a
+worker that dies takes only its own connections with it. The supervisor (this parent
+process) starts the workers with the ``spawn`` method (a fresh interpreter: no forked
+locks or connections), waits until every one serves, and replaces any that exits
+without being told to (a SIGKILL, an out-of-memory kill) under the same worker number,
+so it keeps its journal writer name. SIGTERM or SIGINT stop every worker gracefully.
+
+A state store or journal that lives in one process (``memory`` state, a ``sqlite`` or
+``memory`` journal) cannot be shared: several workers are refused at start then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from shopguard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from shopguard.settings import Settings
+
+SHARED_STATE = frozenset({"redis"})
+SHARED_JOURNALS = frozenset({"postgres"})
+WORKER_HEADER = "shopguard-worker"  # every answer names the worker that gave it
+_START_TIMEOUT = 120.0  # a worker replays the journal before it serves
+_STOP_TIMEOUT = 30.0
+_QUICK_DEATHS = 5  # a worker dying this often in a row within _QUICK of its start: give up
+_QUICK = 10.0
+log = logging.getLogger("shopguard.workers")
+
+# builds and runs one worker's server; told when it serves (a module-level function: the
+# spawned process imports it by name)
+Serve = Callable[["Settings", str, int, int, socket.socket, Callable[[], None]], None]
+
+
+def check_shareable(settings: Settings, workers: int) -> None:
+    """Refuse several workers over state or a journal that lives in one process."""
+    if workers <= 1:
+        return
+    if settings.state_store not in SHARED_STATE:
+        raise ConfigError(
+            f"--workers {workers} needs a shared state store: state_store is"
+            f" {settings.state_store!r}, which lives in one process (set state_store: redis)"
+        )
+    if settings.decision_log not in SHARED_JOURNALS:
+        raise ConfigError(
+            f"--workers {workers} needs a shared journal: decision_log is"
+            f" {settings.decision_log!r}, which one process owns (set decision_log: postgres)"
+        )
+
+
+def writer_name(settings: Settings, index: int) -> str:
+    """The journal writer of worker ``index``: each keeps its own sequence and chain."""
+    base = settings.writer or socket.gethostname()
+    return f"{base}-w{index}"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` that other workers bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _orphan_watch() -> None:
+    """End this worker when its supervisor is gone (killed with SIGKILL): a worker
+    nobody replaces or stops must not keep the port."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _worker(
+    serve: Serve, settings: Settings, host: str, port: int, index: int, told: Connection
+) -> None:
+    """One worker process: its socket, its engine, its server (run until stopped)."""
+    from shopguard.errors import ShopGuardError
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
+    _orphan_watch()
+    try:
+        sock = listening_socket(host, port)
+        serve(settings, host, port, index, sock, lambda: told.send(("ready", "")))
+    except (ShopGuardError, OSError) as exc:
+        told.send(("failed", str(exc)))
+        raise SystemExit(2) from None
+
+
+class Supervisor:
+    """Starts ``count`` workers, replaces those that die, stops them all on a signal."""
+
+    def __init__(self, serve: Serve, settings: Settings, host: str, port: int, count: int):
+        self.serve, self.settings, self.host, self.port = serve, settings, host, port
+        self.count = count
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: dict[int, tuple[BaseProcess, Connection, float]] = {}
+        self._quick_deaths: dict[int, int] = {}
+        self._stopping = threading.Event()
+
+    def _spawn(self, index: int) -> None:
+        mine, theirs = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_worker,
+            args=(self.serve, self.settings, self.host, self.port, index, theirs),
+            name=f"shopguard-worker-{index}",
+        )
+        process.start()
+        theirs.close()
+        self._workers[index] = (process, mine, time.monotonic())
+
+    def _await_ready(self, index: int) -> None:
+        """Wait for worker ``index`` to serve; ConfigError with its own message if not."""
+        process, told, _ = self._workers[index]
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            if told.poll(0.2):
+                try:
+                    what, detail = told.recv()
+                except EOFError:
+                    what, detail = "failed", ""
+                if what == "ready":
+                    return
+                raise ConfigError(detail or f"worker {index} exited with {process.exitcode}")
+            if not process.is_alive():
+                raise ConfigError(f"worker {index} exited with {process.exitcode} at start")
+        if not self._stopping.is_set():
+            raise ConfigError(f"worker {index} did not serve within {_START_TIMEOUT:.0f}s")
+
+    def start(self) -> None:
+        """Start every worker and wait until each serves (they load in parallel)."""
+        for index in range(self.count):
+            self._spawn(index)
+        try:
+            for index in range(self.count):
+                self._await_ready(index)
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self, announce: Callable[[], None] = lambda: None) -> None:
+        """Serve until SIGTERM or SIGINT, replacing workers that die meanwhile."""
+        previous = {
+            sig: signal.signal(sig, lambda *_: self._stopping.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self.start()
+            announce()
+            while not self._stopping.is_set():
+                sentinels = [p.sentinel for p, _, _ in self._workers.values()]
+                wait(sentinels, timeout=0.5)
+                self._replace_dead()
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _replace_dead(self) -> None:
+        for index, (process, told, started) in list(self._workers.items()):
+            if process.is_alive() or self._stopping.is_set():
+                continue
+            process.join()
+            told.close()
+            quick = time.monotonic() - started < _QUICK
+            self._quick_deaths[index] = self._quick_deaths.get(index, 0) + 1 if quick else 0
+            if self._quick_deaths[index] >= _QUICK_DEATHS:
+                raise ConfigError(f"worker {index} keeps dying at start (exit {process.exitcode})")
+            log.warning(
+                "worker %d (pid %s) exited with %s: starting another",
+                index,
+                process.pid,
+                process.exitcode,
+            )
+            time.sleep(0.2 * self._quick_deaths[index])  # a crash loop does not spin
+            self._spawn(index)
+
+    def stop(self) -> None:
+        """SIGTERM every worker (each drains its requests and closes its engine), then
+        SIGKILL those still running after the timeout."""
+        self._stopping.set()
+        for process, _, _ in self._workers.values():
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_TIMEOUT
+        for process, told, _ in self._workers.values():
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+            told.close()
+        self._workers.clear()
+
+    def pids(self) -> dict[int, int | None]:
+        return {index: p.pid for index, (p, _, _) in self._workers.items()}
+
+
+def serve_workers(
+    serve: Serve, settings: Settings, host: str, port: int, count: int, announce: Any
+) -> None:
+    """``count`` workers on ``host:port`` until a signal stops them."""
+    check_shareable(settings, count)
+    listening_socket(host, port).close()  # a port in use fails here, in one line
+    Supervisor(serve, settings, host, port, count).run(announce)
