@@ -5,9 +5,9 @@ registries).
 Each worker binds its own listening socket with ``SO_REUSEPORT``, so the kernel spreads
 new connections over the workers evenly (by a hash of the connection's addresses) and a
 worker that dies takes only its own connections with it. The supervisor (this parent
-process) starts the workers with the ``spawn`` method (a fresh interpreter: no forked
-locks or connections), waits until every one serves, and replaces any that exits
-without being told to (a SIGKILL, an out-of-memory kill) under the same worker number,
+process) starts each worker as a fresh interpreter (``python -m shopguard.api.workers``:
+no forked locks or connections), waits until every one serves, and replaces any that
+exits without being told to (a SIGKILL, an out-of-memory kill) under the same worker number,
 so it keeps its journal writer name. SIGTERM or SIGINT stop every worker gracefully.
 
 A state store or journal that lives in one process (``memory`` state, a ``sqlite`` or
@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
+import select
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from shopguard.errors import ConfigError
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-
     from shopguard.settings import Settings
 
 SHARED_STATE = frozenset({"redis"})
@@ -44,8 +43,8 @@ _QUICK_DEATHS = 5  # a worker dying this often in a row within _QUICK of its sta
 _QUICK = 10.0
 log = logging.getLogger("shopguard.workers")
 
-# builds and runs one worker's server; told when it serves (a module-level function: the
-# spawned process imports it by name)
+# builds and runs one worker's server and says when it serves (named module:function:
+# the worker process imports it)
 Serve = Callable[["Settings", str, int, int, socket.socket, Callable[[], None]], None]
 
 
@@ -100,59 +99,88 @@ def _orphan_watch() -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
-def _worker(
-    serve: Serve, settings: Settings, host: str, port: int, index: int, told: Connection
-) -> None:
-    """One worker process: its socket, its engine, its server (run until stopped)."""
-    from shopguard.errors import ShopGuardError
+def _worker_main(argv: list[str]) -> None:
+    """One worker process (``python -m shopguard.api.workers``): its settings on stdin,
+    then its socket, its engine, its server, run until SIGTERM. It writes ``ready`` or
+    ``failed <why>`` on the file descriptor it was given."""
+    import importlib
 
+    import msgspec
+
+    from shopguard.errors import ShopGuardError
+    from shopguard.settings import Settings
+
+    target, host, port, index, fd = argv
+    told = os.fdopen(int(fd), "w", buffering=1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
     _orphan_watch()
+    module, _, name = target.partition(":")
+    serve: Serve = getattr(importlib.import_module(module), name)
+    settings = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=Settings)
+
+    def ready() -> None:
+        told.write("ready\n")
+
     try:
-        sock = listening_socket(host, port)
-        serve(settings, host, port, index, sock, lambda: told.send(("ready", "")))
+        sock = listening_socket(host, int(port))
+        serve(settings, host, int(port), int(index), sock, ready)
     except (ShopGuardError, OSError) as exc:
-        told.send(("failed", str(exc)))
+        told.write("failed " + " ".join(str(exc).split()) + "\n")  # one line
         raise SystemExit(2) from None
 
 
-class Supervisor:
-    """Starts ``count`` workers, replaces those that die, stops them all on a signal."""
+class _Worker:
+    """A worker process and the pipe it reports on."""
 
-    def __init__(self, serve: Serve, settings: Settings, host: str, port: int, count: int):
-        self.serve, self.settings, self.host, self.port = serve, settings, host, port
+    def __init__(self, target: str, settings: Settings, host: str, port: int, index: int):
+        import msgspec
+
+        read, write = os.pipe()
+        argv = [sys.executable, "-m", "shopguard.api.workers", target, host, str(port)]
+        self.process = subprocess.Popen(
+            [*argv, str(index), str(write)], stdin=subprocess.PIPE, pass_fds=(write,)
+        )
+        os.close(write)
+        self.told = os.fdopen(read, "r")
+        assert self.process.stdin is not None
+        self.process.stdin.write(msgspec.msgpack.encode(settings))
+        self.process.stdin.close()
+        self.index, self.started = index, time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.told.close()
+
+
+class Supervisor:
+    """Starts ``count`` workers, replaces those that die, stops them all on a signal.
+    ``target`` names the function each worker serves with (``module:function``)."""
+
+    def __init__(self, target: str, settings: Settings, host: str, port: int, count: int):
+        self.target, self.settings, self.host, self.port = target, settings, host, port
         self.count = count
-        self._context = multiprocessing.get_context("spawn")
-        self._workers: dict[int, tuple[BaseProcess, Connection, float]] = {}
+        self._workers: dict[int, _Worker] = {}
         self._quick_deaths: dict[int, int] = {}
         self._stopping = threading.Event()
 
     def _spawn(self, index: int) -> None:
-        mine, theirs = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=_worker,
-            args=(self.serve, self.settings, self.host, self.port, index, theirs),
-            name=f"shopguard-worker-{index}",
-        )
-        process.start()
-        theirs.close()
-        self._workers[index] = (process, mine, time.monotonic())
+        self._workers[index] = _Worker(self.target, self.settings, self.host, self.port, index)
 
     def _await_ready(self, index: int) -> None:
         """Wait for worker ``index`` to serve; ConfigError with its own message if not."""
-        process, told, _ = self._workers[index]
+        worker = self._workers[index]
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline and not self._stopping.is_set():
-            if told.poll(0.2):
-                try:
-                    what, detail = told.recv()
-                except EOFError:
-                    what, detail = "failed", ""
-                if what == "ready":
+            ready, _, _ = select.select([worker.told], [], [], 0.2)
+            if ready:
+                line = worker.told.readline().strip()
+                if line == "ready":
                     return
-                raise ConfigError(detail or f"worker {index} exited with {process.exitcode}")
-            if not process.is_alive():
-                raise ConfigError(f"worker {index} exited with {process.exitcode} at start")
+                worker.process.wait()
+                why = line.removeprefix("failed ").strip()
+                raise ConfigError(why or f"worker {index} exited with {worker.process.returncode}")
         if not self._stopping.is_set():
             raise ConfigError(f"worker {index} did not serve within {_START_TIMEOUT:.0f}s")
 
@@ -176,9 +204,7 @@ class Supervisor:
         try:
             self.start()
             announce()
-            while not self._stopping.is_set():
-                sentinels = [p.sentinel for p, _, _ in self._workers.values()]
-                wait(sentinels, timeout=0.5)
+            while not self._stopping.wait(0.2):
                 self._replace_dead()
         finally:
             self.stop()
@@ -186,20 +212,20 @@ class Supervisor:
                 signal.signal(sig, handler)
 
     def _replace_dead(self) -> None:
-        for index, (process, told, started) in list(self._workers.items()):
-            if process.is_alive() or self._stopping.is_set():
+        for index, worker in list(self._workers.items()):
+            if worker.alive() or self._stopping.is_set():
                 continue
-            process.join()
-            told.close()
-            quick = time.monotonic() - started < _QUICK
+            worker.close()
+            quick = time.monotonic() - worker.started < _QUICK
             self._quick_deaths[index] = self._quick_deaths.get(index, 0) + 1 if quick else 0
+            code = worker.process.returncode
             if self._quick_deaths[index] >= _QUICK_DEATHS:
-                raise ConfigError(f"worker {index} keeps dying at start (exit {process.exitcode})")
+                raise ConfigError(f"worker {index} keeps dying at start (exit {code})")
             log.warning(
-                "worker %d (pid %s) exited with %s: starting another",
+                "worker %d (pid %d) exited with %s: starting another",
                 index,
-                process.pid,
-                process.exitcode,
+                worker.process.pid,
+                code,
             )
             time.sleep(0.2 * self._quick_deaths[index])  # a crash loop does not spin
             self._spawn(index)
@@ -208,27 +234,33 @@ class Supervisor:
         """SIGTERM every worker (each drains its requests and closes its engine), then
         SIGKILL those still running after the timeout."""
         self._stopping.set()
-        for process, _, _ in self._workers.values():
-            if process.is_alive() and process.pid is not None:
+        for worker in self._workers.values():
+            if worker.alive():
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGTERM)
+                    worker.process.terminate()
         deadline = time.monotonic() + _STOP_TIMEOUT
-        for process, told, _ in self._workers.values():
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
-            told.close()
+        for worker in self._workers.values():
+            try:
+                worker.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            worker.close()
         self._workers.clear()
 
-    def pids(self) -> dict[int, int | None]:
-        return {index: p.pid for index, (p, _, _) in self._workers.items()}
+    def pids(self) -> dict[int, int]:
+        return {index: w.process.pid for index, w in self._workers.items()}
 
 
 def serve_workers(
-    serve: Serve, settings: Settings, host: str, port: int, count: int, announce: Any
+    target: str, settings: Settings, host: str, port: int, count: int, announce: Any
 ) -> None:
-    """``count`` workers on ``host:port`` until a signal stops them."""
+    """``count`` workers on ``host:port`` until a signal stops them; ``target``
+    (``module:function``) serves in each."""
     check_shareable(settings, count)
     listening_socket(host, port).close()  # a port in use fails here, in one line
-    Supervisor(serve, settings, host, port, count).run(announce)
+    Supervisor(target, settings, host, port, count).run(announce)
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1:])

@@ -82,7 +82,7 @@ def serve(
             hint = "sign in as a user made with `shopguard users create`"
             err.print(f"console: {where}/console ({hint})")
 
-        serve_workers(serve_worker, settings, *listen, count, announce)
+        serve_workers(f"{__name__}:serve_worker", settings, *listen, count, announce)
 
     guard(run)
 
