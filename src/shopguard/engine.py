@@ -48,6 +48,7 @@ from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
 from shopguard.state.health import WriteHealth, storage_error
+from shopguard.state.peers import Peers
 from shopguard.state.protocol import Touched
 from shopguard.version import __version__
 
@@ -143,7 +144,9 @@ class Engine(Champions, Operations):
         # A snapshot is restored only under the same features, links and state layout.
         declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
-        self._recover(store or self._new_store())
+        store = store if store is not None else self._new_store()  # an empty one is falsy
+        self.peers = self._peers() if store.shared else None  # claims, list and link changes
+        self._recover(store)
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
         self.rings = RingWatch(book_path(settings.data_dir))  # shopguard rings' book
@@ -162,10 +165,28 @@ class Engine(Champions, Operations):
         dedupe = Dedupe(window, self.settings.dedupe_max_ids)
         links = LinkGraph(self.pack.links)
         fingerprint = self._fingerprint
+        mark = self.peers.mark() if self.peers else None  # before the journal's lists
         replayed = recover(store, self.log, lists, self.plans, dedupe, fingerprint, links)
+        if self.peers:  # every worker's link graph, the lists' changes since ``mark``
+            self.peers.catch_up(lists, links, mark, set(self.log.list_ops()))
         self.store, self.lists, self.dedupe, self.links = store, lists, dedupe, links
-        self.effects = Effects(store, self.log, lists, links)
+        changes = self.peers.changes if self.peers else None
+        self.effects = Effects(store, self.log, lists, links, changes)
         return replayed
+
+    def _peers(self) -> Peers:
+        settings = self.settings
+        window = parse_duration(settings.dedupe_window)
+        return Peers(
+            url=settings.redis_url,
+            cluster=settings.redis_cluster,
+            timeout=parse_duration(settings.redis_timeout),
+            prefix=settings.redis_prefix,
+            retry_every=parse_duration(settings.state_retry_every),
+            claim_wait=parse_duration(settings.claim_wait),
+            window=min(window, self._ahead + self._behind) if self.live else window,
+            links=LinkGraph(self.pack.links),
+        )
 
     def _plans(self) -> dict[str, TypePlan]:
         """Per event type: read what the rules (champion and challenger) and the model
@@ -220,7 +241,10 @@ class Engine(Champions, Operations):
         decoded = self.admit(decode_event(event))
         self._begin()
         try:
-            decision = self._decide(decoded)
+            if self.store.shared:  # claimed, with the other workers' changes folded in
+                decision = self._decide_prefetched([decoded])[0]
+            else:
+                decision = self._decide(decoded)
         except BaseException as exc:  # StorageUnavailable: a snapshot's commit, effects applied
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
@@ -252,9 +276,11 @@ class Engine(Champions, Operations):
         return decisions
 
     def _decide_prefetched(self, events: list[BaseEvent]) -> list[Decision]:
-        """A batch against a shared store: desensitize every event, fetch every row they
-        read at once, then decide them in order (a resend within the batch is answered
-        with the first one's decision, as one at a time)."""
+        """A batch against a shared store: desensitize every event, claim their ids
+        (state/claims.py) and fold the other workers' list and link changes, fetch every
+        row they read at once, then decide them in order (a resend within the batch is
+        answered with the first one's decision, as one at a time; an event another
+        worker claimed, with that worker's decision, applying nothing)."""
         prepared = []
         wanted: list[tuple[str, list[Any]]] = []
         for event in events:
@@ -262,17 +288,54 @@ class Engine(Champions, Operations):
             facts, display = self.desensitize(event)
             prepared.append((event, facts, display, started))
             wanted.append((facts["tenant"], self.plans[facts["type"]].keys(facts)))
+        claims = self._claim(events)
         with contextlib.suppress(StateUnavailable):  # each read then meets the outage
             self.store.prefetch(wanted)
         decisions = []
         for event, facts, display, started in prepared:
             dedupe_key = f"{event.tenant}\x1f{event.event_id}"
             previous = self._resent(event, dedupe_key)
+            if previous is None and self.peers and claims:
+                previous = self._claimed(event, claims)
             if previous is not None:
                 decisions.append(previous)
-            else:
-                decisions.append(self._judge(facts, display, dedupe_key, started))
+                continue
+            decision = self._judge(facts, display, dedupe_key, started)
+            if self.peers:
+                self.peers.decided(self.peers.claims.key(event.tenant, event.event_id), decision)
+            decisions.append(decision)
         return decisions
+
+    def _claim(self, events: list[BaseEvent]) -> dict[str, Decision | bytes | None]:
+        """Claim the ids this worker has not decided itself (each once), in one round
+        trip with the change stream's read. Redis down: under ``open`` unclaimed (the
+        reads meet the outage too: STATE_UNAVAILABLE), under ``closed`` refused."""
+        if self.peers is None:
+            return {}
+        key, seen = self.peers.claims.key, self.dedupe.seen
+        keys = [
+            key(e.tenant, e.event_id)
+            for e in events
+            if Dedupe.key(e.tenant, e.event_id) not in seen
+        ]
+        try:
+            return self.peers.claim(list(dict.fromkeys(keys)), self.lists, self.links)
+        except StateUnavailable:
+            if self.settings.state_unavailable == "closed":
+                raise
+            return {}
+
+    def _claimed(
+        self, event: BaseEvent, claims: dict[str, Decision | bytes | None]
+    ) -> Decision | None:
+        """Another worker's decision of this event (waited for while it decides), or
+        None when this worker holds the claim."""
+        assert self.peers is not None
+        key = self.peers.claims.key(event.tenant, event.event_id)
+        found = claims.get(key)
+        if isinstance(found, bytes):
+            found = claims[key] = self.peers.wait(key)
+        return found
 
     def commit(self, applied: bool = True) -> None:
         """Make everything staged durable. If that fails, nothing of it stays in memory
@@ -290,6 +353,11 @@ class Engine(Champions, Operations):
                 self.store.flush()  # the journal has the batch: state follows it
             except StateUnavailable as exc:  # the store keeps the folds until it answers
                 self.health.lines.warning("state", f"state writes postponed: {exc}")
+        if self.peers:
+            try:  # decisions into their claims, list and link changes to the others
+                self.peers.publish()
+            except StateUnavailable as exc:  # kept until Redis answers
+                self.health.lines.warning("state", f"claims and changes postponed: {exc}")
 
     def _begin(self) -> None:
         """Refuse a batch before it changes anything when the journal could not commit it:
@@ -314,6 +382,8 @@ class Engine(Champions, Operations):
         was refused leaves no trace. Measured in bench/storage_rollback.py."""
         applied = self.log.discard() or applied  # staged records: their effects applied
         self.store.drop()
+        if self.peers:
+            self.peers.drop()
         if isinstance(exc, StorageUnavailable):
             self.health.failed(exc)
         if applied and self.log.durable:
@@ -546,6 +616,8 @@ class Engine(Champions, Operations):
     def checkpoint(self) -> None:
         """Snapshot state so a restart replays only the journal after it."""
         checkpoint(self.store, self.log, self.dedupe, self._fingerprint, self.links)
+        if self.peers:  # for workers that start later
+            self.peers.save_snapshot(self.lists, self.links)
         give_back()  # the snapshot's blobs leave their pages in the heap: see heap.py
         self._since_snapshot = 0
 
@@ -556,6 +628,8 @@ class Engine(Champions, Operations):
             except StorageUnavailable as exc:  # every acknowledged record is journaled
                 self.health.lines.warning("snapshot", f"no snapshot at close: {exc}")
         self.log.close()
+        if self.peers:
+            self.peers.close()
 
     def __enter__(self) -> Engine:
         return self

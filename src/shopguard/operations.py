@@ -23,6 +23,7 @@ from shopguard.lists.store import ops_encoder as list_ops_encoder
 from shopguard.lists.ttl import parse_ttl
 from shopguard.settings import Settings
 from shopguard.state import DecisionLog, StateStore
+from shopguard.state.peers import Peers
 from shopguard.state.search import INDEXED_KINDS, DecisionQuery, Found
 
 CLOCK_SKEW_S = 300.0  # how far the sender's clock may run ahead of ours
@@ -38,6 +39,7 @@ class Operations:
     dedupe: Dedupe
     links: LinkGraph
     live: bool
+    peers: Peers | None
 
     def checkpoint(self) -> None:
         raise NotImplementedError
@@ -86,6 +88,8 @@ class Operations:
     ) -> bool:
         """Remove an entry; False if there was none."""
         value = self.entity_value(tenant, kind, value, raw)
+        if self.peers:  # an entry another worker made is as removable
+            self.peers.follow(self.lists, self.links)
         if self.lists.get(list_name, kind, value, float("-inf"), tenant) is None:
             return False
         self._list_op(RemoveEntry(cast(ListName, list_name), kind, value, tenant))
@@ -103,7 +107,10 @@ class Operations:
         return self.lists.expire(self.clock() if self.live else self.dedupe.latest())
 
     def _list_op(self, op: AddEntry | RemoveEntry) -> None:
-        self.log.append_list_op(list_ops_encoder.encode(op))
+        raw = list_ops_encoder.encode(op)
+        self.log.append_list_op(raw)
+        if self.peers:  # published to the other workers with the commit
+            self.peers.changes.list_op(raw)
         self.commit(applied=False)  # the lists change only once it is durable
         self.lists.apply(op)
 

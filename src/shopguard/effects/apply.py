@@ -18,6 +18,7 @@ from shopguard.links import LinkGraph
 from shopguard.lists.store import AddEntry, ListEntry, ListStore, ops_encoder
 from shopguard.outcome import Outcome
 from shopguard.rules.ruleset import RuleHit
+from shopguard.state.changes import Changes
 from shopguard.state.protocol import DecisionLog, LogRecord, StateStore, Touched
 
 
@@ -49,12 +50,18 @@ def _alert_payload(facts: dict[str, Any], decision: Decision, alert: bool) -> by
 
 class Effects:
     def __init__(
-        self, store: StateStore, log: DecisionLog, lists: ListStore, links: LinkGraph
+        self,
+        store: StateStore,
+        log: DecisionLog,
+        lists: ListStore,
+        links: LinkGraph,
+        changes: Changes | None = None,
     ) -> None:
         self.store = store
         self.log = log
         self.lists = lists
         self.links = links
+        self.changes = changes  # a shared store: the other workers get lists and links too
 
     def list_ops(self, facts: dict[str, Any], hits: list[RuleHit], now: float) -> list[AddEntry]:
         """List entries the fired rules ask for, with escalating TTLs for repeat offenders,
@@ -110,3 +117,7 @@ class Effects:
         self.links.fold(facts, outcome)
         for op in ops:
             self.lists.apply(op)
+        if self.changes is not None:
+            self.changes.event(facts, outcome)
+            for raw in encoded_ops:
+                self.changes.list_op(raw)

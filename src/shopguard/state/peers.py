@@ -1,0 +1,156 @@
+"""What a worker shares with the other workers besides feature state, when the state
+store is shared: event claims (``claims``) and the change stream of lists and links
+(``changes``), each way in one pipeline per batch:
+
+- before a batch is judged: its claims and the stream's new entries (one round trip);
+- after its journal commit (and the store's flush): the decisions into their claims and
+  the batch's changes onto the stream (one round trip).
+
+Every call goes through one breaker (``connect``): during a Redis outage they fail at
+once, not after a timeout each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from shopguard.decision import Decision
+from shopguard.errors import StateUnavailable
+from shopguard.links import LinkGraph
+from shopguard.lists.store import ListStore
+from shopguard.state.changes import Changes
+from shopguard.state.claims import Claims
+from shopguard.state.connect import Breaker, connect
+
+log = logging.getLogger("shopguard.state")
+
+
+class Peers:
+    def __init__(
+        self,
+        *,
+        url: str,
+        cluster: bool,
+        timeout: float,
+        prefix: str,
+        retry_every: float,
+        claim_wait: float,
+        window: float,
+        links: LinkGraph,
+        client: Any = None,
+    ) -> None:
+        self.worker = uuid.uuid4().hex[:16]  # one per process life: never reused
+        self.client = (
+            client if client is not None else connect(url, cluster=cluster, timeout=timeout)
+        )
+        self.breaker = Breaker(retry_every)
+        self.claims = Claims(prefix, self.worker, claim_wait, window)
+        self.changes = Changes(prefix, self.worker, links)
+
+    # -- starting -----------------------------------------------------------------------
+    def mark(self) -> str | None:
+        """Where to follow the stream from, taken before the journal's lists are read
+        (None while Redis is down: then from its end once it answers)."""
+        try:
+            return self.breaker.call("change stream", lambda: self.changes.tail(self.client))
+        except StateUnavailable as exc:
+            log.warning("lists and links start without the other workers' changes: %s", exc)
+            return None
+
+    def catch_up(
+        self, lists: ListStore, links: LinkGraph, mark: str | None, journaled: set[bytes]
+    ) -> None:
+        """The link graph from Redis, the lists' changes since ``mark`` (but the
+        ``journaled`` ops, read from the journal already)."""
+        if mark is None:
+            self.changes.last = "$"
+            return
+        try:
+            self.breaker.call(
+                "change stream",
+                lambda: self.changes.catch_up(self.client, lists, links, mark, journaled),
+            )
+        except StateUnavailable as exc:
+            log.warning("link graph from this worker's journal only: %s", exc)
+
+    # -- a batch ------------------------------------------------------------------------
+    def claim(
+        self, keys: list[str], lists: ListStore, links: LinkGraph
+    ) -> dict[str, Decision | bytes | None]:
+        """Claim the batch's event keys and fold the other workers' new changes, in one
+        round trip. Per key: None, held by this worker now; a Decision another worker
+        made; or the pending mark of the worker deciding it. Raises StateUnavailable."""
+
+        def send() -> list[Any]:
+            if self.changes.last == "$":  # started during an outage: from the end now
+                self.changes.last = self.changes.tail(self.client)
+            pipe = self.client.pipeline(transaction=False)
+            self.claims.queue(pipe, keys)
+            self.changes.queue_read(pipe)
+            replies: list[Any] = pipe.execute()
+            return replies
+
+        replies = self.breaker.call("claims", send)
+        if self.changes.fold_read(replies[-1], lists, links):
+            self.follow(lists, links)  # a long way behind: the rest now
+        return {
+            key: self.claims.taken(key, reply)
+            for key, reply in zip(keys, replies[:-1], strict=True)
+        }
+
+    def wait(self, key: str) -> Decision | None:
+        """The decision of an event another worker is deciding, or None once its claim
+        expired and this worker took it over."""
+        ask = self.claims.ask(self.client)
+        return self.claims.await_decision(
+            key, lambda k: self.breaker.call("claims", lambda: ask(k))
+        )
+
+    def decided(self, key: str, decision: Decision) -> None:
+        self.claims.decided(key, decision)
+
+    def publish(self) -> None:
+        """After the journal commit: decisions into claims, changes onto the stream.
+        While Redis is down they stay staged and go with the next commit that reaches it."""
+
+        self.claims.committed()
+        self.changes.committed()
+
+        def send() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            queued = self.claims.queue_settle(pipe)
+            if self.changes.queue_publish(pipe) or queued:
+                pipe.execute()
+
+        self.breaker.call("change stream", send)
+        self.claims.settled()
+        self.changes.published()
+
+    def drop(self) -> None:
+        """A refused batch: nothing of it is published; its claims are let go."""
+        self.changes.drop()
+        with contextlib.suppress(StateUnavailable):  # else they expire after claim_wait
+            self.breaker.call("claims", lambda: self.claims.release(self.client))
+
+    def follow(self, lists: ListStore, links: LinkGraph) -> None:
+        """Fold the other workers' new changes now (before a list change); skipped while
+        Redis is down."""
+        with contextlib.suppress(StateUnavailable):
+            self.breaker.call(
+                "change stream", lambda: self.changes.follow(self.client, lists, links)
+            )
+
+    def save_snapshot(self, lists: ListStore, links: LinkGraph) -> None:
+        """The link graph into Redis, for workers that start later."""
+        try:
+            self.breaker.call(
+                "link snapshot", lambda: self.changes.save_snapshot(self.client, lists, links)
+            )
+        except StateUnavailable as exc:
+            log.warning("link graph not snapshotted in Redis: %s", exc)
+
+    def close(self) -> None:
+        self.client.close()
