@@ -18,7 +18,7 @@ from shopguard.api import endpoints as v1
 from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
-from shopguard.api.keys import KeyStore
+from shopguard.api.keys import Keys
 from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
@@ -27,12 +27,14 @@ from shopguard.api.propagate import Follower
 from shopguard.api.ready import Readiness
 from shopguard.console import UserStore, console_routes
 from shopguard.console.throttle import LoginThrottle
+from shopguard.console.users import Users
 from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
-from shopguard.model.registry import ModelRegistry
+from shopguard.registries import open_models
+from shopguard.rules.trail import Rulesets
 from shopguard.rules.versions import RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
@@ -213,14 +215,14 @@ async def _upkeep(engine: Engine, every: float) -> None:
 
 def create_app(
     engine: Engine,
-    keys: KeyStore,
+    keys: Keys,
     max_body_bytes: int = 1_048_576,
     max_batch: int = 1000,
     max_inflight: int = 512,
-    rulesets: RulesetStore | None = None,
+    rulesets: Rulesets | None = None,
     operator_tenant: str = "default",
     compact_every: float = 0.0,
-    users: UserStore | None = None,
+    users: Users | None = None,
     limits: Limits | None = None,
     follower: Follower | None = None,
     readiness: Readiness | None = None,
@@ -244,6 +246,7 @@ def create_app(
         follow = asyncio.create_task(follower.run())
         yield
         follow.cancel()
+        follower.close()
         if upkeep is not None:
             upkeep.cancel()
         app.state.draining = True
@@ -287,6 +290,7 @@ def create_app(
     app.state.follower, app.state.readiness, app.state.worker = follower, readiness, worker
     follower.follow("rulesets", propagate.rulesets(app.state, engine))
     if engine.settings.model == "registry":
-        registry = ModelRegistry(engine.settings.models_path)
-        follower.follow("models", propagate.models(engine, registry.standing))
+        follower.follow("models", propagate.models(engine, open_models(engine.settings)))
+    if getattr(engine, "peers", None) is not None:  # a shared state store's change stream
+        follower.follow("lists", propagate.lists(engine))
     return app

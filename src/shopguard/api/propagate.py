@@ -28,7 +28,7 @@ from shopguard.rules import swap
 
 if TYPE_CHECKING:
     from shopguard.engine import Engine
-    from shopguard.model.registry import Standing
+    from shopguard.model.registry import Models
 
 CatchUp = Callable[[], Awaitable[bool]]
 log = logging.getLogger("shopguard.propagate")
@@ -38,6 +38,7 @@ class Feed(Protocol):
     """A source of change notices (``shopguard.registries.ChangeFeed`` is one)."""
 
     def subscribe(self, callback: Callable[[Any], None], stores: Any = None) -> Any: ...
+    def close(self) -> None: ...
 
 
 class Follower:
@@ -52,14 +53,21 @@ class Follower:
         self.caught_up: dict[str, int] = {}
         self.last_round = 0.0  # monotonic time the last round ended
         self.failures: dict[str, str] = {}  # registry -> why its last catch-up failed
+        self.feeds: list[Any] = []  # the feeds it hears, closed with it
 
     def follow(self, name: str, catch_up: CatchUp) -> None:
         self._followed[name] = catch_up
         self.caught_up.setdefault(name, 0)
 
     def hear(self, feed: Feed, stores: Any = None) -> None:
-        """Wake up when ``feed`` tells of a change (of ``stores``; None: any)."""
+        """Wake up when ``feed`` tells of a change (of ``stores``; None: any); the feed
+        is closed with the follower."""
         feed.subscribe(lambda change: self.wake(), stores)
+        self.feeds.append(feed)
+
+    def close(self) -> None:
+        for feed in self.feeds:
+            feed.close()
 
     def wake(self) -> None:
         """Catch up now rather than at the next poll; safe from any thread."""
@@ -89,7 +97,12 @@ class Follower:
             await self.round()
 
     def problem(self) -> str | None:
-        """Why this worker may be behind: rounds have stopped, or a registry fails."""
+        """Why this worker may be behind: a feed is not listening, rounds have stopped,
+        or a registry fails."""
+        for feed in self.feeds:
+            listening = getattr(feed, "listening", None)
+            if listening is not None and not listening.is_set():
+                return "change feed not listening (PostgreSQL unreachable?)"
         if self.last_round and time.monotonic() - self.last_round > 5 * self.every + 5:
             return "catching up has stalled"
         if self.failures:
@@ -106,23 +119,36 @@ def rulesets(state: Any, engine: Engine) -> CatchUp:
     return catch_up
 
 
-def models(engine: Engine, standing: Callable[[], Standing]) -> CatchUp:
+def models(engine: Engine, registry: Models) -> CatchUp:
     """The model registry's champion and challenger (``model: registry``): a newly
     published model is checked and loaded off the loop, then swapped in between two
     events."""
     from shopguard.model.registry import registered_scorers
 
-    running = [standing()]
+    running = [registry.standing()]
 
     async def catch_up() -> bool:
-        now = await run_in_threadpool(standing)
+        now = await run_in_threadpool(registry.standing)
         if now == running[0]:
             return False
-        champion, challenger = await run_in_threadpool(
-            registered_scorers, engine.settings.models_path
-        )
+        champion, challenger = await run_in_threadpool(registered_scorers, registry)
         engine.use_models(champion, challenger)
         running[0] = now
         return True
+
+    return catch_up
+
+
+def lists(engine: Engine) -> CatchUp:
+    """The other workers' list changes (and link facts) from the shared change stream
+    (state/changes.py). A decision folds them in anyway before it is judged; this makes
+    a worker that decides nothing list them too (GET /v1/lists, the console)."""
+    peers = engine.peers
+    assert peers is not None
+
+    async def catch_up() -> bool:
+        before = peers.changes.folded
+        peers.follow(engine.lists, engine.links)  # one round trip, on the engine's thread
+        return peers.changes.folded != before
 
     return catch_up

@@ -54,7 +54,7 @@ def serve(
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     Example: shopguard serve --workers 4 -c cluster.yaml
     """
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
@@ -63,7 +63,7 @@ def serve(
             from shopguard.api.workers import check_shareable
 
             check_shareable(settings, count)  # before anything is created
-        keys = KeyStore(settings.access_path)
+        keys = open_keys(settings)
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
         listen = (host or settings.http_host, port or settings.http_port)
@@ -93,14 +93,14 @@ def serve_worker(
     """One worker of `serve --workers` (in its own process): its journal writer name,
     its engine, its server on the shared port; ``ready`` once it listens. Worker 0 alone
     runs retention and webhook delivery."""
-    from shopguard.api import KeyStore
     from shopguard.api.workers import writer_name
+    from shopguard.registries import open_keys
 
     changes: dict[str, Any] = {"writer": writer_name(settings, index)}
     if index:
         changes |= {"compact_every": "0s", "webhooks_deliver": False}
     settings = msgspec.structs.replace(settings, **changes)
-    keys = KeyStore(settings.access_path)
+    keys = open_keys(settings)
     server = http_server(settings, keys, host, port, worker=index, ready=ready)
     server.run(sockets=[sock])
 
@@ -123,11 +123,10 @@ def http_server(
     from shopguard.api.limits import Limits
     from shopguard.api.server import fit_open_files, protocol_class
     from shopguard.api.workers import WORKER_HEADER
-    from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
+    from shopguard.registries import open_rulesets, open_users
     from shopguard.rules.swap import bring
-    from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
     limits = Limits.from_settings(settings)
@@ -135,9 +134,10 @@ def http_server(
     loading = err.status("loading the engine (replaying the journal)")
     with loading if worker is None else contextlib.nullcontext():
         engine = Engine.from_config(settings=settings)
-        rulesets = RulesetStore(settings.rulesets_path)
+        rulesets: Any = open_rulesets(settings)  # swap.py names the SQLite one: same calls
         bring(engine, rulesets)
-    follower, readiness = dependencies(settings)
+    users = open_users(settings)
+    follower, readiness = dependencies(settings, keys, users)
     application = create_app(
         engine,
         keys,
@@ -147,7 +147,7 @@ def http_server(
         rulesets=rulesets,
         operator_tenant=settings.default_tenant,
         compact_every=parse_duration(settings.compact_every),
-        users=UserStore(settings.access_path, parse_duration(settings.console_session)),
+        users=users,
         limits=limits,
         follower=follower,
         readiness=readiness,
@@ -189,14 +189,22 @@ def http_server(
     return Announced(config)
 
 
-def dependencies(settings: Settings) -> tuple[Any, Any]:
+def dependencies(settings: Settings, keys: Any, users: Any) -> tuple[Any, Any]:
     """What a server follows (api/propagate.py) and checks for /readyz (api/ready.py):
-    the shared state and PostgreSQL when configured."""
+    the shared state and PostgreSQL when configured. With registries in PostgreSQL, their
+    change feed wakes the follower and marks the key and user caches stale at once."""
     from shopguard.api import ready
     from shopguard.api.propagate import Follower
     from shopguard.features.spec import parse_duration
+    from shopguard.registries import open_feed
 
     follower = Follower(parse_duration(settings.propagate_every))
+    feed = open_feed(settings)
+    if feed is not None:
+        for store, cache in (("keys", keys), ("users", users)):
+            if hasattr(cache, "stale"):
+                feed.subscribe(_stale_on_change(cache), [store])
+        follower.hear(feed)
     checks = [ready.Check("changes", follower.problem)]
     if settings.state_store == "redis":
         timeout = parse_duration(settings.redis_timeout)
@@ -207,6 +215,13 @@ def dependencies(settings: Settings) -> tuple[Any, Any]:
         probe = ready.postgres_probe(settings.postgres_dsn, timeout)
         checks.append(ready.Check("registries", probe, threaded=True))
     return follower, ready.Readiness(checks)
+
+
+def _stale_on_change(cache: Any) -> Any:
+    def heard(change: Any) -> None:
+        cache.stale()
+
+    return heard
 
 
 def base_url(host: str, port: int) -> str:
