@@ -265,11 +265,11 @@ def keys_create(
 
     Example: shopguard keys create --tenant shop1 --scope decide --name checkout
     """
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
         settings = settings_for(config, data_dir)
-        store = KeyStore(settings.access_path)
+        store = open_keys(settings)
         try:
             key, secret = store.create(tenant, scope, name)
         except ValueError as exc:
@@ -285,10 +285,10 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     """List active keys (ids, tenants, scopes; never secrets)."""
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
-        store = KeyStore(settings_for(config, data_dir).access_path)
+        store = open_keys(settings_for(config, data_dir))
         table = Table("id", "tenant", "scopes", "name")
         for key in store.active():
             table.add_row(key.id, key.tenant, ", ".join(sorted(key.scopes)), key.name)
@@ -304,11 +304,11 @@ def keys_revoke(
     data_dir: DataOpt = None,
 ) -> None:
     """Revoke a key at once (a running server refuses it within a second)."""
-    from shopguard.api import KeyStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_keys
 
     def run() -> None:
-        store = KeyStore(settings_for(config, data_dir).access_path)
+        store = open_keys(settings_for(config, data_dir))
         if not store.revoke(key_id):
             raise ConfigError(f"no active key {key_id!r}")
         err.print(f"revoked {key_id}")
@@ -339,13 +339,13 @@ def users_create(
 
     Example: shopguard users create --name alice --tenant default --role admin
     """
-    from shopguard.console import UserStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_users
 
     def run() -> None:
         settings = settings_for(config, data_dir)
         settings.access_path.parent.mkdir(parents=True, exist_ok=True)
-        users = UserStore(settings.access_path)
+        users = open_users(settings)
         try:
             users.create(name, tenant, role, password)
         except ValueError as exc:
@@ -367,11 +367,11 @@ def users_passwd(
 
     Example: shopguard users passwd --name alice
     """
-    from shopguard.console import UserStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_users
 
     def run() -> None:
-        users = UserStore(settings_for(config, data_dir).access_path)
+        users = open_users(settings_for(config, data_dir))
         try:
             found = users.passwd(name, password)
         except ValueError as exc:

@@ -1,0 +1,352 @@
+"""`shopguard serve --workers 2` as operators run it: two real worker processes on one
+port over a Redis of the test's own (killable) and the machine's PostgreSQL (a schema of
+the test's own). One cluster serves every test of this module (starting it is the slow
+part); the test that stops Redis runs last.
+
+Each answer names its worker (the ``shopguard-worker`` header); the kernel spreads new
+connections over the workers (SO_REUSEPORT), so a test that must reach one worker opens
+connections until one lands there and sends on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from shopguard.cli import app as cli
+from tests.conftest import TEST_KEYS
+from tests.rules.test_versions import DENY_SMS
+from tests.servers import RedisServer, free_port, need_service, redis_server
+
+DSN = "postgresql://postgres@127.0.0.1:5432/test"
+WORKER = "shopguard-worker"
+PROPAGATE = 1.0  # propagate_every: the promise under test
+SLACK = 1.0  # scheduling on a loaded two-core machine; measured figures go in the report
+
+
+@dataclass
+class Cluster:
+    url: str
+    data: Path
+    redis: RedisServer
+    schema: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+    said: list[str] = field(default_factory=list)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"x-api-key": (self.data / "admin-key").read_text().strip()}
+
+    def on(self, worker: int, tries: int = 200) -> httpx.Client:
+        """A client whose one kept-alive connection is served by ``worker``."""
+        for _ in range(tries):
+            client = httpx.Client(
+                base_url=self.url,
+                timeout=10,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            )
+            with contextlib.suppress(httpx.TransportError):
+                if client.get("/healthz").headers.get(WORKER) == str(worker):
+                    return client
+            client.close()
+        raise AssertionError(f"no connection reached worker {worker}")
+
+    def journal(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(DSN, autocommit=True) as db:
+            return db.execute(query.format(s=self.schema), args).fetchall()
+
+    def records(self, event_id: str) -> int:
+        rows = self.journal(
+            "SELECT count(*) FROM {s}.decisions WHERE tenant = 'shop' AND event_id = %s", event_id
+        )
+        return int(rows[0][0])
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _payment(event_id: str, account: str = "u1") -> dict[str, object]:
+    return {
+        "type": "payment",
+        "event_id": event_id,
+        "tenant": "shop",
+        "time": _now(),
+        "account": account,
+        "merchant": "m1",
+        "order_id": f"o-{event_id}",
+        "amount": 120.0,
+        "card": "6222020000001111",
+    }
+
+
+def _sms(event_id: str, phone: str) -> dict[str, object]:
+    return {
+        "type": "sms.send",
+        "event_id": event_id,
+        "tenant": "shop",
+        "time": _now(),
+        "phone": phone,
+    }
+
+
+def _settings_env(redis: RedisServer, schema: str) -> dict[str, str]:
+    return {
+        "SHOPGUARD_KEYS": "k1:" + TEST_KEYS["k1"],
+        "SHOPGUARD_DEFAULT_TENANT": "shop",
+        "SHOPGUARD_STATE_STORE": "redis",
+        "SHOPGUARD_REDIS_URL": redis.url,
+        "SHOPGUARD_REDIS_PREFIX": f"sg-workers-{schema}",
+        "SHOPGUARD_DECISION_LOG": "postgres",
+        "SHOPGUARD_POSTGRES_DSN": DSN,
+        "SHOPGUARD_POSTGRES_SCHEMA": schema,
+        "SHOPGUARD_PROPAGATE_EVERY": f"{PROPAGATE}s",
+        "SHOPGUARD_WEBHOOKS_DELIVER": "false",
+        "COLUMNS": "200",
+    }
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    need_service("PostgreSQL", 5432)
+    workdir = tmp_path_factory.mktemp("workers")
+    schema = f"sg_workers_{secrets.token_hex(4)}"
+    with redis_server(workdir) as redis:
+        env = {**os.environ, **_settings_env(redis, schema)}
+        port, data = free_port(), workdir / "data"
+        command = [sys.executable, "-m", "shopguard.cli", "serve", "--workers", "2"]
+        command += ["--port", str(port), "--data-dir", str(data)]
+        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        found = Cluster(f"http://127.0.0.1:{port}", data, redis, schema, env, process)
+        threading.Thread(target=_read_lines, args=(process, found.said), daemon=True).start()
+        try:
+            _wait_for(lambda: any("serving on" in line for line in found.said), 90, found)
+            yield found
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            finally:
+                process.kill()
+                with psycopg.connect(DSN, autocommit=True) as db:
+                    db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _read_lines(process: subprocess.Popen[str], into: list[str]) -> None:
+    assert process.stderr is not None
+    for line in process.stderr:
+        into.append(line)
+
+
+def _wait_for(condition: Callable[[], Any], seconds: float, cluster: Cluster | None = None) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = condition()
+        if got:
+            return got
+        if cluster is not None and cluster.process.poll() is not None:
+            raise AssertionError("serve exited: " + "".join(cluster.said))
+        time.sleep(0.02)
+    raise AssertionError("timed out" + ("" if cluster is None else ": " + "".join(cluster.said)))
+
+
+def _reaches(condition: Callable[[], bool]) -> float:
+    """Seconds until ``condition`` holds, failing past propagate_every and the slack."""
+    started = time.monotonic()
+    _wait_for(condition, PROPAGATE + SLACK)
+    return time.monotonic() - started
+
+
+def test_several_workers_over_per_process_state_or_journal_are_refused(tmp_path: Path) -> None:
+    env = {"SHOPGUARD_KEYS": "k1:" + TEST_KEYS["k1"]}
+    memory = CliRunner().invoke(
+        cli, ["serve", "--workers", "2", "--data-dir", str(tmp_path)], env=env
+    )
+    assert memory.exit_code == 2
+    assert "needs a shared state store" in memory.output and "Traceback" not in memory.output
+    env["SHOPGUARD_STATE_STORE"] = "redis"
+    sqlite = CliRunner().invoke(
+        cli, ["serve", "--workers", "2", "--data-dir", str(tmp_path)], env=env
+    )
+    assert sqlite.exit_code == 2 and "needs a shared journal" in sqlite.output
+    assert not (tmp_path / "decisions.db").exists()  # refused before anything was made
+
+
+def test_one_event_sent_to_both_workers_at_once_is_decided_once(cluster: Cluster) -> None:
+    first, second = cluster.on(0), cluster.on(1)
+    for round_ in range(5):
+        event = _payment(f"same-{round_}", account=f"twice{round_}")
+        meet = threading.Barrier(2)
+
+        def send(
+            client: httpx.Client, event: dict[str, object] = event, meet: Any = meet
+        ) -> httpx.Response:
+            meet.wait()
+            return client.post("/v1/decisions", json=event, headers=cluster.admin)
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(send, [first, second]))
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert sorted(a.headers[WORKER] for a in answers) == ["0", "1"]
+        assert answers[0].json() == answers[1].json()
+        assert cluster.records(str(event["event_id"])) == 1
+
+
+def test_a_list_entry_added_on_one_worker_reaches_the_other(cluster: Cluster) -> None:
+    adder, other = cluster.on(0), cluster.on(1)
+    entry = {"list": "deny", "kind": "phone", "value": "13911110000", "reason": "workers test"}
+    added = adder.post("/v1/lists", json=entry, headers=cluster.admin)
+    assert added.status_code == 201, added.text
+
+    def listed() -> bool:
+        answer = other.get("/v1/lists", params={"list": "deny"}, headers=cluster.admin)
+        assert answer.headers[WORKER] == "1"
+        return added.json()["value"] in [e["value"] for e in answer.json()["entries"]]
+
+    _reaches(listed)
+    denied = other.post(
+        "/v1/decisions", json=_sms("listed-1", "13911110000"), headers=cluster.admin
+    )
+    assert denied.headers[WORKER] == "1" and denied.json()["outcome"] == "deny", denied.text
+
+
+def test_a_revoked_key_is_refused_by_every_worker(cluster: Cluster) -> None:
+    made = CliRunner().invoke(
+        cli,
+        [
+            "keys",
+            "create",
+            "--tenant",
+            "shop",
+            "--scope",
+            "decide",
+            "--data-dir",
+            str(cluster.data),
+        ],
+        env=_settings_env(cluster.redis, cluster.schema),
+    )
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip().splitlines()[0]
+    kid = secret.split("_")[1]
+    workers = [cluster.on(0), cluster.on(1)]
+    key = {"x-api-key": secret}
+
+    def answered(status: int) -> Callable[[], bool]:
+        return lambda: all(w.get("/v1/lists", headers=key).status_code == status for w in workers)
+
+    _reaches(answered(200))  # a new key: known everywhere
+    revoked = CliRunner().invoke(
+        cli,
+        ["keys", "revoke", kid, "--data-dir", str(cluster.data)],
+        env=_settings_env(cluster.redis, cluster.schema),
+    )
+    assert revoked.exit_code == 0, revoked.output
+    _reaches(answered(401))
+
+
+def test_a_promoted_ruleset_runs_on_every_worker(cluster: Cluster) -> None:
+    author, other = cluster.on(0), cluster.on(1)
+    uploaded = author.post("/v1/rulesets", json={"text": DENY_SMS}, headers=cluster.admin)
+    assert uploaded.status_code == 201, uploaded.text
+    number = uploaded.json()["number"]
+    name = f"r{number}+{uploaded.json()['digest'][:10]}"  # the version's name (rules/trail.py)
+    shadowed = author.post(f"/v1/rulesets/{number}:shadow", headers=cluster.admin)
+    assert shadowed.status_code == 200, shadowed.text
+    promoted = author.post("/v1/rulesets:promote", headers=cluster.admin)
+    assert promoted.status_code == 200 and promoted.json()["champion"] == number
+    _reaches(lambda: other.get("/readyz").json()["ruleset"] == name)
+    decided = other.post(
+        "/v1/decisions", json=_sms("promoted-1", "13922220000"), headers=cluster.admin
+    )
+    assert decided.headers[WORKER] == "1" and decided.json()["ruleset_version"] == name
+
+
+def _load(cluster: Cluster, thread: int, stop: threading.Event, acked: list[str]) -> None:
+    """Unique payments until told to stop; each retried (the same event id) on a lost
+    connection or a 503, as a client does; acknowledged ids are kept."""
+    with httpx.Client(base_url=cluster.url, timeout=10) as client:
+        for i in range(100_000):
+            if stop.is_set():
+                return
+            event = _payment(f"load-{thread}-{i}", account=f"acct{i % 7}")
+            for _ in range(40):
+                try:
+                    answer = client.post("/v1/decisions", json=event, headers=cluster.admin)
+                except httpx.TransportError:
+                    time.sleep(0.05)
+                    continue
+                if answer.status_code == 200:
+                    acked.append(str(event["event_id"]))
+                    break
+                assert answer.status_code == 503, answer.text
+                time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_load_loses_and_doubles_nothing(cluster: Cluster) -> None:
+    victim = cluster.on(1).get("/readyz").json()["pid"]
+    stop, acked = threading.Event(), []
+    threads = [threading.Thread(target=_load, args=(cluster, t, stop, acked)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    _wait_for(lambda: len(acked) >= 100, 30)
+    os.kill(victim, signal.SIGKILL)
+    at_kill = len(acked)
+    _wait_for(lambda: len(acked) >= at_kill + 200, 30)  # the other worker kept answering
+    replaced = _wait_for(lambda: cluster.on(1).get("/readyz").json()["pid"] != victim, 60)
+    assert replaced
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    counts = dict(
+        cluster.journal(
+            "SELECT event_id, count(*) FROM {s}.decisions WHERE event_id LIKE 'load-%%'"
+            " GROUP BY event_id"
+        )
+    )
+    assert len(acked) == len(set(acked))
+    assert [(e, counts.get(e)) for e in acked if counts.get(e) != 1] == []  # lost, doubled
+    assert [e for e, n in counts.items() if n != 1] == []
+
+
+def test_readyz_names_the_dependency_that_is_down(cluster: Cluster) -> None:
+    client = cluster.on(0)
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert set(ready.json()["dependencies"]) == {"journal", "state", "registries", "changes"}
+    cluster.redis.kill()
+    try:
+        for worker in (0, 1):  # each worker checks for itself
+            client = cluster.on(worker)
+
+            def state_down(client: httpx.Client = client) -> dict[str, Any] | None:
+                answer = client.get("/readyz")
+                body: dict[str, Any] = answer.json()
+                down = body["dependencies"]["state"]["status"] == "down"
+                return body if answer.status_code == 503 and down else None
+
+            body = _wait_for(state_down, 10)
+            assert body["status"] == "not ready" and body["reason"].startswith("state: ")
+            assert body["dependencies"]["journal"] == {"status": "up"}
+            assert body["dependencies"]["registries"] == {"status": "up"}
+    finally:
+        cluster.redis.start()
+    _wait_for(lambda: cluster.on(0).get("/readyz").status_code == 200, 10)
+    _wait_for(lambda: cluster.on(1).get("/readyz").status_code == 200, 10)
