@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -120,6 +121,7 @@ def _settings_env(redis: RedisServer, schema: str) -> dict[str, str]:
         "SHOPGUARD_POSTGRES_SCHEMA": schema,
         "SHOPGUARD_PROPAGATE_EVERY": f"{PROPAGATE}s",
         "SHOPGUARD_WEBHOOKS_DELIVER": "false",
+        "SHOPGUARD_HEADER_TIMEOUT": "1s",
         "COLUMNS": "200",
     }
 
@@ -277,6 +279,36 @@ def test_a_promoted_ruleset_runs_on_every_worker(cluster: Cluster) -> None:
         "/v1/decisions", json=_sms("promoted-1", "13922220000"), headers=cluster.admin
     )
     assert decided.headers[WORKER] == "1" and decided.json()["ruleset_version"] == name
+
+
+def _worker_of(sock: socket.socket) -> str:
+    """Which worker serves this raw connection (one request on it, kept alive)."""
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+        answer += sock.recv(4096)
+    named = [line for line in answer.split(b"\r\n") if line.lower().startswith(WORKER.encode())]
+    return named[0].split(b":")[1].strip().decode()
+
+
+def test_every_worker_closes_a_connection_whose_headers_trickle(cluster: Cluster) -> None:
+    host, port = cluster.url.removeprefix("http://").split(":")
+    seen: dict[str, bytes] = {}
+    for _ in range(200):
+        if len(seen) == 2:
+            break
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            worker = _worker_of(sock)
+            if worker in seen:
+                continue
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")  # and no more
+            answer = b""
+            with contextlib.suppress(TimeoutError):
+                while chunk := sock.recv(4096):
+                    answer += chunk
+            seen[worker] = answer
+    assert sorted(seen) == ["0", "1"]
+    assert all(a.startswith(b"HTTP/1.1 408") for a in seen.values()), seen
 
 
 def _load(cluster: Cluster, thread: int, stop: threading.Event, acked: list[str]) -> None:
