@@ -139,6 +139,8 @@ def redis_cluster(workdir: Path, nodes: int = 3) -> Iterator[list[RedisServer]]:
     try:
         for i in range(nodes):
             port = free_port()
+            while port > 55535:  # a node also listens on its port + 10000
+                port = free_port()
             node = workdir / f"node{i}"
             node.mkdir(parents=True, exist_ok=True)
             extra = ("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf")

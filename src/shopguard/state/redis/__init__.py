@@ -4,6 +4,7 @@ every worker and machine, one round trip per batch each way, compare-and-set per
 - keys.py: row names (tenant and entity in a Cluster hash tag).
 - rows.py: a row as held between its read and its write, and its encoding.
 - scripts.py: the read and compare-and-set Lua scripts.
+- link.py: the connection (one server or a cluster) and its breaker.
 - store.py: ``RedisStateStore``.
 """
 

@@ -16,29 +16,20 @@ tried again at most every ``retry_every`` seconds; folds whose flush failed are 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
-from redis.crc import key_slot
-from redis.exceptions import NoScriptError
-from redis.retry import Retry
 
 from shopguard.errors import ConfigError, StateUnavailable
 from shopguard.features.kinds.base import MAX_WINDOW_S
 from shopguard.state.protocol import LoadKey, StateKey, Touched
 from shopguard.state.redis.keys import parse_key, pattern, row_key, tenant_head
+from shopguard.state.redis.link import Link
 from shopguard.state.redis.rows import Event, Row, version_of
-from shopguard.state.redis.scripts import CAS_SHA, LOAD_SHA, SOURCES
+from shopguard.state.redis.scripts import CAS_SHA, LOAD_SHA
 
 Ident = tuple[str, int, str]  # tenant, group, entity
-Call = tuple[list[str], list[Any]]  # one script call: its keys and ARGV
-# What says Redis is unreachable (a script error or a bad reply is a bug: it propagates)
-_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
-_DOWN_CLUSTER = (*_DOWN, redis.exceptions.ClusterError, redis.exceptions.ClusterDownError)
 ATTEMPTS = 16  # writes of rows that keep changing under a flush before it gives up
 
 
@@ -58,72 +49,13 @@ class RedisStateStore:
             raise ConfigError("the redis state store needs hiredis (pip install redis[hiredis])")
         self.url, self.cluster, self.timeout = url, cluster, timeout
         self.prefix, self.retry_every, self.max_owed = prefix, retry_every, max_owed
-        self._client: Any = None  # made on first use: a cluster client connects at once
-        self._down = _DOWN_CLUSTER if cluster else _DOWN
-        self._down_until = 0.0
-        self._why = ""
+        self._link = Link(url, cluster, timeout, retry_every)
         self._widths: list[int] = []
         self._ttls_ms: list[int] = []
         self._rows: dict[Ident, Row] = {}  # read this batch (or owed by a failed flush)
         self._heads: dict[str, str] = {}
         self.conflicts = 0  # rows folded again because another worker wrote them first
         self.lost = 0  # folds given up: more than max_owed while Redis was down
-
-    # -- connection, breaker, scripts -----------------------------------------------
-    def _redis(self) -> Any:
-        if self._client is None:
-            options: dict[str, Any] = {
-                "socket_timeout": self.timeout,
-                "socket_connect_timeout": self.timeout,
-                "retry": Retry(NoBackoff(), 1),  # once, for a connection Redis closed
-            }
-            if self.cluster:
-                self._client = RedisCluster.from_url(self.url, **options)
-            else:
-                self._client = redis.Redis.from_url(self.url, **options)
-        return self._client
-
-    def _guarded(self, what: str, calls: list[Call], sha: str) -> list[Any]:
-        """Run the script calls in one round trip (a pipeline per node), or raise
-        StateUnavailable: at once while the breaker is open, else when Redis fails."""
-        now = time.monotonic()
-        if now < self._down_until:
-            raise StateUnavailable(f"redis unreachable: {self._why}", self._down_until - now)
-        try:
-            return self._scripts(sha, calls)
-        except self._down as exc:
-            self._why = f"{type(exc).__name__}: {exc}"
-            self._down_until = time.monotonic() + self.retry_every
-            raise StateUnavailable(f"redis {what} failed: {self._why}", self.retry_every) from None
-
-    def _scripts(self, sha: str, calls: list[Call]) -> list[Any]:
-        client = self._redis()
-        results = self._pipeline(client, sha, calls)
-        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-        if missing:  # a new or restarted Redis: load the script and run those again
-            client.script_load(SOURCES[sha])
-            again = self._pipeline(client, sha, [calls[i] for i in missing])
-            for i, result in zip(missing, again, strict=True):
-                results[i] = result
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return results
-
-    def _pipeline(self, client: Any, sha: str, calls: list[Call]) -> list[Any]:
-        pipe = client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)
-        return list(pipe.execute(raise_on_error=False))
-
-    def _by_slot(self, keys: list[str]) -> list[list[int]]:
-        """Indexes of ``keys`` per script call: all in one, or one call per cluster slot."""
-        if not self.cluster:
-            return [list(range(len(keys)))]
-        slots: dict[int, list[int]] = {}
-        for i, key in enumerate(keys):
-            slots.setdefault(key_slot(key.encode()), []).append(i)
-        return list(slots.values())
 
     def _key(self, tenant: str, group: int, entity: str) -> str:
         head = self._heads.get(tenant)
@@ -144,8 +76,8 @@ class RedisStateStore:
         if not need:
             return
         keys = [self._key(*ident) for ident in need]
-        groups = self._by_slot(keys)
-        results = self._guarded("read", [([keys[i] for i in g], []) for g in groups], LOAD_SHA)
+        groups = self._link.by_slot(keys)
+        results = self._link.run("read", [([keys[i] for i in g], []) for g in groups], LOAD_SHA)
         for indexes, flats in zip(groups, results, strict=True):
             for i, flat in zip(indexes, flats, strict=True):
                 group = need[i][1]
@@ -190,7 +122,9 @@ class RedisStateStore:
                 row = rows[(group, entity)] = Row(key, group, self._widths[group], [])
             row.states[slot] = state
             row.dirty.add(slot)
-            self._rows.pop((tenant, group, entity), None)  # read it again after this
+            held = self._rows.get((tenant, group, entity))
+            if held is not None and not held.events:  # read it again after this; one
+                del self._rows[(tenant, group, entity)]  # with folds owed meets a conflict
         if rows:
             self._write(list(rows.values()), force=True)
 
@@ -218,14 +152,14 @@ class RedisStateStore:
             if not pending:
                 return
             keys = [row.key for row in pending]
-            groups = self._by_slot(keys)
+            groups = self._link.by_slot(keys)
             calls = []
             for indexes in groups:
                 args = []
                 for i in indexes:
                     args += pending[i].write_args(self._ttls_ms[pending[i].group], force)
                 calls.append(([keys[i] for i in indexes], args))
-            results = self._guarded("write", calls, CAS_SHA)
+            results = self._link.run("write", calls, CAS_SHA)
             again = []
             for indexes, answers in zip(groups, results, strict=True):
                 for i, answer in zip(indexes, answers, strict=True):
@@ -263,22 +197,13 @@ class RedisStateStore:
         self._rows = kept
 
     # -- erasure, counting, snapshots -----------------------------------------------
-    def _scan(self, match: str) -> list[str]:
-        now = time.monotonic()
-        if now < self._down_until:
-            raise StateUnavailable(f"redis unreachable: {self._why}", self._down_until - now)
-        try:
-            return [k.decode() for k in self._redis().scan_iter(match=match, count=1000)]
-        except self._down as exc:
-            raise StateUnavailable(f"redis scan failed: {exc}", self.retry_every) from None
-
     def forget(self, tenant: str, entity: str) -> int:
         """Delete the entity's rows (alone or in a pair) and erase it from the distinct
         sets of the tenant's other rows (a scan of the tenant's keys: slow, and rare)."""
         head = tenant_head(self.prefix, tenant)
         self.flush()  # nothing of this worker's pending folds outlives the erasure
         dropped = 0
-        keys = self._scan(pattern(head))
+        keys = self._link.scan(pattern(head))
         for start in range(0, len(keys), 500):
             dropped += self._forget_in(tenant, head, entity, keys[start : start + 500])
         return dropped
@@ -310,11 +235,11 @@ class RedisStateStore:
         try:
             self._write(erased)
             if doomed:
-                pipe = self._redis().pipeline(transaction=False)
+                pipe = self._link.client().pipeline(transaction=False)
                 for key in doomed:
                     pipe.delete(key)
                 pipe.execute()
-        except self._down as exc:
+        except self._link.down as exc:
             raise StateUnavailable(f"redis erasure failed: {exc}", self.retry_every) from None
         finally:
             self._rows = {}
@@ -323,8 +248,8 @@ class RedisStateStore:
     def __len__(self) -> int:
         """States held under the prefix, every tenant's (as the memory store counts): a
         scan of every key, for tests and operators, not for the hot path."""
-        keys = self._scan(pattern(f"{self.prefix}:{{"))
-        pipe = self._redis().pipeline(transaction=False)
+        keys = self._link.scan(pattern(f"{self.prefix}:{{"))
+        pipe = self._link.client().pipeline(transaction=False)
         for key in keys:
             pipe.hlen(key)
         return sum(max(0, n - 1) for n in pipe.execute()) if keys else 0
@@ -340,6 +265,4 @@ class RedisStateStore:
         return None
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._link.close()
