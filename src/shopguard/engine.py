@@ -10,7 +10,6 @@ each event's own time in replay, where no event is refused for its time (docs/ev
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +45,7 @@ from shopguard.rings.book import book_path
 from shopguard.rings.live import RingWatch
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
+from shopguard.sharing import Sharing
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
 from shopguard.state.audit import audit_key
 from shopguard.state.health import WriteHealth, storage_error
@@ -80,7 +80,7 @@ def _recommendations(hits: list[RuleHit]) -> list[str]:
     return list(dict.fromkeys([r for h in hits for r in h.rule.recommend]))
 
 
-class Engine(Champions, Operations):
+class Engine(Champions, Operations, Sharing):
     def __init__(
         self,
         pack: Pack,
@@ -249,12 +249,11 @@ class Engine(Champions, Operations):
         """Decide one event; returns once the decision is durable (acknowledged). When it
         cannot be made durable, raises StorageUnavailable having kept nothing of it."""
         decoded = self.admit(decode_event(event))
+        if self.store.shared:  # claimed, with the other workers' changes (sharing.py)
+            return self._decide_shared([decoded])[0]
         self._begin()
         try:
-            if self.store.shared:  # claimed, with the other workers' changes folded in
-                decision = self._decide_prefetched([decoded])[0]
-            else:
-                decision = self._decide(decoded)
+            decision = self._decide(decoded)
         except BaseException as exc:  # StorageUnavailable: a snapshot's commit, effects applied
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
@@ -273,79 +272,16 @@ class Engine(Champions, Operations):
                 decoded.append(event if admitted else self.admit(event))
             except InvalidEvent as exc:
                 raise InvalidEvent(str(exc), f"$[{i}]" + exc.path[1:]) from None
+        if self.store.shared:  # every row the batch reads, in one round trip (sharing.py)
+            return self._decide_shared(decoded)
         self._begin()
         try:
-            if self.store.shared:  # every row the batch reads, in one round trip
-                decisions = self._decide_prefetched(decoded)
-            else:
-                decisions = [self._decide(event) for event in decoded]
+            decisions = [self._decide(event) for event in decoded]
         except BaseException as exc:
             self._undo(exc, applied=isinstance(exc, StorageUnavailable))
             raise
         self.commit()
         return decisions
-
-    def _decide_prefetched(self, events: list[BaseEvent]) -> list[Decision]:
-        """A batch against a shared store: desensitize every event, claim their ids
-        (state/claims.py) and fold the other workers' list and link changes, fetch every
-        row they read at once, then decide them in order (a resend within the batch is
-        answered with the first one's decision, as one at a time; an event another
-        worker claimed, with that worker's decision, applying nothing)."""
-        prepared = []
-        wanted: list[tuple[str, list[Any]]] = []
-        for event in events:
-            started = time.perf_counter_ns()
-            facts, display = self.desensitize(event)
-            prepared.append((event, facts, display, started))
-            wanted.append((facts["tenant"], self.plans[facts["type"]].keys(facts)))
-        claims = self._claim(events)
-        with contextlib.suppress(StateUnavailable):  # each read then meets the outage
-            self.store.prefetch(wanted)
-        decisions = []
-        for event, facts, display, started in prepared:
-            dedupe_key = f"{event.tenant}\x1f{event.event_id}"
-            previous = self._resent(event, dedupe_key)
-            if previous is None and self.peers and claims:
-                previous = self._claimed(event, claims)
-            if previous is not None:
-                decisions.append(previous)
-                continue
-            decision = self._judge(facts, display, dedupe_key, started)
-            if self.peers:
-                self.peers.decided(self.peers.claims.key(event.tenant, event.event_id), decision)
-            decisions.append(decision)
-        return decisions
-
-    def _claim(self, events: list[BaseEvent]) -> dict[str, Decision | bytes | None]:
-        """Claim the ids this worker has not decided itself (each once), in one round
-        trip with the change stream's read. Redis down: under ``open`` unclaimed (the
-        reads meet the outage too: STATE_UNAVAILABLE), under ``closed`` refused."""
-        if self.peers is None:
-            return {}
-        key, seen = self.peers.claims.key, self.dedupe.seen
-        keys = [
-            key(e.tenant, e.event_id)
-            for e in events
-            if Dedupe.key(e.tenant, e.event_id) not in seen
-        ]
-        try:
-            return self.peers.claim(list(dict.fromkeys(keys)), self.lists, self.links)
-        except StateUnavailable:
-            if self.settings.state_unavailable == "closed":
-                raise
-            return {}
-
-    def _claimed(
-        self, event: BaseEvent, claims: dict[str, Decision | bytes | None]
-    ) -> Decision | None:
-        """Another worker's decision of this event (waited for while it decides), or
-        None when this worker holds the claim."""
-        assert self.peers is not None
-        key = self.peers.claims.key(event.tenant, event.event_id)
-        found = claims.get(key)
-        if isinstance(found, bytes):
-            found = claims[key] = self.peers.wait(key)
-        return found
 
     def commit(self, applied: bool = True) -> None:
         """Make everything staged durable. If that fails, nothing of it stays in memory

@@ -67,8 +67,6 @@ class ListStore:
             entry = op.entry
             slot = self._entries.setdefault((entry.kind, entry.value), {})
             where = (entry.list, entry.tenant)
-            if slot.get(where) == entry:  # the same op again (journal and change stream)
-                return
             if where not in slot:
                 self._kinds[entry.kind] = self._kinds.get(entry.kind, 0) + 1
             slot[where] = entry

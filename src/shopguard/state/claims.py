@@ -54,7 +54,7 @@ class Claims:
     def taken(self, key: str, reply: bytes | None) -> Decision | bytes | None:
         """What a claim's reply means: None, this worker holds it now (decide it); the
         decision another worker made; or the pending mark of the worker deciding it."""
-        if reply is None:
+        if reply is None or reply == self.mark:  # its own: a batch that could not let go
             self.held.add(key)
             return None
         if reply.startswith(DECIDED):
