@@ -34,8 +34,7 @@ from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
 from shopguard.registries import open_models
-from shopguard.rules.trail import Rulesets
-from shopguard.rules.versions import RulesetStore, Standing, Version
+from shopguard.rules.versions import Rulesets, RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
 

@@ -134,7 +134,7 @@ def http_server(
     loading = err.status("loading the engine (replaying the journal)")
     with loading if worker is None else contextlib.nullcontext():
         engine = Engine.from_config(settings=settings)
-        rulesets: Any = open_rulesets(settings)  # swap.py names the SQLite one: same calls
+        rulesets = open_rulesets(settings)
         bring(engine, rulesets)
     users = open_users(settings)
     follower, readiness = dependencies(settings, keys, users)

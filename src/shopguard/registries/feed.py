@@ -98,6 +98,12 @@ class ChangeFeed:
             first = False
             self._stop.wait(self.retry_every)
 
+    @property
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL backend listening now (None while disconnected)."""
+        db = self._db
+        return None if db is None else db.info.backend_pid
+
     def _heard(self, payload: str) -> None:
         schema, _, rest = payload.partition("/")
         if schema != self.where.schema:

@@ -101,6 +101,7 @@ class Registry:
         self.where, self.store, self._key = where, store, key
         self.db = connect(where)
         self.lock = threading.RLock()
+        self._depth = 0  # open transactions (change, snapshot): no silent reconnect inside
         try:
             migrate(self.db, where.schema, store, steps)
         except BaseException:
@@ -113,13 +114,31 @@ class Registry:
             self.db = connect(self.where)
         return self.db
 
+    def _read(self, query: str, params: Sequence[Any]) -> psycopg.Cursor[Any]:
+        """A read; outside a transaction, tried once more on a new connection when the
+        old one turns out broken (an idle connection cut by a PostgreSQL restart)."""
+        try:
+            return self._live().execute(query.encode(), params)
+        except psycopg.OperationalError:
+            if self._depth or not self.db.broken:
+                raise
+            return self._live().execute(query.encode(), params)
+
     def rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
-            return self._live().execute(query.encode(), params).fetchall()
+            return self._read(query, params).fetchall()
 
     def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         with self.lock:
-            return self._live().execute(query.encode(), params).fetchone()
+            return self._read(query, params).fetchone()
+
+    @contextmanager
+    def _inside(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def write(self, query: str, params: Sequence[Any] = ()) -> int:
         """One statement on its own, no notice (a session opened or ended); rows changed."""
@@ -131,7 +150,7 @@ class Registry:
         """One transaction: the caller's writes, the revision bump and the notice commit
         together. ``lock``: a table held exclusively first (a chain appended one at a
         time by every worker)."""
-        with self.lock, self._live().transaction():
+        with self.lock, self._live().transaction(), self._inside():
             if lock is not None:
                 self.db.execute(
                     sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(lock))
@@ -144,7 +163,7 @@ class Registry:
     @contextmanager
     def snapshot(self) -> Iterator[psycopg.Connection[Any]]:
         """Reads that see one moment of the database (a verify walking several tables)."""
-        with self.lock, self._live().transaction():
+        with self.lock, self._live().transaction(), self._inside():
             self.db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield self.db
 
