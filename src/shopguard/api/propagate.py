@@ -142,13 +142,10 @@ def models(engine: Engine, registry: Models) -> CatchUp:
 def lists(engine: Engine) -> CatchUp:
     """The other workers' list changes (and link facts) from the shared change stream
     (state/changes.py). A decision folds them in anyway before it is judged; this makes
-    a worker that decides nothing list them too (GET /v1/lists, the console)."""
-    peers = engine.peers
-    assert peers is not None
+    a worker that decides nothing list them too (GET /v1/lists, the console). One round
+    trip, on the engine's thread (the event loop)."""
 
     async def catch_up() -> bool:
-        before = peers.changes.folded
-        peers.follow(engine.lists, engine.links)  # one round trip, on the engine's thread
-        return peers.changes.folded != before
+        return engine.catch_up_peers()
 
     return catch_up
