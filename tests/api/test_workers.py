@@ -85,7 +85,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _payment(event_id: str, account: str = "u1") -> dict[str, object]:
+def _payment(
+    event_id: str, account: str = "u1", card: str = "6222020000001111"
+) -> dict[str, object]:
     return {
         "type": "payment",
         "event_id": event_id,
@@ -95,7 +97,7 @@ def _payment(event_id: str, account: str = "u1") -> dict[str, object]:
         "merchant": "m1",
         "order_id": f"o-{event_id}",
         "amount": 120.0,
-        "card": "6222020000001111",
+        "card": card,
     }
 
 
@@ -122,6 +124,7 @@ def _settings_env(redis: RedisServer, schema: str) -> dict[str, str]:
         "SHOPGUARD_PROPAGATE_EVERY": f"{PROPAGATE}s",
         "SHOPGUARD_WEBHOOKS_DELIVER": "false",
         "SHOPGUARD_HEADER_TIMEOUT": "1s",
+        "SHOPGUARD_MODEL": "registry",
         "COLUMNS": "200",
     }
 
@@ -279,6 +282,34 @@ def test_a_promoted_ruleset_runs_on_every_worker(cluster: Cluster) -> None:
         "/v1/decisions", json=_sms("promoted-1", "13922220000"), headers=cluster.admin
     )
     assert decided.headers[WORKER] == "1" and decided.json()["ruleset_version"] == name
+
+
+def test_a_published_model_scores_on_every_worker(cluster: Cluster) -> None:
+    from shopguard.model.gbm import GbmScorer
+    from shopguard.registries import open_models
+    from shopguard.settings import load_settings
+    from tests.model.test_registry import _model
+
+    env = _settings_env(cluster.redis, cluster.schema)
+    models = open_models(load_settings(None, {"data_dir": str(cluster.data)}, env=env))
+    text, card = _model(3)
+    version = models.register(text, card, "workers test").version
+    GbmScorer(models.check(version))  # compiled once, as `shopguard train` does: loads at once
+    models.change("champion", "workers test", version)
+    models.close()
+    workers = [cluster.on(0), cluster.on(1)]
+
+    def scored() -> bool:  # a card and account of their own: no list entry decides first
+        answers = []
+        for worker in workers:
+            event_id = f"scored-{secrets.token_hex(4)}"
+            card = f"62220200{secrets.randbelow(10**8):08d}"
+            event = _payment(event_id, account=event_id, card=card)
+            answers.append(worker.post("/v1/decisions", json=event, headers=cluster.admin))
+        assert [a.headers[WORKER] for a in answers] == ["0", "1"]
+        return all(a.json().get("model_score") is not None for a in answers)
+
+    _reaches(scored)
 
 
 def _worker_of(sock: socket.socket) -> str:
