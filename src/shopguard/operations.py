@@ -187,6 +187,8 @@ class Operations:
         counts["state"] = self.store.forget(tenant, value)
         counts["links"] = self.links.forget(tenant, kind, value)
         counts["list_entries"] = self.lists.forget(kind, value, tenant)
+        if self.peers:  # the other workers' lists and link graphs
+            self.peers.erased(tenant, kind, value)
         if self.log.durable:
             self.checkpoint()
         return counts

@@ -5,11 +5,15 @@ snapshot and the entries after it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from shopguard import Engine
 from shopguard.links.graph import LinkGraph
 from tests.conftest import event
+from tests.servers import redis_cluster
 from tests.state.shared_redis import redis_prefix, worker
 
 
@@ -82,6 +86,29 @@ def test_the_link_graph_is_every_workers_and_a_late_worker_takes_it_from_redis()
             engine.close()
 
 
+def test_an_erasure_on_one_worker_is_forgotten_by_every_worker() -> None:
+    with redis_prefix("erase") as prefix:
+        one, two = worker(prefix), worker(prefix)
+        for i in range(4):  # the farm's device ends on the deny list of both
+            (one, two)[i % 2].decide(register(i, f"u{i}", "farm", i))
+        two.decide(register(8, "u8", "other", 8))
+        one.checkpoint()  # the graph's snapshot in Redis names the account too
+        account = one.entity_value("shop", "account", "u1", raw=True)
+        assert ("shop", account) in nodes(one.links) and ("shop", account) in nodes(two.links)
+        one.erase("shop", "account", account)
+        two.catch_up_peers()
+        late = worker(prefix)
+        for engine in (one, two, late):
+            assert ("shop", account) not in nodes(engine.links)
+        device = one.entity_value("shop", "device", "farm", raw=True)
+        assert two.lists.get("deny", "device", device, 0.0, "shop") is not None
+        one.erase("shop", "device", device)
+        assert two.catch_up_peers()
+        assert two.lists.get("deny", "device", device, 0.0, "shop") is None
+        for engine in (one, two, late):
+            engine.close()
+
+
 def ring_size(engine: Engine, account: str) -> Any:
     from shopguard.links import read_ring
 
@@ -95,3 +122,26 @@ def _decoded(raw: dict[str, Any]) -> Any:
     from shopguard.events import decode_event
 
     return decode_event(raw)
+
+
+def test_claims_and_changes_work_on_a_three_node_cluster(tmp_path: Path) -> None:
+    """Claim keys hash-tagged per event and the stream on its own slot: redis-py's
+    cluster pipeline sends each batch's commands to their nodes in one go."""
+    with redis_cluster(tmp_path) as nodes:
+        url = nodes[0].url
+        one, two = (worker("c", url=url, redis_cluster=True) for _ in range(2))
+        farm = [register(i, f"u{i}", "farm", i) for i in range(4)]
+        first = one.decide_many(farm)
+        again = two.decide_many(farm)  # the same ids: the first worker's decisions
+        assert [msgspec.json.encode(d) for d in again] == [msgspec.json.encode(d) for d in first]
+        assert first[-1].outcome == "deny"  # the device's fourth account: listed
+        assert codes(two.decide(register(9, "u9", "farm", 9))) == ["LIST_DENY"]
+        one.checkpoint()
+        late = worker("c", url=url, redis_cluster=True)
+        assert nodes_of(late) == nodes_of(one) and len(nodes_of(one)) == 6
+        for engine in (one, two, late):
+            engine.close()
+
+
+def nodes_of(engine: Engine) -> set[tuple[str, str]]:
+    return nodes(engine.links)

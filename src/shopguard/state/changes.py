@@ -23,6 +23,7 @@ entry after it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -31,6 +32,7 @@ from shopguard.links import LinkGraph
 from shopguard.links.persist import decode_graph, encode_graph
 from shopguard.lists.store import ListStore, ops_decoder
 
+log = logging.getLogger("shopguard.state")
 KEEP = 50_000  # stream entries (one per batch) kept, about: the graph's snapshot covers older
 _READ = 10_000  # entries read at a time
 _LINK_FACTS = ("tenant", "time", "type", "account", "verdict")
@@ -40,6 +42,7 @@ class Entry(msgspec.Struct, array_like=True):
     worker: str
     ops: list[bytes]  # list operations, as journaled
     events: list[tuple[dict[str, Any], int]]  # (link facts, outcome)
+    erased: list[tuple[str, str, str]] = []  # (tenant, kind, pseudonym): forget them
 
 
 class Snapshot(msgspec.Struct, array_like=True):
@@ -49,6 +52,16 @@ class Snapshot(msgspec.Struct, array_like=True):
 
 _entry_encoder, _entry_decoder = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Entry)
 _snap_decoder = msgspec.msgpack.Decoder(Snapshot)
+
+
+def _decoded(fields: dict[bytes, bytes]) -> Entry | None:
+    """An entry's body; None (logged) for one this version cannot read, which is
+    skipped rather than stopping every decision."""
+    try:
+        return _entry_decoder.decode(fields.get(b"b", b""))
+    except msgspec.DecodeError as exc:
+        log.warning("change stream entry skipped: %s", exc)
+        return None
 
 
 def _order(entry_id: str) -> tuple[int, int]:
@@ -106,6 +119,13 @@ class Changes:
         self._ops, self._events = [], []
 
     # -- following ----------------------------------------------------------------------
+    def erased(self, client: Any, tenant: str, kind: str, value: str) -> None:
+        """An erasure: the other workers forget the entity too (their lists and graph).
+        Older entries still name it until the stream is trimmed past them; a worker that
+        starts folds them and then this one, so it forgets it as well."""
+        body = _entry_encoder.encode(Entry(self.worker, [], [], [(tenant, kind, value)]))
+        client.xadd(self.stream, {"b": body}, maxlen=KEEP, approximate=True)
+
     def queue_read(self, pipe: Any) -> None:
         pipe.xread({self.stream: self.last}, count=_READ)
 
@@ -115,8 +135,8 @@ class Changes:
         entries = reply[0][1] if reply else []
         for entry_id, fields in entries:
             self.last = _text(entry_id)
-            entry = _entry_decoder.decode(fields[b"b"])
-            if entry.worker != self.worker:
+            entry = _decoded(fields)
+            if entry is not None and entry.worker != self.worker:
                 self._fold(entry, lists, links, ops=True, events=True)
         return len(entries) >= _READ
 
@@ -129,6 +149,9 @@ class Changes:
         if events:
             for facts, outcome in entry.events:
                 links.fold(facts, outcome)
+        for tenant, kind, value in entry.erased:  # after the folds that named it
+            lists.forget(kind, value, tenant)
+            links.forget(tenant, kind, value)
         self.folded += 1
 
     def follow(self, client: Any, lists: ListStore, links: LinkGraph) -> None:
@@ -171,7 +194,9 @@ class Changes:
             for entry_id, fields in entries:
                 start = _text(entry_id)
                 at = _order(start)
-                entry = _entry_decoder.decode(fields[b"b"])
+                entry = _decoded(fields)
+                if entry is None:
+                    continue
                 if at > lists_after:
                     entry.ops = [op for op in entry.ops if op not in journaled]
                 self._fold(entry, lists, links, ops=at > lists_after, events=at > graph_after)

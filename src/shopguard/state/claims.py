@@ -90,9 +90,10 @@ class Claims:
             self.owed.append((key, DECIDED + decision_encoder.encode(decision)))
 
     def committed(self) -> None:
-        """The batch was journaled: its decisions are owed to their claims."""
+        """The batch was journaled: its decisions are owed to their claims (a claim it
+        held and answered otherwise, from the journal, expires after ``claim_wait``)."""
         self.unsent.extend(self.owed)
-        self.owed = []
+        self.owed, self.held = [], set()
 
     def queue_settle(self, pipe: Any) -> int:
         """Write the journaled decisions into their claims, kept for the dedupe window."""

@@ -143,6 +143,13 @@ class Peers:
                 "change stream", lambda: self.changes.follow(self.client, lists, links)
             )
 
+    def erased(self, tenant: str, kind: str, value: str) -> None:
+        """Tell the other workers to forget an erased entity (raises StateUnavailable:
+        the erasure is then not complete on every worker, and may be asked again)."""
+        self.breaker.call(
+            "change stream", lambda: self.changes.erased(self.client, tenant, kind, value)
+        )
+
     def save_snapshot(self, lists: ListStore, links: LinkGraph) -> None:
         """The link graph into Redis, for workers that start later."""
         try:
