@@ -229,7 +229,8 @@ class PostgresDecisionLog(JournalReads):
             conn.execute("BEGIN")
             if self._rows:
                 columns = [list(c) for c in zip(*self._rows, strict=True)]
-                conn.execute(queries.insert_sql(s, _COLUMNS, _TYPES), (w, *columns))
+                insert = queries.insert_sql(s, _COLUMNS, _TYPES)
+                conn.execute(insert, (w, *columns), binary=True)  # bytes as they are, no hex
             if self._ops:
                 conn.execute(  # list changes commit in the order they insert
                     "SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema, "list_ops"),)
