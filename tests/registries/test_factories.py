@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from typer.testing import CliRunner
@@ -26,7 +27,7 @@ from tests.registries.schemas import schema, settings_for
 
 def test_a_data_directory_keeps_its_registries_in_sqlite(tmp_path: Path) -> None:
     settings = load_settings(None, {"data_dir": str(tmp_path)}, env={})
-    opened = [open_rulesets(settings), open_keys(settings), open_users(settings)]
+    opened: list[Any] = [open_rulesets(settings), open_keys(settings), open_users(settings)]
     kinds = [RulesetStore, KeyStore, UserStore]
     assert [type(store) for store in opened] == kinds
     assert isinstance(open_models(settings), ModelRegistry) and open_feed(settings) is None
@@ -38,7 +39,7 @@ def test_a_data_directory_keeps_its_registries_in_sqlite(tmp_path: Path) -> None
 def test_a_postgres_deployment_keeps_them_in_its_schema(tmp_path: Path) -> None:
     with schema("factories") as where:
         settings = settings_for(where, tmp_path)
-        opened = [
+        opened: list[Any] = [
             open_rulesets(settings),
             open_keys(settings),
             open_users(settings),

@@ -5,7 +5,9 @@ Active keys are cached in memory. A revocation or a new key from another worker 
 this one within ``RECHECK`` seconds (the cache reads the registry's revision counter, one
 row, at most that often), or at once when a ``ChangeFeed`` subscriber calls
 :meth:`PgKeys.stale`. While PostgreSQL does not answer the cache keeps serving what it
-last read (so a key revoked during an outage stays valid until it returns).
+last read (so a key revoked during an outage stays valid until it returns), and looks
+again only every ``OUTAGE_BACKOFF`` seconds, since a look may wait up to
+``postgres_timeout`` on the event loop.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import time
 import psycopg
 
 from shopguard.api.keys import RECHECK, ApiKey, checked_scopes, matched, new_secret
-from shopguard.errors import ConfigError
+from shopguard.errors import ShopGuardError
 from shopguard.registries.postgres import Registry, Where
 
 _log = logging.getLogger("shopguard.api")
+OUTAGE_BACKOFF = 5.0  # seconds without a look after one failed
 STEPS = (
     "CREATE TABLE api_keys(id TEXT PRIMARY KEY, tenant TEXT NOT NULL, scopes TEXT NOT NULL,"
     " digest TEXT NOT NULL, name TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
@@ -56,7 +59,9 @@ class PgKeys:
                     for kid, tenant, scopes, digest, name in rows
                 }
                 self._revision = revision
-        except (psycopg.Error, ConfigError) as exc:
+        except (psycopg.Error, ShopGuardError) as exc:
+            # looks run on the server's event loop: while PostgreSQL is away, look less often
+            self._checked = now + OUTAGE_BACKOFF
             _log.warning("api keys not reloaded (PostgreSQL: %s); serving the cached ones", exc)
 
     def create(self, tenant: str, scopes: list[str], name: str = "") -> tuple[ApiKey, str]:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import psycopg
 
-from shopguard.errors import ConfigError
+from shopguard.errors import ShopGuardError
 from shopguard.registries.postgres import CHANNEL, Where, connect
 
 _log = logging.getLogger("shopguard.registries")
@@ -87,7 +87,7 @@ class ChangeFeed:
                 while not self._stop.is_set():
                     for notice in self._db.notifies(timeout=0.25, stop_after=64):
                         self._heard(notice.payload)
-            except (psycopg.Error, ConfigError) as exc:
+            except (psycopg.Error, ShopGuardError) as exc:
                 if not self._stop.is_set():
                     _log.warning("change feed: %s; listening again in %.0fs", exc, self.retry_every)
             finally:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import sql
 
-from shopguard.errors import ConfigError
+from shopguard.errors import ConfigError, StorageUnavailable
 from shopguard.state.audit import GENESIS, Head, Seal, describe, keyed
 
 CHANNEL = "shopguard_changes"
@@ -61,8 +61,8 @@ class Where(NamedTuple):
 
 
 def connect(where: Where) -> psycopg.Connection[Any]:
-    """An autocommit connection whose search_path is the schema; ConfigError (one line
-    for the command line) when PostgreSQL does not answer."""
+    """An autocommit connection whose search_path is the schema; StorageUnavailable (a
+    503 to an API caller, one line on the command line) when PostgreSQL does not answer."""
     if not _NAME.fullmatch(where.schema):
         raise ConfigError(f"postgres_schema {where.schema!r}: lower-case letters, digits, _")
     options = f"-c search_path={where.schema} -c statement_timeout={int(where.timeout * 1000)}"
@@ -74,7 +74,21 @@ def connect(where: Where) -> psycopg.Connection[Any]:
             options=options,
         )
     except psycopg.Error as exc:
-        raise ConfigError(f"PostgreSQL unreachable ({where.dsn}): {exc}".strip()) from None
+        raise unavailable(exc) from None
+
+
+def unavailable(exc: psycopg.Error) -> StorageUnavailable:
+    return StorageUnavailable(f"PostgreSQL unreachable: {exc}".strip(), "io")
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """PostgreSQL gone (a connection lost, a statement past postgres_timeout) reads as
+    StorageUnavailable: nothing was changed, retry later."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise unavailable(exc) from None
 
 
 def migrate(db: psycopg.Connection[Any], schema: str, store: str, steps: Sequence[str]) -> None:
@@ -103,7 +117,8 @@ class Registry:
         self.lock = threading.RLock()
         self._depth = 0  # open transactions (change, snapshot): no silent reconnect inside
         try:
-            migrate(self.db, where.schema, store, steps)
+            with answering():
+                migrate(self.db, where.schema, store, steps)
         except BaseException:
             self.db.close()
             raise
@@ -125,11 +140,11 @@ class Registry:
             return self._live().execute(query.encode(), params)
 
     def rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.lock:
+        with self.lock, answering():
             return self._read(query, params).fetchall()
 
     def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        with self.lock:
+        with self.lock, answering():
             return self._read(query, params).fetchone()
 
     @contextmanager
@@ -142,7 +157,7 @@ class Registry:
 
     def write(self, query: str, params: Sequence[Any] = ()) -> int:
         """One statement on its own, no notice (a session opened or ended); rows changed."""
-        with self.lock:
+        with self.lock, answering():
             return self._live().execute(query.encode(), params).rowcount
 
     @contextmanager
@@ -150,7 +165,7 @@ class Registry:
         """One transaction: the caller's writes, the revision bump and the notice commit
         together. ``lock``: a table held exclusively first (a chain appended one at a
         time by every worker)."""
-        with self.lock, self._live().transaction(), self._inside():
+        with self.lock, answering(), self._live().transaction(), self._inside():
             if lock is not None:
                 self.db.execute(
                     sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(lock))
@@ -163,7 +178,7 @@ class Registry:
     @contextmanager
     def snapshot(self) -> Iterator[psycopg.Connection[Any]]:
         """Reads that see one moment of the database (a verify walking several tables)."""
-        with self.lock, self._live().transaction(), self._inside():
+        with self.lock, answering(), self._live().transaction(), self._inside():
             self.db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield self.db
 
