@@ -177,7 +177,9 @@ def _reaches(condition: Callable[[], bool]) -> float:
     """Seconds until ``condition`` holds, failing past propagate_every and the slack."""
     started = time.monotonic()
     _wait_for(condition, PROPAGATE + SLACK)
-    return time.monotonic() - started
+    took = time.monotonic() - started
+    print(f"reached in {took:.3f}s")  # pytest -s shows them: figures for the report
+    return took
 
 
 def test_several_workers_over_per_process_state_or_journal_are_refused(tmp_path: Path) -> None:
