@@ -197,6 +197,15 @@ def test_several_workers_over_per_process_state_or_journal_are_refused(tmp_path:
     assert not (tmp_path / "decisions.db").exists()  # refused before anything was made
 
 
+def test_a_second_service_on_the_same_port_is_refused(cluster: Cluster) -> None:
+    port = cluster.url.rsplit(":", 1)[1]
+    command = ["serve", "--workers", "2", "--port", port, "--data-dir", str(cluster.data)]
+    second = CliRunner().invoke(cli, command, env=_settings_env(cluster.redis, cluster.schema))
+    assert second.exit_code == 2, second.output
+    assert f"cannot listen on 127.0.0.1:{port}" in second.output
+    assert len(second.output.strip().splitlines()) == 1  # one line, no traceback
+
+
 def test_one_event_sent_to_both_workers_at_once_is_decided_once(cluster: Cluster) -> None:
     first, second = cluster.on(0), cluster.on(1)
     for round_ in range(5):

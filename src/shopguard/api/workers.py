@@ -70,12 +70,15 @@ def writer_name(settings: Settings, index: int) -> str:
     return f"{base}-w{index}"
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` that other workers bind too (SO_REUSEPORT)."""
+def listening_socket(host: str, port: int, shared: bool = True) -> socket.socket:
+    """A listening socket on ``host:port`` that other workers bind too (SO_REUSEPORT);
+    ``shared=False``: one that fails while anything listens there (another service, or
+    another ShopGuard whose workers would otherwise quietly share the port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -258,7 +261,7 @@ def serve_workers(
     """``count`` workers on ``host:port`` until a signal stops them; ``target``
     (``module:function``) serves in each."""
     check_shareable(settings, count)
-    listening_socket(host, port).close()  # a port in use fails here, in one line
+    listening_socket(host, port, shared=False).close()  # a port in use fails here, in one line
     Supervisor(target, settings, host, port, count).run(announce)
 
 
