@@ -1,12 +1,7 @@
 """`shopguard serve --workers 2` as operators run it: two real worker processes on one
-port over a Redis of the test's own (killable) and the machine's PostgreSQL (a schema of
-the test's own). One cluster serves every test of this module (starting it is the slow
-part); the test that stops Redis runs last.
-
-Each answer names its worker (the ``shopguard-worker`` header); the kernel spreads new
-connections over the workers (SO_REUSEPORT), so a test that must reach one worker opens
-connections until one lands there and sends on it.
-"""
+port over a Redis of the test's own and the machine's PostgreSQL (tests/api/cluster.py).
+One cluster serves every test of this module (starting it is the slow part); the test
+that stops Redis runs last."""
 
 from __future__ import annotations
 
@@ -15,168 +10,45 @@ import os
 import secrets
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from shopguard.cli import app as cli
+from tests.api.cluster import (
+    PROPAGATE,
+    SLACK,
+    WORKER,
+    Cluster,
+    payment,
+    running_cluster,
+    settings_env,
+    sms,
+    wait_for,
+)
 from tests.conftest import TEST_KEYS
 from tests.rules.test_versions import DENY_SMS
-from tests.servers import RedisServer, free_port, need_service, redis_server
-
-DSN = "postgresql://postgres@127.0.0.1:5432/test"
-WORKER = "shopguard-worker"
-PROPAGATE = 1.0  # propagate_every: the promise under test
-SLACK = 1.0  # scheduling on a loaded two-core machine; measured figures go in the report
-
-
-@dataclass
-class Cluster:
-    url: str
-    data: Path
-    redis: RedisServer
-    schema: str
-    env: dict[str, str]
-    process: subprocess.Popen[str]
-    said: list[str] = field(default_factory=list)
-
-    @property
-    def admin(self) -> dict[str, str]:
-        return {"x-api-key": (self.data / "admin-key").read_text().strip()}
-
-    def on(self, worker: int, tries: int = 200) -> httpx.Client:
-        """A client whose one kept-alive connection is served by ``worker``."""
-        for _ in range(tries):
-            client = httpx.Client(
-                base_url=self.url,
-                timeout=10,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            )
-            with contextlib.suppress(httpx.TransportError):
-                if client.get("/healthz").headers.get(WORKER) == str(worker):
-                    return client
-            client.close()
-        raise AssertionError(f"no connection reached worker {worker}")
-
-    def journal(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(DSN, autocommit=True) as db:
-            return db.execute(query.format(s=self.schema), args).fetchall()
-
-    def records(self, event_id: str) -> int:
-        rows = self.journal(
-            "SELECT count(*) FROM {s}.decisions WHERE tenant = 'shop' AND event_id = %s", event_id
-        )
-        return int(rows[0][0])
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _payment(
-    event_id: str, account: str = "u1", card: str = "6222020000001111"
-) -> dict[str, object]:
-    return {
-        "type": "payment",
-        "event_id": event_id,
-        "tenant": "shop",
-        "time": _now(),
-        "account": account,
-        "merchant": "m1",
-        "order_id": f"o-{event_id}",
-        "amount": 120.0,
-        "card": card,
-    }
-
-
-def _sms(event_id: str, phone: str) -> dict[str, object]:
-    return {
-        "type": "sms.send",
-        "event_id": event_id,
-        "tenant": "shop",
-        "time": _now(),
-        "phone": phone,
-    }
-
-
-def _settings_env(redis: RedisServer, schema: str) -> dict[str, str]:
-    return {
-        "SHOPGUARD_KEYS": "k1:" + TEST_KEYS["k1"],
-        "SHOPGUARD_DEFAULT_TENANT": "shop",
-        "SHOPGUARD_STATE_STORE": "redis",
-        "SHOPGUARD_REDIS_URL": redis.url,
-        "SHOPGUARD_REDIS_PREFIX": f"sg-workers-{schema}",
-        "SHOPGUARD_DECISION_LOG": "postgres",
-        "SHOPGUARD_POSTGRES_DSN": DSN,
-        "SHOPGUARD_POSTGRES_SCHEMA": schema,
-        "SHOPGUARD_PROPAGATE_EVERY": f"{PROPAGATE}s",
-        "SHOPGUARD_WEBHOOKS_DELIVER": "false",
-        "SHOPGUARD_HEADER_TIMEOUT": "1s",
-        "SHOPGUARD_MODEL": "registry",
-        "COLUMNS": "200",
-    }
+from tests.servers import need_service
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     need_service("PostgreSQL", 5432)
-    workdir = tmp_path_factory.mktemp("workers")
-    schema = f"sg_workers_{secrets.token_hex(4)}"
-    with redis_server(workdir) as redis:
-        env = {**os.environ, **_settings_env(redis, schema)}
-        port, data = free_port(), workdir / "data"
-        command = [sys.executable, "-m", "shopguard.cli", "serve", "--workers", "2"]
-        command += ["--port", str(port), "--data-dir", str(data)]
-        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-        found = Cluster(f"http://127.0.0.1:{port}", data, redis, schema, env, process)
-        threading.Thread(target=_read_lines, args=(process, found.said), daemon=True).start()
-        try:
-            _wait_for(lambda: any("serving on" in line for line in found.said), 90, found)
-            yield found
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(60)
-            finally:
-                process.kill()
-                with psycopg.connect(DSN, autocommit=True) as db:
-                    db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-def _read_lines(process: subprocess.Popen[str], into: list[str]) -> None:
-    assert process.stderr is not None
-    for line in process.stderr:
-        into.append(line)
-
-
-def _wait_for(condition: Callable[[], Any], seconds: float, cluster: Cluster | None = None) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        got = condition()
-        if got:
-            return got
-        if cluster is not None and cluster.process.poll() is not None:
-            raise AssertionError("serve exited: " + "".join(cluster.said))
-        time.sleep(0.02)
-    raise AssertionError("timed out" + ("" if cluster is None else ": " + "".join(cluster.said)))
+    with running_cluster(tmp_path_factory.mktemp("workers")) as found:
+        yield found
 
 
 def _reaches(condition: Callable[[], bool]) -> float:
     """Seconds until ``condition`` holds, failing past propagate_every and the slack."""
     started = time.monotonic()
-    _wait_for(condition, PROPAGATE + SLACK)
+    wait_for(condition, PROPAGATE + SLACK)
     took = time.monotonic() - started
     print(f"reached in {took:.3f}s")  # pytest -s shows them: figures for the report
     return took
@@ -200,7 +72,7 @@ def test_several_workers_over_per_process_state_or_journal_are_refused(tmp_path:
 def test_a_second_service_on_the_same_port_is_refused(cluster: Cluster) -> None:
     port = cluster.url.rsplit(":", 1)[1]
     command = ["serve", "--workers", "2", "--port", port, "--data-dir", str(cluster.data)]
-    second = CliRunner().invoke(cli, command, env=_settings_env(cluster.redis, cluster.schema))
+    second = CliRunner().invoke(cli, command, env=settings_env(cluster.redis, cluster.schema))
     assert second.exit_code == 2, second.output
     assert f"cannot listen on 127.0.0.1:{port}" in second.output
     assert len(second.output.strip().splitlines()) == 1  # one line, no traceback
@@ -209,7 +81,7 @@ def test_a_second_service_on_the_same_port_is_refused(cluster: Cluster) -> None:
 def test_one_event_sent_to_both_workers_at_once_is_decided_once(cluster: Cluster) -> None:
     first, second = cluster.on(0), cluster.on(1)
     for round_ in range(5):
-        event = _payment(f"same-{round_}", account=f"twice{round_}")
+        event = payment(f"same-{round_}", account=f"twice{round_}")
         meet = threading.Barrier(2)
 
         def send(
@@ -238,9 +110,7 @@ def test_a_list_entry_added_on_one_worker_reaches_the_other(cluster: Cluster) ->
         return added.json()["value"] in [e["value"] for e in answer.json()["entries"]]
 
     _reaches(listed)
-    denied = other.post(
-        "/v1/decisions", json=_sms("listed-1", "13911110000"), headers=cluster.admin
-    )
+    denied = other.post("/v1/decisions", json=sms("listed-1", "13911110000"), headers=cluster.admin)
     assert denied.headers[WORKER] == "1" and denied.json()["outcome"] == "deny", denied.text
 
 
@@ -257,7 +127,7 @@ def test_a_revoked_key_is_refused_by_every_worker(cluster: Cluster) -> None:
             "--data-dir",
             str(cluster.data),
         ],
-        env=_settings_env(cluster.redis, cluster.schema),
+        env=settings_env(cluster.redis, cluster.schema),
     )
     assert made.exit_code == 0, made.output
     secret = made.stdout.strip().splitlines()[0]
@@ -272,7 +142,7 @@ def test_a_revoked_key_is_refused_by_every_worker(cluster: Cluster) -> None:
     revoked = CliRunner().invoke(
         cli,
         ["keys", "revoke", kid, "--data-dir", str(cluster.data)],
-        env=_settings_env(cluster.redis, cluster.schema),
+        env=settings_env(cluster.redis, cluster.schema),
     )
     assert revoked.exit_code == 0, revoked.output
     _reaches(answered(401))
@@ -290,7 +160,7 @@ def test_a_promoted_ruleset_runs_on_every_worker(cluster: Cluster) -> None:
     assert promoted.status_code == 200 and promoted.json()["champion"] == number
     _reaches(lambda: other.get("/readyz").json()["ruleset"] == name)
     decided = other.post(
-        "/v1/decisions", json=_sms("promoted-1", "13922220000"), headers=cluster.admin
+        "/v1/decisions", json=sms("promoted-1", "13922220000"), headers=cluster.admin
     )
     assert decided.headers[WORKER] == "1" and decided.json()["ruleset_version"] == name
 
@@ -301,7 +171,7 @@ def test_a_published_model_scores_on_every_worker(cluster: Cluster) -> None:
     from shopguard.settings import load_settings
     from tests.model.test_registry import _model
 
-    env = _settings_env(cluster.redis, cluster.schema)
+    env = settings_env(cluster.redis, cluster.schema)
     models = open_models(load_settings(None, {"data_dir": str(cluster.data)}, env=env))
     text, card = _model(3)
     version = models.register(text, card, "workers test").version
@@ -315,7 +185,7 @@ def test_a_published_model_scores_on_every_worker(cluster: Cluster) -> None:
         for worker in workers:
             event_id = f"scored-{secrets.token_hex(4)}"
             card = f"62220200{secrets.randbelow(10**8):08d}"
-            event = _payment(event_id, account=event_id, card=card)
+            event = payment(event_id, account=event_id, card=card)
             answers.append(worker.post("/v1/decisions", json=event, headers=cluster.admin))
         assert [a.headers[WORKER] for a in answers] == ["0", "1"]
         return all(a.json().get("model_score") is not None for a in answers)
@@ -360,7 +230,7 @@ def _load(cluster: Cluster, thread: int, stop: threading.Event, acked: list[str]
         for i in range(100_000):
             if stop.is_set():
                 return
-            event = _payment(f"load-{thread}-{i}", account=f"acct{i % 7}")
+            event = payment(f"load-{thread}-{i}", account=f"acct{i % 7}")
             for _ in range(40):
                 try:
                     answer = client.post("/v1/decisions", json=event, headers=cluster.admin)
@@ -380,11 +250,11 @@ def test_a_worker_killed_mid_load_loses_and_doubles_nothing(cluster: Cluster) ->
     threads = [threading.Thread(target=_load, args=(cluster, t, stop, acked)) for t in range(4)]
     for thread in threads:
         thread.start()
-    _wait_for(lambda: len(acked) >= 100, 30)
+    wait_for(lambda: len(acked) >= 100, 30)
     os.kill(victim, signal.SIGKILL)
     at_kill = len(acked)
-    _wait_for(lambda: len(acked) >= at_kill + 200, 30)  # the other worker kept answering
-    replaced = _wait_for(lambda: cluster.on(1).get("/readyz").json()["pid"] != victim, 60)
+    wait_for(lambda: len(acked) >= at_kill + 200, 30)  # the other worker kept answering
+    replaced = wait_for(lambda: cluster.on(1).get("/readyz").json()["pid"] != victim, 60)
     assert replaced
     stop.set()
     for thread in threads:
@@ -416,11 +286,11 @@ def test_readyz_names_the_dependency_that_is_down(cluster: Cluster) -> None:
                 down = body["dependencies"]["state"]["status"] == "down"
                 return body if answer.status_code == 503 and down else None
 
-            body = _wait_for(state_down, 10)
+            body = wait_for(state_down, 10)
             assert body["status"] == "not ready" and body["reason"].startswith("state: ")
             assert body["dependencies"]["journal"] == {"status": "up"}
             assert body["dependencies"]["registries"] == {"status": "up"}
     finally:
         cluster.redis.start()
-    _wait_for(lambda: cluster.on(0).get("/readyz").status_code == 200, 10)
-    _wait_for(lambda: cluster.on(1).get("/readyz").status_code == 200, 10)
+    wait_for(lambda: cluster.on(0).get("/readyz").status_code == 200, 10)
+    wait_for(lambda: cluster.on(1).get("/readyz").status_code == 200, 10)
