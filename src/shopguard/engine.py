@@ -161,7 +161,7 @@ class Engine(Champions, Operations, Sharing):
         declared = STATE_LAYOUT + msgspec.json.encode([pack.features, pack.links])
         self._fingerprint = hashlib.sha256(declared).hexdigest()
         store = store if store is not None else self._new_store()  # an empty one is falsy
-        self.peers = self._peers() if store.shared else None  # claims, list and link changes
+        self.peers = self._peers(store) if store.shared else None  # claims, list and link changes
         self._recover(store)
         self.health = WriteHealth(self._probe, parse_duration(settings.journal_probe_every))
         self._stale = False  # memory holds what the journal does not: rebuild before deciding
@@ -190,15 +190,17 @@ class Engine(Champions, Operations, Sharing):
         self.effects = Effects(store, self.log, lists, links, changes)
         return replayed
 
-    def _peers(self) -> Peers:
+    def _peers(self, store: StateStore) -> Peers:
+        """Claims and the change stream on the Redis the store uses (a store given to
+        the engine may name another than the settings)."""
         settings = self.settings
         window = parse_duration(settings.dedupe_window)
         return Peers(
-            url=settings.redis_url,
-            cluster=settings.redis_cluster,
-            timeout=parse_duration(settings.redis_timeout),
-            prefix=settings.redis_prefix,
-            retry_every=parse_duration(settings.state_retry_every),
+            url=getattr(store, "url", settings.redis_url),
+            cluster=getattr(store, "cluster", settings.redis_cluster),
+            timeout=getattr(store, "timeout", parse_duration(settings.redis_timeout)),
+            prefix=getattr(store, "prefix", settings.redis_prefix),
+            retry_every=getattr(store, "retry_every", parse_duration(settings.state_retry_every)),
             claim_wait=parse_duration(settings.claim_wait),
             window=min(window, self._ahead + self._behind) if self.live else window,
             links=LinkGraph(self.pack.links),

@@ -71,13 +71,13 @@ def test_a_dead_workers_claim_is_taken_over_once_it_expires() -> None:
 
 def test_batches_holding_each_others_ids_finish_with_one_decision_each() -> None:
     with redis_prefix("cross") as prefix:
-        one, two = worker(prefix, claim_wait="1s"), worker(prefix, claim_wait="1s")
+        one, two = worker(prefix, claim_wait="3s"), worker(prefix, claim_wait="3s")
         events = [sms(f"s{i}", i) for i in range(20)]
         client = redis.Redis.from_url(URL)
         for i in range(20):  # as if each were halfway through its batch: one holds s0-s9
             holder = one if i < 10 else two
             assert holder.peers is not None
-            client.set(claim_key(one, f"s{i}"), holder.peers.claims.mark, px=1000)
+            client.set(claim_key(one, f"s{i}"), holder.peers.claims.mark, px=3000)
         client.close()
         answers: dict[int, list[Decision]] = {}
         start = threading.Barrier(2)
