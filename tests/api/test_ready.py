@@ -16,7 +16,7 @@ def test_each_dependency_is_reported_with_its_reason() -> None:
     checks = [
         Check("journal", lambda: None),
         Check("state", lambda: "Redis unreachable: refused", threaded=True),
-        Check("registries", lambda: None if hung.wait(5) else "never", threaded=True),
+        Check("registries", lambda: None if hung.wait(0.6) else "late", threaded=True),
     ]
     found = asyncio.run(Readiness(checks, deadline=0.2).report())
     hung.set()
