@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shopguard.api import admin, webhooks
+from shopguard.api import admin, propagate, webhooks
 from shopguard.api import endpoints as v1
 from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
@@ -23,6 +23,8 @@ from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
+from shopguard.api.propagate import Follower
+from shopguard.api.ready import Readiness
 from shopguard.console import UserStore, console_routes
 from shopguard.console.throttle import LoginThrottle
 from shopguard.console.users import Users
@@ -31,7 +33,7 @@ from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
-from shopguard.rules import swap
+from shopguard.registries import open_models
 from shopguard.rules.versions import Rulesets, RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
@@ -193,7 +195,7 @@ ENDPOINTS = [
     ],
     *webhooks.ROUTES,
     Endpoint("GET", "/healthz", healthz, "Liveness"),
-    Endpoint("GET", "/readyz", readyz, "Readiness: the engine is loaded and not draining"),
+    Endpoint("GET", "/readyz", readyz, "Readiness: not draining, every dependency up (each named)"),
     Endpoint("GET", "/metrics", metrics, "Prometheus metrics"),
     Endpoint("GET", "/v1/openapi.json", openapi, "This document"),
 ]
@@ -210,18 +212,6 @@ async def _upkeep(engine: Engine, every: float) -> None:
             log.exception("retention pass failed")
 
 
-async def _follow_rulesets(app: Starlette, engine: Engine) -> None:
-    """Ruleset changes another process recorded (`shopguard rules rollout`) run here
-    within a second: every process reads what runs from the same trail."""
-    log = logging.getLogger("shopguard.rules")
-    while True:
-        await asyncio.sleep(1.0)
-        try:
-            await swap.follow(app.state, engine, app.state.rulesets)
-        except Exception:  # a failed look is logged and retried next time
-            log.exception("following the ruleset trail failed")
-
-
 def create_app(
     engine: Engine,
     keys: Keys,
@@ -233,20 +223,29 @@ def create_app(
     compact_every: float = 0.0,
     users: Users | None = None,
     limits: Limits | None = None,
+    follower: Follower | None = None,
+    readiness: Readiness | None = None,
+    worker: int | None = None,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
     one decision at a time; a decision takes tens of microseconds). ``limits``: body
     deadline, the unauthenticated budget, login lockout (header deadline and connection
-    cap are the HTTP protocol's: api/server.py)."""
+    cap are the HTTP protocol's: api/server.py). ``follower`` brings in what other
+    processes change (api/propagate.py; by default the ruleset trail, and the model
+    registry under ``model: registry``, every second); ``readiness`` checks the shared
+    dependencies for /readyz (api/ready.py); ``worker`` is this worker's number under
+    ``shopguard serve --workers``."""
     stats = Metrics()
     limits = limits or Limits()
+    follower = follower or Follower()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         upkeep = asyncio.create_task(_upkeep(engine, compact_every)) if compact_every else None
-        follow = asyncio.create_task(_follow_rulesets(app, engine))
+        follow = asyncio.create_task(follower.run())
         yield
         follow.cancel()
+        follower.close()
         if upkeep is not None:
             upkeep.cancel()
         app.state.draining = True
@@ -287,4 +286,10 @@ def create_app(
     app.state.users = users or UserStore(":memory:")
     app.state.openapi = document(ENDPOINTS)
     app.state.login_throttle = LoginThrottle(limits)
+    app.state.follower, app.state.readiness, app.state.worker = follower, readiness, worker
+    follower.follow("rulesets", propagate.rulesets(app.state, engine))
+    if engine.settings.model == "registry":
+        follower.follow("models", propagate.models(engine, open_models(engine.settings)))
+    if getattr(engine, "peers", None) is not None:  # a shared state store's change stream
+        follower.follow("lists", propagate.lists(engine))
     return app

@@ -3,7 +3,7 @@ load with 503 + Retry-After before queues make every request slow."""
 
 from __future__ import annotations
 
-import math
+import os
 from typing import Any
 
 from prometheus_client import (
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shopguard.api import ready
 from shopguard.api.guard import presented
 from shopguard.api.problems import problem
 
@@ -85,17 +86,31 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready unless draining or the journal takes no writes (disk full, locked): then
-    not ready until a write probe succeeds again, which this check itself runs when due."""
-    engine = request.app.state.engine
-    if request.app.state.draining:
+    """Ready unless draining or a dependency is down: the journal takes no writes (disk
+    full, locked; its write probe runs here when due), or the shared state, the
+    registries or the change feed do not answer (api/ready.py). The body names each
+    dependency's status; the first one down is the reason."""
+    state = request.app.state
+    engine = state.engine
+    if state.draining:
         return JSONResponse({"status": "draining"}, 503)
     failure = engine.storage_problem()
+    found: dict[str, str | None] = {"journal": None if failure is None else failure.kind}
+    readiness = getattr(state, "readiness", None)
+    if readiness is not None:
+        found.update(await readiness.report())
+    who = {} if state.worker is None else {"worker": state.worker, "pid": os.getpid()}
+    dependencies = {"dependencies": ready.body(found)}
     if failure is not None:
-        retry = {"Retry-After": str(max(1, math.ceil(failure.retry_after)))}
+        retry = ready.retry_after(failure.retry_after)
         body = {"status": "storage unavailable", "reason": failure.kind}
-        return JSONResponse(body, 503, headers=retry)
-    return JSONResponse({"status": "ready", "ruleset": engine.rules.version})
+        return JSONResponse({**body, **who, **dependencies}, 503, headers=retry)
+    down = [(name, why) for name, why in found.items() if why is not None]
+    if down:
+        body = {"status": "not ready", "reason": f"{down[0][0]}: {down[0][1]}"}
+        return JSONResponse({**body, **who, **dependencies}, 503, headers=ready.retry_after(1))
+    body = {"status": "ready", "ruleset": engine.rules.version}
+    return JSONResponse({**body, **who, **dependencies})
 
 
 async def metrics(request: Request) -> Response:

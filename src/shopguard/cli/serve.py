@@ -1,20 +1,21 @@
-"""`shopguard serve` and `shopguard keys`: the HTTP API on uvicorn, and its API keys."""
+"""`shopguard serve`, `shopguard keys` and `shopguard users`: the HTTP API on uvicorn (one
+process, or several workers: api/workers.py), its API keys and console users. The
+server itself is built in cli/serving.py."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import msgspec
 import typer
 from rich.table import Table
 
+from shopguard.cli import serving
 from shopguard.cli.app import ConfigOpt, DataOpt, PackOpt, app, err, guard, settings_for
+from shopguard.cli.serving import base_url, http_server
 
-if TYPE_CHECKING:
-    from shopguard.settings import Settings
-
+__all__ = ["base_url", "http_server"]  # where shopguard demo finds them
 keys_app = typer.Typer(help="API keys: one tenant each, with scopes.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -23,11 +24,20 @@ app.add_typer(keys_app, name="keys")
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (settings: http_host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (settings: http_port).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes serving the one port (settings: workers). More than one"
+            " needs state_store: redis and decision_log: postgres; a worker that dies is"
+            " replaced.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Serve the decision API (/v1), metrics and probes on one process.
+    """Serve the decision API (/v1), metrics and probes.
 
     On first start an admin key for the default tenant is generated and written to
     <data-dir>/admin-key (mode 0600; shown here too when stderr is a terminal, never in
@@ -36,94 +46,45 @@ def serve(
     /v1/openapi.json. Partner webhooks are delivered from here too (settings:
     webhooks_deliver; docs/webhooks.md).
 
+    With --workers N, N processes share the port (the kernel spreads connections over
+    them), each with its own engine over the shared Redis state and PostgreSQL journal;
+    list, key, ruleset and model changes reach every worker within propagate_every.
+    Each answer names its worker in a shopguard-worker header (docs/cluster.md).
+
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
+    Example: shopguard serve --workers 4 -c cluster.yaml
     """
     from shopguard.registries import open_keys
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
+        count = workers or settings.workers
+        if count > 1:
+            from shopguard.api.workers import check_shareable
+
+            check_shareable(settings, count)  # before anything is created
         keys = open_keys(settings)
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
         listen = (host or settings.http_host, port or settings.http_port)
-        http_server(settings, keys, *listen).run()
+        if count == 1:
+            http_server(settings, keys, *listen).run()
+            return
+        from shopguard.api.workers import serve_workers
+        from shopguard.version import build
+
+        keys.close()
+        settings.resolved_keys()  # made once here, not raced for by the workers
+        where = base_url(*listen)
+
+        def announce() -> None:
+            err.print(f"serving on {where} with {count} workers ({build()} build)")
+            hint = "sign in as a user made with `shopguard users create`"
+            err.print(f"console: {where}/console ({hint})")
+
+        serve_workers(f"{serving.__name__}:serve_worker", settings, *listen, count, announce)
 
     guard(run)
-
-
-def http_server(
-    settings: Settings,
-    keys: Any,
-    host: str,
-    port: int,
-    hint: str = "sign in as a user made with `shopguard users create`",
-) -> Any:
-    """The uvicorn server of the whole service (API, console, metrics) on one engine,
-    loaded from the data directory's journal; it says where it serves on stderr once it
-    listens."""
-    import uvicorn
-
-    from shopguard.api import create_app
-    from shopguard.api.limits import Limits
-    from shopguard.api.server import fit_open_files, protocol_class
-    from shopguard.engine import Engine
-    from shopguard.features.spec import parse_duration
-    from shopguard.registries import open_rulesets, open_users
-    from shopguard.rules.swap import bring
-    from shopguard.version import build
-
-    limits = Limits.from_settings(settings)
-    limits = msgspec.structs.replace(limits, max_connections=fit_open_files(limits.max_connections))
-    with err.status("loading the engine (replaying the journal)"):
-        engine = Engine.from_config(settings=settings)
-        rulesets = open_rulesets(settings)
-        bring(engine, rulesets)
-    application = create_app(
-        engine,
-        keys,
-        settings.max_body_bytes,
-        settings.max_batch,
-        settings.max_inflight,
-        rulesets=rulesets,
-        operator_tenant=settings.default_tenant,
-        compact_every=parse_duration(settings.compact_every),
-        users=open_users(settings, parse_duration(settings.console_session)),
-        limits=limits,
-    )
-    if settings.webhooks_deliver:
-        from shopguard.webhooks.serving import deliver_in
-
-        deliver_in(application, settings)
-    where = base_url(host, port)
-    said = [
-        f"serving on {where} (ruleset {engine.rules.version}, {build()} build)",
-        f"console: {where}/console ({hint})",
-    ]
-    http = protocol_class(limits, application.state.metrics.connection_refused)
-    config = uvicorn.Config(
-        application, host=host, port=port, http=http, log_level="warning", access_log=False
-    )
-
-    class Announced(uvicorn.Server):
-        """Says where it serves once it listens there: a client that reads the line can
-        connect at once."""
-
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                for line in said:
-                    err.print(line, highlight=False, soft_wrap=True)
-
-    return Announced(config)
-
-
-def base_url(host: str, port: int) -> str:
-    """The address a browser on this machine opens: a wildcard listen address is
-    reached at the loopback one."""
-    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
 
 
 def _first_admin_key(keys: Any, tenant: str, path: Path) -> None:
