@@ -19,9 +19,10 @@ from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
 from shopguard.api.keys import KeyStore
+from shopguard.api.lean import LeanDecide, ShopGuardApp
 from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
-from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
+from shopguard.api.ops import Admission, Gate, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
 from shopguard.console import UserStore, console_routes
 from shopguard.console.throttle import LoginThrottle
@@ -232,11 +233,13 @@ def create_app(
     compact_every: float = 0.0,
     users: UserStore | None = None,
     limits: Limits | None = None,
+    lean: bool = True,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
     one decision at a time; a decision takes tens of microseconds). ``limits``: body
     deadline, the unauthenticated budget, login lockout (header deadline and connection
-    cap are the HTTP protocol's: api/server.py)."""
+    cap are the HTTP protocol's: api/server.py). ``lean``: decisions take the lean path
+    (api/lean.py; off only to compare it with the stack)."""
     stats = Metrics()
     limits = limits or Limits()
 
@@ -260,7 +263,8 @@ def create_app(
 
     routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     routes += console_routes()
-    app = Starlette(
+    gate = Gate(max_inflight, limits.max_inflight_public)
+    app = ShopGuardApp(
         routes=routes,
         exception_handlers=HANDLERS,
         middleware=[
@@ -273,6 +277,7 @@ def create_app(
                 metrics=stats,
                 keys=keys,
                 public_limit=limits.max_inflight_public,
+                gate=gate,
             ),
         ],
         lifespan=lifespan,
@@ -286,4 +291,6 @@ def create_app(
     app.state.users = users or UserStore(":memory:")
     app.state.openapi = document(ENDPOINTS)
     app.state.login_throttle = LoginThrottle(limits)
+    if lean:
+        app.lean = LeanDecide(app, gate, max_body_bytes, limits.body_timeout)
     return app
