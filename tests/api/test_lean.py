@@ -113,7 +113,9 @@ async def _call(app: Any, request: Request) -> Answer:
     return (start["status"], start["headers"], body, raised)
 
 
-def _post(event: dict[str, Any] | bytes, *headers: tuple[bytes, bytes], length: bool = True) -> Request:
+def _post(
+    event: dict[str, Any] | bytes, *headers: tuple[bytes, bytes], length: bool = True
+) -> Request:
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     sized = [(b"content-length", str(len(body)).encode())] if length else []
     return [*headers, *sized], [body]

@@ -18,7 +18,6 @@ from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import BaseEvent
 
-
 GATHER = 4  # event-loop turns a flush may wait while the batch keeps growing
 
 

@@ -150,7 +150,9 @@ class LeanDecide:
             deadline.handle.cancel()
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _decide(self, scope: Scope, receive: Receive, send: Send, body: bytes, key: Any) -> None:
+    async def _decide(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes, key: Any
+    ) -> None:
         state = self.state
         try:
             key = allowed(key, "decide")
