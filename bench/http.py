@@ -12,10 +12,10 @@ What one run reports (servers pinned to CPU 0, the load generator to CPU 1):
 - bound: 1 / (1/bare + 1/durable), what a decision over HTTP would reach if it cost a
   bare request plus a durable decision and nothing else;
 - shopguard: `shopguard serve` closed loop, its decisions/s and ratio to the bound;
-- fixed load: an open-loop generator offering ``--rate`` requests/s (sent on schedule
-  whatever the answers, pipelined on keep-alive connections; latency counted from each
-  request's scheduled time, so a slow server cannot hide its queue) to the bare app and
-  to shopguard, with p50/p90/p99/p99.9;
+- fixed load: an open-loop generator offering ``--rate`` requests/s (each due on
+  schedule whatever became of the others, sent on the first of 64 keep-alive
+  connections free; latency counted from its due time, so a slow server cannot hide its
+  queue) to the bare app and to shopguard, with p50/p90/p99/p99.9;
 - overload: twice shopguard's closed-loop rate from 256 paced connections (503 shed).
 
 The machine may be shared: the server's CPU µs per request (from /proc, whatever else
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import json
 import os
 import subprocess
@@ -175,56 +174,59 @@ def closed_loop(
 
 
 def open_loop(
-    port: int, requests: list[bytes], seconds: float, rate: float, conns: int = 32
+    port: int, requests: list[bytes], seconds: float, rate: float, conns: int = 64
 ) -> dict[str, Any]:
-    """Request i is due at start + i/rate and sent then on connection i % conns, whether
-    or not earlier ones were answered (HTTP/1.1 pipelining); its latency runs from that
-    due time to its answer. Answers still missing 10 s after the last send count as 0."""
+    """Request i falls due at start + i/rate, whatever became of the earlier ones; the
+    first of ``conns`` keep-alive connections free sends it (``conns`` = the server's
+    in-flight budget, so none is shed for want of room). Its latency runs from its due
+    time, so the time it waited for a free connection counts: a server that falls
+    behind shows its queue. Requests still unanswered 10 s after the last one fell due
+    count under status 0."""
     lat: list[float] = []
-    lag: list[float] = []  # how late the generator sent (its own limit, not the server's)
+    lag: list[float] = []  # how late the generator noticed a request was due
     statuses: dict[int, int] = {}
+    last = [0.0]  # when the last answer came
 
-    async def reader_of(stream: asyncio.StreamReader, due: collections.deque[float]) -> None:
-        while True:
-            status, _ = await read_response(stream)
-            answered = time.perf_counter()
-            if status == 200:
-                lat.append(answered - due.popleft())
-            else:
-                due.popleft()
-            statuses[status] = statuses.get(status, 0) + 1
+    async def connection(due: asyncio.Queue[tuple[float, bytes]], until: float) -> None:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            while True:
+                at, request = await due.get()
+                writer.write(request)
+                status, _ = await read_response(reader)
+                last[0] = time.perf_counter()
+                if status == 200:
+                    lat.append(last[0] - at)
+                statuses[status] = statuses.get(status, 0) + 1
+                if time.perf_counter() > until:
+                    return
+        finally:
+            writer.close()
 
     async def run() -> float:
-        pairs = [await asyncio.open_connection(HOST, port) for _ in range(conns)]
-        dues: list[collections.deque[float]] = [collections.deque() for _ in range(conns)]
-        readers = [
-            asyncio.create_task(reader_of(r, d)) for (r, _), d in zip(pairs, dues, strict=True)
-        ]
-        start = time.perf_counter()
-        total, sent = int(seconds * rate), 0
+        due: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        total = int(seconds * rate)
+        until = time.perf_counter() + seconds + 10
+        workers = [asyncio.create_task(connection(due, until)) for _ in range(conns)]
+        start, sent = time.perf_counter(), 0
         while sent < total:
             now = time.perf_counter()
             due_now = min(total, int((now - start) * rate) + 1)
             if due_now > sent:
                 lag.append(now - (start + sent / rate))
             while sent < due_now:
-                c = sent % conns
-                dues[c].append(start + sent / rate)
-                pairs[c][1].write(requests[sent % len(requests)])
+                due.put_nowait((start + sent / rate, requests[sent % len(requests)]))
                 sent += 1
             await asyncio.sleep(0.0005)
-        sent_by = time.perf_counter()
-        deadline = sent_by + 10
-        while sum(statuses.values()) < total and time.perf_counter() < deadline:
+        while sum(statuses.values()) < total and time.perf_counter() < until:
             await asyncio.sleep(0.01)
-        for task in readers:
+        for task in workers:
             task.cancel()
-        for _, writer in pairs:
-            writer.close()
+        await asyncio.gather(*workers, return_exceptions=True)
         missing = total - sum(statuses.values())
         if missing:
             statuses[0] = missing
-        return sent_by - start
+        return max(last[0], start + seconds) - start
 
     elapsed = _run(run())
     lag.sort()
