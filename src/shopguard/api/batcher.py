@@ -4,7 +4,8 @@ commit, and each answered once that commit returns.
 A request's event is queued; the first one in an empty queue schedules a flush for the
 next turn of the event loop, so every request already read by then joins the batch.
 While each turn brings more (the server is busy: clients answered by the last batch are
-sending their next requests), the flush waits one more turn, at most ``GATHER`` turns:
+sending their next requests), the flush waits one more turn, at most ``GATHER`` turns,
+and after a batch of several it waits one turn even for a first request alone:
 a commit's cost is mostly fixed, so a batch of 60 costs much less per decision than
 three of 20. Nothing waits on a timer: an idle server answers one request one turn
 later than at once (microseconds), a busy one amortizes the journal's commit.
@@ -28,6 +29,7 @@ class GroupCommit:
         self._seen = 0  # the batch's size at the last turn
         self._turns = 0
         self._round = 0  # flushes so far: a turn scheduled for an earlier batch is void
+        self._busy = False  # the last batch had company: its callers are sending again
 
     async def decide(self, event: BaseEvent) -> Decision:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
@@ -44,7 +46,8 @@ class GroupCommit:
         if round_ != self._round:  # that batch was flushed at max_batch
             return
         size = len(self.pending)
-        if size > self._seen and self._turns < self.gather:
+        grows = size > self._seen or (self._turns == 0 and self._busy)
+        if grows and self._turns < self.gather:
             self._seen, self._turns = size, self._turns + 1
             asyncio.get_running_loop().call_soon(self._turn, round_)
             return
@@ -53,6 +56,7 @@ class GroupCommit:
     def flush(self) -> None:
         self._round += 1
         batch, self.pending = self.pending, []
+        self._busy = len(batch) > 1
         if not batch:
             return
         try:
