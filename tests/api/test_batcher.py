@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from shopguard.api.batcher import GroupCommit
+from shopguard.api.batcher import GATHER, GroupCommit
 from shopguard.events import decode_event
 from tests.api.test_decisions import _event
 from tests.conftest import make_engine
@@ -72,3 +73,33 @@ def test_a_batch_the_journal_refuses_keeps_nothing_and_every_caller_hears(tmp_pa
     assert [getattr(d, "event_id", d) for d in decided] == [f"r{i}" for i in range(20)]
     assert engine.log.last_seq() == 20
     assert all(report.ok for report in engine.log.verify())
+
+
+def test_requests_arriving_on_successive_turns_still_share_a_commit(tmp_path: Path) -> None:
+    """A busy server reads its clients' next requests over several event-loop turns: the
+    flush waits while the batch grows, up to GATHER turns, then commits once."""
+    engine = make_engine(decision_log="sqlite", data_dir=str(tmp_path))
+    sizes: list[int] = []
+    decide_many = engine.decide_many
+
+    def counting(events: list[Any], admitted: bool = False) -> list[Any]:
+        sizes.append(len(events))
+        return decide_many(events, admitted=admitted)
+
+    engine.decide_many = counting  # type: ignore[method-assign]
+    group = GroupCommit(engine)
+
+    async def trickle(prefix: str) -> None:
+        waiting = []
+        for i in range(3 * GATHER):  # three requests read per turn
+            event = decode_event(_event(f"{prefix}{i}"))
+            waiting.append(asyncio.create_task(group.decide(event)))
+            if i % 3 == 2:
+                await asyncio.sleep(0)
+        await asyncio.gather(*waiting)
+
+    asyncio.run(trickle("t"))
+    assert sizes == [3 * GATHER]  # not GATHER commits of three
+    sizes.clear()
+    alone = asyncio.run(group.decide(decode_event(_event("alone"))))  # idle: at once
+    assert alone.event_id == "alone" and sizes == [1]

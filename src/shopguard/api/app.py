@@ -19,9 +19,10 @@ from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
 from shopguard.api.keys import Keys
+from shopguard.api.lean import LeanDecide, ShopGuardApp
 from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
-from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
+from shopguard.api.ops import Admission, Gate, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
 from shopguard.api.propagate import Follower
 from shopguard.api.ready import Readiness
@@ -226,6 +227,7 @@ def create_app(
     follower: Follower | None = None,
     readiness: Readiness | None = None,
     worker: int | None = None,
+    lean: bool = True,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,
     one decision at a time; a decision takes tens of microseconds). ``limits``: body
@@ -234,7 +236,8 @@ def create_app(
     processes change (api/propagate.py; by default the ruleset trail, and the model
     registry under ``model: registry``, every second); ``readiness`` checks the shared
     dependencies for /readyz (api/ready.py); ``worker`` is this worker's number under
-    ``shopguard serve --workers``."""
+    ``shopguard serve --workers``. ``lean``: decisions take the lean path (api/lean.py;
+    off only to compare it with the stack)."""
     stats = Metrics()
     limits = limits or Limits()
     follower = follower or Follower()
@@ -260,7 +263,8 @@ def create_app(
 
     routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     routes += console_routes()
-    app = Starlette(
+    gate = Gate(max_inflight, limits.max_inflight_public)
+    app = ShopGuardApp(
         routes=routes,
         exception_handlers=HANDLERS,
         middleware=[
@@ -273,6 +277,7 @@ def create_app(
                 metrics=stats,
                 keys=keys,
                 public_limit=limits.max_inflight_public,
+                gate=gate,
             ),
         ],
         lifespan=lifespan,
@@ -292,4 +297,6 @@ def create_app(
         follower.follow("models", propagate.models(engine, open_models(engine.settings)))
     if getattr(engine, "peers", None) is not None:  # a shared state store's change stream
         follower.follow("lists", propagate.lists(engine))
+    if lean:
+        app.lean = LeanDecide(app, gate, max_body_bytes, limits.body_timeout)
     return app

@@ -14,7 +14,11 @@ def authorize(request: Request, scope: str) -> ApiKey:
     Keys come as ``Authorization: Bearer sg_...`` or ``X-API-Key: sg_...``."""
     keys: Keys = request.app.state.keys
     token = presented(request.headers.get("authorization", ""), request.headers.get("x-api-key"))
-    key = keys.verify(token) if token else None
+    return allowed(keys.verify(token) if token else None, scope)
+
+
+def allowed(key: ApiKey | None, scope: str) -> ApiKey:
+    """``key`` when it carries ``scope``; else the 401 or 403 to answer."""
     if key is None:
         raise ProblemError(
             401,

@@ -26,6 +26,7 @@ from shopguard.private import private_file
 
 SCOPES = ("decide", "label", "admin")
 RECHECK = 0.5  # seconds between looks for another process's changes
+VERIFIED_MAX = 4096  # tokens remembered as verified; only valid ones, so guessing adds none
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys(id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
@@ -88,6 +89,9 @@ class KeyStore:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute(_SCHEMA)
         self._cache: dict[str, tuple[str, ApiKey]] = {}
+        # token -> key, for tokens that verified since the cache was last (re)loaded: a
+        # decision then costs a dict look-up, not a split and a SHA-256
+        self._verified: dict[str, ApiKey] = {}
         self._version = -1
         self._checked = float("-inf")
         self._fresh()
@@ -105,6 +109,7 @@ class KeyStore:
             self._load()
 
     def _load(self) -> None:
+        self._verified = {}
         rows = self._db.execute(
             "SELECT id, tenant, scopes, digest, name FROM api_keys WHERE revoked_at IS NULL"
         )
@@ -129,7 +134,13 @@ class KeyStore:
         if not token.startswith("sg_"):
             return None
         self._fresh()
-        return matched(token, self._cache)
+        known = self._verified.get(token)
+        if known is not None:
+            return known
+        found = matched(token, self._cache)
+        if found is not None and len(self._verified) < VERIFIED_MAX:
+            self._verified[token] = found
+        return found
 
     def revoke(self, kid: str) -> bool:
         cursor = self._db.execute(
@@ -137,6 +148,7 @@ class KeyStore:
             (time.time(), kid),
         )
         self._cache.pop(kid, None)
+        self._verified = {}
         return cursor.rowcount == 1
 
     def active(self) -> list[ApiKey]:

@@ -118,21 +118,48 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+class Gate:
+    """The two in-flight budgets, shared by ``Admission`` and the lean decision path
+    (api/lean.py), so a request counts once whichever way it is served."""
+
+    def __init__(self, limit: int, public_limit: int = 32) -> None:
+        self.limit, self.public_limit = limit, public_limit
+        self.inflight = 0
+        self.public_inflight = 0
+
+    def full(self, keyed: bool) -> bool:
+        if keyed:
+            return self.inflight >= self.limit
+        return self.public_inflight >= self.public_limit
+
+
+OVERLOADED = "too many requests in flight; retry shortly"
+
+
+def overloaded(path: str) -> Response:
+    return problem(503, "overloaded", OVERLOADED, path, None, {"Retry-After": "1"})
+
+
 class Admission:
     """At most ``limit`` requests with a valid API key in flight, and apart from them at
     most ``public_limit`` without one (console pages and sign-in, missing or wrong keys);
     past either, 503 at once. A decision that waits behind thousands of others is worse
     than a fast refusal the caller can retry (or fail open / closed on, as the SDK's
     fallback decides), and no amount of unauthenticated traffic can take a decision's
-    place. Sits inside ``Intake``, so a request counts only once its body has arrived."""
+    place. Sits inside ``Intake``, so a request counts only once its body has arrived.
+    ``gate``: budgets shared with another path (else its own)."""
 
     def __init__(
-        self, app: ASGIApp, limit: int, metrics: Metrics, keys: Any = None, public_limit: int = 32
+        self,
+        app: ASGIApp,
+        limit: int,
+        metrics: Metrics,
+        keys: Any = None,
+        public_limit: int = 32,
+        gate: Gate | None = None,
     ) -> None:
-        self.app, self.limit, self.metrics, self.keys = app, limit, metrics, keys
-        self.public_limit = public_limit
-        self.inflight = 0
-        self.public_inflight = 0
+        self.app, self.metrics, self.keys = app, metrics, keys
+        self.gate = gate or Gate(limit, public_limit)
 
     def _keyed(self, scope: Scope) -> bool:
         if self.keys is None:
@@ -151,22 +178,19 @@ class Admission:
             await self.app(scope, receive, send)
             return
         keyed = self._keyed(scope)
-        if (self.inflight >= self.limit) if keyed else (self.public_inflight >= self.public_limit):
+        gate = self.gate
+        if gate.full(keyed):
             self.metrics.shed.inc()
-            headers: dict[str, Any] = {"Retry-After": "1"}
-            detail = "too many requests in flight; retry shortly"
-            await problem(503, "overloaded", detail, scope["path"], None, headers)(
-                scope, receive, send
-            )
+            await overloaded(scope["path"])(scope, receive, send)
             return
         if keyed:
-            self.inflight += 1
+            gate.inflight += 1
         else:
-            self.public_inflight += 1
+            gate.public_inflight += 1
         try:
             await self.app(scope, receive, send)
         finally:
             if keyed:
-                self.inflight -= 1
+                gate.inflight -= 1
             else:
-                self.public_inflight -= 1
+                gate.public_inflight -= 1
