@@ -1,7 +1,8 @@
 """Event claims across workers (state/claims.py): a worker that finds an id claimed waits
 for that worker's decision and answers it, applying nothing; two batches holding each
 other's ids do not wait on each other; the claim of a worker that died before deciding
-is taken over once it expires."""
+is taken over once it expires (or, ours, once it is older than claim_wait), and its
+event looked up in the journal first."""
 
 from __future__ import annotations
 
@@ -100,5 +101,28 @@ def test_batches_holding_each_others_ids_finish_with_one_decision_each() -> None
         # each event counted once: had the batches waited on each other until their
         # claims expired, both would have taken the other's over and counted it again
         assert codes_sent(one, 30) == 20
+        one.close()
+        two.close()
+
+
+def test_a_worker_that_died_after_its_commit_is_answered_from_the_journal() -> None:
+    """Its claim still says pending (it never wrote its decision there): the worker that
+    takes the stale claim over finds the event in the shared journal and answers that
+    decision instead of deciding it again."""
+    from tests.state.pg import DSN, pg_schema
+
+    with redis_prefix("died") as prefix, pg_schema("claims") as schema:
+        shared = {"decision_log": "postgres", "postgres_dsn": DSN, "postgres_schema": schema}
+        one = worker(prefix, claim_wait="0.2s", writer="w1", **shared)
+        two = worker(prefix, claim_wait="0.2s", writer="w2", **shared)
+        won = one.decide(sms("s1", 0))
+        assert one.peers is not None
+        client = redis.Redis.from_url(URL)
+        mark, ttl = one.peers.claims.mark, one.peers.claims._pending_ms
+        client.set(claim_key(one, "s1"), mark, px=ttl)  # as if it died before settling
+        answered = two.decide(sms("s1", 0))
+        assert msgspec.json.encode(answered) == msgspec.json.encode(won)
+        assert codes_sent(two, 5) == 1  # not applied again
+        client.close()
         one.close()
         two.close()

@@ -4,15 +4,20 @@ One key per tenant and event id, under the deployment's prefix and hash-tagged s
 Redis Cluster keeps it in one slot: ``<prefix>:claim:{<tenant>\\x1f<event id>}``. Its
 value says where the event stands:
 
-- ``P<worker>``: that worker is deciding it. It expires after ``claim_wait``, so the
-  claim of a worker that died before deciding is taken over by the next one to ask;
+- ``P<worker>``: that worker is deciding it. It is kept as long as a decision would be
+  (not a short expiry: a worker that died after its journal commit but before writing
+  its decision here must not have its event decided again by whoever comes next);
+  once it is older than ``claim_wait`` by Redis's own clock (its PTTL), the next
+  worker to wait on it takes it over in one script, and looks the event up in the
+  journal before deciding it (sharing.py);
 - ``D<decision as JSON>``: decided and journaled, kept for the dedupe window: every
   worker answers a resend with this decision and applies nothing.
 
-``SET key P<worker> NX GET PX claim_wait`` claims a free id or returns what holds it, in
+``SET key P<worker> NX GET PX <window>`` claims a free id or returns what holds it, in
 one command; the claims of a batch go in one pipeline (with the change stream's read,
-see ``peers``). A worker that finds an id pending asks again every few milliseconds,
-up to ``claim_wait``, until it reads the decision or takes the claim over.
+see ``peers``). A worker that finds an id pending asks again every few milliseconds
+(``_ASK``: the decision, or the claim taken over once stale) until it reads the
+decision or holds the claim.
 """
 
 from __future__ import annotations
@@ -28,6 +33,20 @@ PENDING, DECIDED = b"P", b"D"
 _POLL_S = 0.005  # between asks while another worker decides the event
 # delete the claim only while it is still this worker's (a refused batch lets go)
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+# ARGV: mark, ttl ms, stale ms. Claim a free id, or take over another worker's pending
+# claim older than ``stale`` by the server's clock (the TTL it was set with, which its
+# mark ends with, less its PTTL): nil then (this worker holds it); else what holds it
+# (a decision, a fresh pending mark, or this worker's own mark).
+_ASK = """
+local v = redis.call('get', KEYS[1])
+if v and (string.sub(v, 1, 1) ~= 'P' or v == ARGV[1]) then return v end
+if v then
+  local ttl = tonumber(string.match(v, ':(%d+)$'))
+  if not ttl or ttl - redis.call('pttl', KEYS[1]) <= tonumber(ARGV[3]) then return v end
+end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+"""
 
 
 class Claims:
@@ -35,10 +54,12 @@ class Claims:
 
     def __init__(self, prefix: str, worker: str, wait: float, window: float) -> None:
         self.prefix = prefix
-        self.mark = PENDING + worker.encode()
         self.wait = wait
-        self._pending_ms = max(1, int(wait * 1000))
         self._window_ms = max(1, int(window * 1000))
+        self._stale_ms = max(1, int(wait * 1000))
+        self._pending_ms = max(self._window_ms, self._stale_ms)
+        # P<worker>:<its TTL>: whoever waits on it can tell its age from its PTTL
+        self.mark = PENDING + f"{worker}:{self._pending_ms}".encode()
         self.held: set[str] = set()  # claimed by this worker, not yet decided
         self.owed: list[tuple[str, bytes]] = []  # decided in this batch: written once journaled
         self.unsent: list[tuple[str, bytes]] = []  # journaled, not yet written (Redis down)
@@ -66,7 +87,7 @@ class Claims:
         expired and is now this worker's (None). ``ask`` sends one claim command.
         Raises StateUnavailable past ``claim_wait`` (a claim taken over meanwhile by a
         third worker that is still deciding)."""
-        deadline = time.monotonic() + self.wait + _POLL_S
+        deadline = time.monotonic() + 2 * self.wait + _POLL_S
         while True:
             time.sleep(_POLL_S)
             found = self.taken(key, ask(key))
@@ -76,8 +97,13 @@ class Claims:
                 raise StateUnavailable("another worker is still deciding this event", self.wait)
 
     def ask(self, client: Any) -> Callable[[str], bytes | None]:
+        """One ask: the claim's holder, or None once this worker holds it (free, or
+        another worker's pending claim gone stale and taken over)."""
+        script = client.register_script(_ASK)
+
         def one(key: str) -> bytes | None:
-            reply: bytes | None = client.set(key, self.mark, nx=True, get=True, px=self._pending_ms)
+            args = [self.mark, self._pending_ms, self._stale_ms]
+            reply: bytes | None = script(keys=[key], args=args)
             return reply
 
         return one
