@@ -134,6 +134,12 @@ class Engine(Champions, Operations):
                     "min_free": settings.journal_min_free_mb * 1024 * 1024,
                 }
             log = make_decision_log(settings.decision_log, **options)
+            if settings.decision_log == "postgres" and settings.spool:
+                from shopguard.state.spool import SpoolingLog  # while it is unreachable
+
+                spool = Path(settings.data_dir) / "spool"
+                every = parse_duration(settings.spool_drain_every)
+                log = SpoolingLog(log, spool, settings.durability.upper(), every)
         self.log = log
         self.live = settings.event_time == "live"
         self._ahead, self._behind = settings.event_skew

@@ -95,7 +95,9 @@ async def readyz(request: Request) -> Response:
         retry = {"Retry-After": str(max(1, math.ceil(failure.retry_after)))}
         body = {"status": "storage unavailable", "reason": failure.kind}
         return JSONResponse(body, 503, headers=retry)
-    return JSONResponse({"status": "ready", "ruleset": engine.rules.version})
+    # the journal is unreachable but decisions are spooled on local disk (state/spool)
+    status = "degraded: spooling" if getattr(engine.log, "spooling", False) else "ready"
+    return JSONResponse({"status": status, "ruleset": engine.rules.version})
 
 
 async def metrics(request: Request) -> Response:
