@@ -47,6 +47,7 @@ from shopguard.rings.live import RingWatch
 from shopguard.rules.ruleset import RuleHit, RuleSet
 from shopguard.settings import Settings, load_settings
 from shopguard.state import DecisionLog, StateStore, make_decision_log, make_state_store
+from shopguard.state.audit import audit_key
 from shopguard.state.health import WriteHealth, storage_error
 from shopguard.state.protocol import Touched
 from shopguard.version import __version__
@@ -132,6 +133,15 @@ class Engine(Champions, Operations):
                     "synchronous": settings.durability.upper(),
                     "busy_timeout": parse_duration(settings.journal_busy_timeout),
                     "min_free": settings.journal_min_free_mb * 1024 * 1024,
+                }
+            elif settings.decision_log == "postgres":
+                options = {
+                    "dsn": settings.postgres_dsn,
+                    "schema": settings.postgres_schema,
+                    "timeout": parse_duration(settings.postgres_timeout),
+                    "partition": settings.journal_partition,
+                    "writer": settings.writer,
+                    "key": audit_key(Path(settings.data_dir)),  # the same on every worker
                 }
             log = make_decision_log(settings.decision_log, **options)
             if settings.decision_log == "postgres" and settings.spool:
