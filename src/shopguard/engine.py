@@ -149,7 +149,12 @@ class Engine(Champions, Operations):
 
                 spool = Path(settings.data_dir) / "spool"
                 every = parse_duration(settings.spool_drain_every)
-                log = SpoolingLog(log, spool, settings.durability.upper(), every)
+                durability = settings.durability.upper()
+
+                def sibling(writer: str) -> DecisionLog:  # a spool another writer left
+                    return make_decision_log("postgres", **{**options, "writer": writer})
+
+                log = SpoolingLog(log, spool, durability, every, sibling=sibling)
         self.log = log
         self.live = settings.event_time == "live"
         self._ahead, self._behind = settings.event_skew

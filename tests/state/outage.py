@@ -43,6 +43,23 @@ def spooling_engine(
     return Engine.from_config(data_dir=str(data_dir), keys=KEYS, journal_probe_every="0s", log=log)
 
 
+def configured_engine(
+    server: PostgresServer, data_dir: Path, schema: str, writer: str, **overrides: Any
+) -> Engine:
+    """An engine built from settings alone (decision_log postgres, spool per ``spool``)."""
+    return Engine.from_config(
+        data_dir=str(data_dir),
+        keys=KEYS,
+        journal_probe_every="0s",
+        decision_log="postgres",
+        postgres_dsn=server.dsn,
+        postgres_schema=schema,
+        writer=writer,
+        spool_drain_every="0.02s",
+        **overrides,
+    )
+
+
 def held(server: PostgresServer, schema: str) -> list[tuple[str, int, str]]:
     """Every decision the server holds: (writer, seq, event id), in each writer's order."""
     with psycopg.connect(server.dsn, autocommit=True) as conn:

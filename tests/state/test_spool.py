@@ -18,8 +18,8 @@ from shopguard.api import KeyStore, create_app
 from shopguard.errors import StorageUnavailable
 from shopguard.state.spool import SpoolingLog
 from tests.servers import PostgresServer, postgres_server
-from tests.state.outage import ensure_up, held, journal, spooled, spooling_engine
-from tests.state.worker import KEYS, events
+from tests.state.outage import configured_engine, ensure_up, held, spooled, spooling_engine
+from tests.state.worker import events
 
 
 @pytest.fixture(scope="module")
@@ -135,15 +135,9 @@ def test_readyz_says_degraded_while_spooling(server: PostgresServer, tmp_path: P
 def test_without_a_spool_an_outage_is_a_503_that_recovers(
     server: PostgresServer, tmp_path: Path
 ) -> None:
-    from shopguard import Engine
-
     stream = events(30)
-    engine = Engine.from_config(
-        data_dir=str(tmp_path),
-        keys=KEYS,
-        journal_probe_every="0s",
-        log=journal(server, tmp_path, "nospool", "w1"),
-    )
+    engine = configured_engine(server, tmp_path, "nospool", "w1", spool=False)
+    assert not isinstance(engine.log, SpoolingLog)
     engine.decide_many(stream[:10])
     server.kill()
     for batch in (stream[10:15], stream[15:20]):
@@ -156,3 +150,28 @@ def test_without_a_spool_an_outage_is_a_503_that_recovers(
     assert [s for _, s, _ in held(server, "nospool")] == list(range(1, 31))
     assert not (tmp_path / "spool").exists()
     engine.close()
+
+
+def test_a_spool_left_by_another_writer_is_drained_into_its_chain(
+    server: PostgresServer, tmp_path: Path
+) -> None:
+    stream = events(50)
+    old = configured_engine(server, tmp_path, "adopt", "w-1234")  # a pid-named writer
+    assert isinstance(old.log, SpoolingLog)
+    old.decide_many(stream[:20])
+    server.kill()
+    old.decide_many(stream[20:40])
+    old.close()  # it never comes back: its spool stays
+    assert spooled(tmp_path, "w-1234") == 20
+    server.start()
+    new = configured_engine(server, tmp_path, "adopt", "w-5678")
+    assert not (tmp_path / "spool" / "w-1234.db").exists()  # drained, then removed
+    new.decide_many(stream[40:50])
+    rows = held(server, "adopt")
+    assert [(w, s) for w, s, _ in rows] == [("w-1234", i) for i in range(1, 41)] + [
+        ("w-5678", i) for i in range(1, 11)
+    ]
+    assert [e for _, _, e in rows] == [e["event_id"] for e in stream]
+    assert all(report.ok for report in new.log.verify())
+    new.close()
+    assert not list((tmp_path / "spool").glob("*.db"))  # an empty spool leaves no file

@@ -13,6 +13,10 @@ it answers again (a commit whose reply was lost may have landed), tells the drai
 which spooled records it already holds; a record is deleted from the spool only after
 the primary committed it. A crash between the two leaves records the next drain skips.
 
+A spool left by a writer that no longer runs (its name was its process id, or it moved
+elsewhere) is drained at start through ``sibling(writer)``, a log of that writer, once
+the primary lets us claim it (a live writer keeps its claim).
+
 The drainer is a thread waking every ``drain_every``; the primary is used by one thread
 at a time (``_primary``). Reads (``decision``, ``seq_of``, ``find``, ``facts_of``)
 consult the spool too, so a resend during an outage gets its first decision back.
@@ -22,12 +26,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from shopguard.decision import Decision
-from shopguard.errors import StorageUnavailable
+from shopguard.errors import ConfigError, StorageUnavailable
 from shopguard.labels import Label, MerchantHealth
 from shopguard.state.health import Throttled
 from shopguard.state.protocol import DecisionLog, LogRecord
@@ -49,11 +53,16 @@ class SpoolingLog:
         synchronous: str = "NORMAL",
         drain_every: float = 1.0,
         background: bool = True,
+        sibling: Callable[[str], DecisionLog] | None = None,
     ) -> None:
-        """``background``: a drainer thread; without it, ``drain()`` is called by hand."""
+        """``background``: a drainer thread; without it, ``drain()`` is called by hand.
+        ``sibling``: the primary's log for another writer (to drain spools left over)."""
         self.primary = primary
         writer = str(getattr(primary, "writer", "") or "journal")
-        self.spool = SpoolFile(spool_path(Path(directory), writer), synchronous)
+        directory = Path(directory)
+        if sibling is not None:
+            _adopt(directory, writer, synchronous, sibling)
+        self.spool = SpoolFile(spool_path(directory, writer), synchronous, writer)
         self._primary = threading.RLock()  # the primary: one thread at a time
         self._switch = threading.Lock()  # a spool write vs the drainer's switch back
         self._lines = Throttled(_log, 10.0)
@@ -332,4 +341,24 @@ class SpoolingLog:
             self.drain()  # the next start drains what is left
         with self._primary:
             self.primary.close()
-        self.spool.close()
+        self.spool.close(remove_if_empty=True)
+
+
+def _adopt(
+    directory: Path, writer: str, synchronous: str, sibling: Callable[[str], DecisionLog]
+) -> None:
+    """Drain the spools of other writers that no longer run; a drained one is removed."""
+    for path in sorted(directory.glob("*.db")) if directory.is_dir() else []:
+        if path == spool_path(directory, writer):
+            continue
+        left = SpoolFile(path, synchronous)
+        other, empty = left.writer, not len(left)
+        left.close(remove_if_empty=empty and not other)
+        if not other:
+            continue
+        try:
+            primary = sibling(other)
+        except (ConfigError, StorageUnavailable):  # alive (it drains its own), or down
+            continue
+        _log.warning("draining the spool writer %s left behind (%s)", other, path)
+        SpoolingLog(primary, directory, synchronous, background=False).close()

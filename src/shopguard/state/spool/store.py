@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS spooled(
 CREATE INDEX IF NOT EXISTS spooled_seq ON spooled(seq);
 CREATE INDEX IF NOT EXISTS spooled_event ON spooled(tenant, event_id);
 CREATE TABLE IF NOT EXISTS probe(id INTEGER PRIMARY KEY, at BLOB);
+CREATE TABLE IF NOT EXISTS writer(id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL);
 """
 _encoder = msgspec.msgpack.Encoder()
 _Body = tuple[float, str, int, dict[str, Any], bytes, list[bytes], bytes | None]
@@ -61,7 +62,9 @@ class SpoolFile:
     """The spooled entries of one writer; every method is safe from any thread."""
 
     @durable_write
-    def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: Path, synchronous: str = "NORMAL", writer: str = "") -> None:
+        """``writer``: whose records these are (kept in the file: another process may
+        have to drain them, see ``SpoolingLog``); empty: the file's own."""
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -69,6 +72,10 @@ class SpoolFile:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         self._db.executescript(_SCHEMA)
+        if writer:
+            self._db.execute("INSERT OR IGNORE INTO writer VALUES (1, ?)", (writer,))
+        row = self._db.execute("SELECT name FROM writer").fetchone()
+        self.writer = str(row[0]) if row else ""
         self._count = int(self._db.execute("SELECT COUNT(*) FROM spooled").fetchone()[0])
 
     def __len__(self) -> int:
@@ -162,6 +169,10 @@ class SpoolFile:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO probe VALUES (1, zeroblob(4096))")
 
-    def close(self) -> None:
+    def close(self, remove_if_empty: bool = False) -> None:
+        """``remove_if_empty``: delete the file too when it holds nothing."""
         with self._lock:
             self._db.close()
+        if remove_if_empty and not self._count:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
