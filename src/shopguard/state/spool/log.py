@@ -203,6 +203,9 @@ class SpoolingLog:
             except StorageUnavailable as exc:
                 self.primary.discard()
                 self._lines.warning("drain", f"spool not drained yet ({exc})")
+            except BaseException:  # a bug: nothing half-staged may reach a later commit
+                self.primary.discard()
+                raise
         self.drained += moved
         if moved and not self.spooling:
             self._lines.warning("drained", f"journal answers again: {self.drained} drained")
