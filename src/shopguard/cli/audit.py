@@ -3,12 +3,12 @@ journal's tamper evidence, retention and erasure requests."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for
+from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for, settings_for
 
 audit_app = typer.Typer(help="Tamper evidence of the journal.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -30,10 +30,14 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     from shopguard.state.sqlite import SqliteDecisionLog
 
     def run() -> None:
-        settings, path = journal_for(config, data_dir)
-        log = SqliteDecisionLog(path, read_only=True)
-        reports = log.verify()
-        log.close()
+        settings = settings_for(config, data_dir)
+        if settings.decision_log == "postgres":  # every writer's chains, one snapshot
+            reports = _postgres_journal(settings).verify()
+        else:
+            settings, path = journal_for(config, data_dir)
+            log = SqliteDecisionLog(path, read_only=True)
+            reports = log.verify()
+            log.close()
         if settings.rulesets_path.is_file():
             rulesets = RulesetStore(settings.rulesets_path)
             reports.append(rulesets.verify())
@@ -57,6 +61,22 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
             raise typer.Exit(1)
 
     guard(run)
+
+
+def _postgres_journal(settings: Any) -> Any:
+    """The PostgreSQL journal, read-only (beside running workers), with the data
+    directory's audit key (the one every worker shares)."""
+    from pathlib import Path
+
+    from shopguard.features.spec import parse_duration
+    from shopguard.state.audit import audit_key
+    from shopguard.state.postgres import PostgresDecisionLog
+
+    key = audit_key(Path(settings.data_dir), create=False)
+    timeout = parse_duration(settings.postgres_timeout)
+    return PostgresDecisionLog(
+        settings.postgres_dsn, settings.postgres_schema, timeout, key=key, read_only=True
+    )
 
 
 @audit_app.command("adopt")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -91,3 +91,10 @@ def pack_runs(runs: list[tuple[int, int, bytes]]) -> bytes:
 
 def unpack_runs(raw: bytes) -> list[tuple[int, int, bytes]]:
     return [RUN.unpack_from(raw, i) for i in range(0, len(raw) - len(raw) % RUN.size, RUN.size)]
+
+
+def one(row: Any) -> Any:
+    """The first column of a row a query must return."""
+    if row is None:
+        raise psycopg.InterfaceError("no row returned")
+    return row[0]

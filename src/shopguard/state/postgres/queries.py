@@ -14,7 +14,7 @@ from shopguard.state.postgres.connect import commit_mac, unpack_runs
 from shopguard.state.search import DecisionQuery, Found
 
 if TYPE_CHECKING:
-    from shopguard.state.postgres.log import PostgresDecisionLog
+    from shopguard.state.postgres.reads import JournalReads
 
 THINNED, REDACTED = 2, 1  # values of decisions.redacted, as in the SQLite journal
 _OUTCOMES = {"allow": 0, "review": 1, "challenge": 2, "deny": 3}
@@ -33,12 +33,12 @@ def insert_sql(s: str, columns: tuple[str, ...], types: tuple[str, ...]) -> str:
     )
 
 
-def writer_names(log: PostgresDecisionLog) -> dict[int, str]:
+def writer_names(log: JournalReads) -> dict[int, str]:
     rows = log.db().execute(f"SELECT id, name FROM {log.s}.writers ORDER BY id")
     return {int(i): str(n) for i, n in rows}
 
 
-def anchored_runs(log: PostgresDecisionLog, writer: int) -> dict[int, tuple[int, bytes]]:
+def anchored_runs(log: JournalReads, writer: int) -> dict[int, tuple[int, bytes]]:
     """The seq runs compaction dropped from a writer's chain: first seq -> (last, chain)."""
     rows = log.db().execute(
         f"SELECT runs FROM {log.s}.anchors WHERE writer = %s ORDER BY id", (writer,)
@@ -46,7 +46,7 @@ def anchored_runs(log: PostgresDecisionLog, writer: int) -> dict[int, tuple[int,
     return {a: (b, head) for (raw,) in rows for a, b, head in unpack_runs(bytes(raw))}
 
 
-def row_holds(log: PostgresDecisionLog, row: tuple[Any, ...]) -> bool:
+def row_holds(log: JournalReads, row: tuple[Any, ...]) -> bool:
     """Whether one decision row holds: its content, its link to the record before it and
     the links on to the end of its commit, whose chain hash carries the audit key's MAC."""
     seq, facts, raw, body, content, chain, redacted, writer = row[0], *row[9:15], row[16]
@@ -87,7 +87,7 @@ def row_holds(log: PostgresDecisionLog, row: tuple[Any, ...]) -> bool:
     return hmac.compare_digest(commit_mac(log._key, name, position, head), bytes(seal))
 
 
-def search(log: PostgresDecisionLog, q: DecisionQuery) -> Found:
+def search(log: JournalReads, q: DecisionQuery) -> Found:
     """Newest first by commit (``gid``, journal-wide); ``before`` pages on a gid."""
     where = ["tenant = %s", "time >= %s", "time < %s", "redacted != 2"]
     params: list[Any] = [q.tenant, q.since, q.until]
@@ -118,7 +118,7 @@ def search(log: PostgresDecisionLog, q: DecisionQuery) -> Found:
     return Found(decisions, int(rows[-1][0]) if more else None)
 
 
-def add_label(log: PostgresDecisionLog, label: Label) -> None:
+def add_label(log: JournalReads, label: Label) -> None:
     """Append a label to this writer's label chain, its head sealed, in one transaction."""
     row = (label.tenant, label.event_id, label.kind, label.known_at, label.loss,
            label.merchant, label_encoder.encode(label))  # fmt: skip
@@ -138,7 +138,7 @@ def add_label(log: PostgresDecisionLog, label: Label) -> None:
         log.seal_head(db, w, log.writer, "labels", number + 1, chain)
 
 
-def labels(log: PostgresDecisionLog, tenant: str) -> list[Label]:
+def labels(log: JournalReads, tenant: str) -> list[Label]:
     rows = log.db().execute(
         f"SELECT label FROM {log.s}.labels WHERE tenant = %s AND redacted = 0 ORDER BY gid",
         (tenant,),
@@ -171,7 +171,7 @@ WHERE merchant IS NOT NULL AND time >= %s AND time < %s GROUP BY merchant"""
 
 
 def merchant_health(
-    log: PostgresDecisionLog, tenant: str, since: float, until: float, known_by: float | None
+    log: JournalReads, tenant: str, since: float, until: float, known_by: float | None
 ) -> list[MerchantHealth]:
     db, s = log.db(), log.s
     tallies: dict[str, list[Any]] = {}

@@ -31,7 +31,7 @@ from shopguard.state.postgres.queries import writer_names
 from shopguard.state.postgres.schema import lock_id
 
 if TYPE_CHECKING:
-    from shopguard.state.postgres.log import PostgresDecisionLog
+    from shopguard.state.postgres.reads import JournalReads
 
 _facts_encoder = msgspec.msgpack.Encoder()
 _facts_decoder = msgspec.msgpack.Decoder(dict[str, Any])
@@ -56,11 +56,11 @@ def anchor_content(writer: str, runs: bytes) -> bytes:
     return digest(b"anchor", writer.encode(), runs)
 
 
-def _locked(log: PostgresDecisionLog, conn: Conn) -> None:
+def _locked(log: JournalReads, conn: Conn) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(log.schema, "upkeep"),))
 
 
-def _limits(log: PostgresDecisionLog, upto_seq: int) -> dict[int, int]:
+def _limits(log: JournalReads, upto_seq: int) -> dict[int, int]:
     """Per writer, the newest seq its snapshot covers (this writer: ``upto_seq``)."""
     rows = log.db().execute(f"SELECT writer, seq FROM {log.s}.snapshots")
     limits = {int(w): int(seq) for w, seq in rows}
@@ -68,9 +68,7 @@ def _limits(log: PostgresDecisionLog, upto_seq: int) -> dict[int, int]:
     return limits
 
 
-def _chain_on(
-    log: PostgresDecisionLog, conn: Conn, table: str, content: bytes
-) -> tuple[int, bytes]:
+def _chain_on(log: JournalReads, conn: Conn, table: str, content: bytes) -> tuple[int, bytes]:
     """The next (id, chain hash) of a journal-wide chain, sealed at writer 0."""
     last = conn.execute(f"SELECT id, chain FROM {log.s}.{table} ORDER BY id DESC LIMIT 1")
     row = last.fetchone()
@@ -81,7 +79,7 @@ def _chain_on(
 
 
 def record(
-    log: PostgresDecisionLog,
+    log: JournalReads,
     conn: Conn,
     kind: str,
     marks: bytes = b"",
@@ -100,7 +98,7 @@ def record(
     )
 
 
-def thin(log: PostgresDecisionLog, before_time: float, upto_seq: int) -> int:
+def thin(log: JournalReads, before_time: float, upto_seq: int) -> int:
     conn = log.db()
     with conn.transaction():
         _locked(log, conn)
@@ -118,7 +116,7 @@ def thin(log: PostgresDecisionLog, before_time: float, upto_seq: int) -> int:
     return max(0, done)
 
 
-def compact(log: PostgresDecisionLog, before_time: float, upto_seq: int) -> int:
+def compact(log: JournalReads, before_time: float, upto_seq: int) -> int:
     """Drop the oldest partitions wholly before ``before_time``; returns records dropped."""
     conn, s = log.db(), log.s
     with conn.transaction():
@@ -171,7 +169,7 @@ def compact(log: PostgresDecisionLog, before_time: float, upto_seq: int) -> int:
     return sum(last - first + 1 for dropped in runs.values() for first, last, _ in dropped)
 
 
-def erase(log: PostgresDecisionLog, tenant: str, kind: str, value: str) -> dict[str, int]:
+def erase(log: JournalReads, tenant: str, kind: str, value: str) -> dict[str, int]:
     """Redact every record of the tenant naming this pseudonym, whichever writer wrote
     it: the value and the analyst masks go, the hashes stay."""
     conn, s = log.db(), log.s

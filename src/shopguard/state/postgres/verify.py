@@ -24,14 +24,14 @@ from shopguard.decision import decision_decoder
 from shopguard.state.audit import GENESIS, describe
 from shopguard.state.chain import ChainReport, label_content, link, op_content
 from shopguard.state.postgres.connect import commit_mac, head_mac, snapshot_mac, unpack_runs
-from shopguard.state.postgres.log import ROW
+from shopguard.state.postgres.reads import ROW
 from shopguard.state.postgres.upkeep import anchor_content, redaction_content, unpairs
 from shopguard.state.search import terms
 from shopguard.state.snapshot import SnapshotError, unpack
 from shopguard.state.verify import _decision_edited
 
 if TYPE_CHECKING:
-    from shopguard.state.postgres.log import PostgresDecisionLog
+    from shopguard.state.postgres.reads import JournalReads
 
 _cursors = itertools.count()
 _facts = msgspec.msgpack.Decoder(dict[str, Any])
@@ -95,7 +95,7 @@ def walk(
     return ChainReport(table, count, previous.hex()), (position, previous)
 
 
-def _rows(log: PostgresDecisionLog, query: str, args: tuple[Any, ...]) -> Iterable[Any]:
+def _rows(log: JournalReads, query: str, args: tuple[Any, ...]) -> Iterable[Any]:
     cursor = log.db().cursor(name=f"shopguard_verify_{next(_cursors)}")  # a page at a time
     cursor.itersize = 2000
     cursor.execute(query, args)
@@ -103,7 +103,7 @@ def _rows(log: PostgresDecisionLog, query: str, args: tuple[Any, ...]) -> Iterab
     cursor.close()
 
 
-def _redactions(log: PostgresDecisionLog) -> tuple[ChainReport, End, Allowed]:
+def _redactions(log: JournalReads) -> tuple[ChainReport, End, Allowed]:
     allowed = Allowed(set(), set(), set(), defaultdict(list))
 
     def checked() -> Iterable[Row]:
@@ -125,7 +125,7 @@ def _redactions(log: PostgresDecisionLog) -> tuple[ChainReport, End, Allowed]:
 
 
 def _anchors(
-    log: PostgresDecisionLog, names: dict[int, str]
+    log: JournalReads, names: dict[int, str]
 ) -> tuple[ChainReport, End, dict[int, dict[int, End]]]:
     runs: dict[int, dict[int, End]] = defaultdict(dict)
 
@@ -145,7 +145,7 @@ def _anchors(
 
 
 def _decisions(
-    log: PostgresDecisionLog, w: int, name: str, allowed: Allowed, runs: dict[int, End]
+    log: JournalReads, w: int, name: str, allowed: Allowed, runs: dict[int, End]
 ) -> tuple[list[ChainReport], End]:
     key, seals, bad_seal, newest = log._key, 0, None, None
     per = _Writer(allowed, w)
@@ -184,9 +184,7 @@ def _decisions(
     return [report, ChainReport(f"commit_seals@{name}", seals, "", problem, at)], end
 
 
-def _list_ops(
-    log: PostgresDecisionLog, w: int, name: str, allowed: Allowed
-) -> tuple[ChainReport, End]:
+def _list_ops(log: JournalReads, w: int, name: str, allowed: Allowed) -> tuple[ChainReport, End]:
     def checked() -> Iterable[Row]:
         query = (
             "SELECT id, seq, op, content, chain, redacted, gid"
@@ -204,9 +202,7 @@ def _list_ops(
     return walk(f"list_ops@{name}", checked())
 
 
-def _labels(
-    log: PostgresDecisionLog, w: int, name: str, allowed: Allowed
-) -> tuple[ChainReport, End]:
+def _labels(log: JournalReads, w: int, name: str, allowed: Allowed) -> tuple[ChainReport, End]:
     def checked() -> Iterable[Row]:
         query = (
             "SELECT id, tenant, event_id, kind, known_at, loss, merchant, label, content, chain,"
@@ -225,7 +221,7 @@ def _labels(
     return walk(f"labels@{name}", checked())
 
 
-def _snapshot(log: PostgresDecisionLog, w: int, name: str) -> ChainReport | None:
+def _snapshot(log: JournalReads, w: int, name: str) -> ChainReport | None:
     row = (
         log.db()
         .execute(f"SELECT seq, state, mac FROM {log.s}.snapshots WHERE writer = %s", (w,))
@@ -245,7 +241,7 @@ def _snapshot(log: PostgresDecisionLog, w: int, name: str) -> ChainReport | None
     return ChainReport(f"snapshot@{name}", 1, "", problem, seq if problem else None)
 
 
-def verify(log: PostgresDecisionLog) -> list[ChainReport]:
+def verify(log: JournalReads) -> list[ChainReport]:
     """Every check's report; without the audit key the keyed ones say it is missing."""
     from shopguard.state.audit import Seal
     from shopguard.state.postgres.queries import writer_names
