@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,38 @@ def spooled(data_dir: Path, writer: str = "w1") -> int:
         return 0
     with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
         return int(db.execute("SELECT COUNT(*) FROM spooled").fetchone()[0])
+
+
+def kill(server: PostgresServer) -> None:
+    """SIGKILL the server and wait until its backends are gone too: a backend outlives
+    its postmaster for a moment and could still commit a batch the test counts on
+    being refused or spooled."""
+    assert server.proc is not None
+    backends = _children(server.proc.pid)
+    server.kill()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in backends):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"backends {backends} outlived their server")
+        time.sleep(0.005)
+
+
+def _children(parent: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie runs nothing
 
 
 def ensure_up(server: PostgresServer) -> None:

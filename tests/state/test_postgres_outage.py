@@ -22,7 +22,7 @@ import pytest
 from shopguard.state.spool import SpoolingLog
 from tests.conftest import make_engine
 from tests.servers import PostgresServer, postgres_server
-from tests.state.outage import ensure_up, held, journal, spooled, spooling_engine
+from tests.state.outage import ensure_up, held, journal, kill, spooled, spooling_engine
 from tests.state.worker import KEYS, events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +136,7 @@ def test_an_engine_killed_mid_drain_restarts_and_drains_exactly_once(
     try:
         _acks(first, "ready")
         acked = _acks(first, "pause")
-        server.kill()
+        kill(server)
         assert first.stdin is not None
         first.stdin.write("go\n")
         first.stdin.flush()

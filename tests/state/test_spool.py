@@ -18,7 +18,14 @@ from shopguard.api import KeyStore, create_app
 from shopguard.errors import StorageUnavailable
 from shopguard.state.spool import SpoolingLog
 from tests.servers import PostgresServer, postgres_server
-from tests.state.outage import configured_engine, ensure_up, held, spooled, spooling_engine
+from tests.state.outage import (
+    configured_engine,
+    ensure_up,
+    held,
+    kill,
+    spooled,
+    spooling_engine,
+)
 from tests.state.worker import events
 
 
@@ -48,7 +55,7 @@ def test_an_outage_spools_in_sequence_and_the_drain_keeps_the_order(
     assert isinstance(log, SpoolingLog)
     before = engine.decide_many(stream[:40])
     assert not log.spooling and len(log.spool) == 0
-    server.kill()
+    kill(server)
     during = engine.decide_many(stream[40:80]) + engine.decide_many(stream[80:100])
     assert log.spooling and len(log.spool) == 60 and log.last_seq() == 100
     # a resend while it is down: the spooled decision, and one from before the outage
@@ -76,7 +83,7 @@ def test_a_crash_between_the_drain_and_the_spool_delete_doubles_nothing(
     log = engine.log
     assert isinstance(log, SpoolingLog)
     engine.decide_many(stream[:30])
-    server.kill()
+    kill(server)
     engine.decide_many(stream[30:60])
     server.start()
     copy = tmp_path / "copy"  # the spool as it was when the drain committed
@@ -99,7 +106,7 @@ def test_a_restart_drains_the_spool_before_deciding(server: PostgresServer, tmp_
     stream = events(60)
     engine = spooling_engine(server, tmp_path, "restart", background=False)
     engine.decide_many(stream[:20])
-    server.kill()
+    kill(server)
     spooled_decisions = engine.decide_many(stream[20:40])
     engine.close()  # the drain at close fails: the spool stays on disk
     assert spooled(tmp_path) == 20
@@ -120,7 +127,7 @@ def test_readyz_says_degraded_while_spooling(server: PostgresServer, tmp_path: P
     stream = events(3)
     with TestClient(create_app(engine, keys), raise_server_exceptions=False) as client:
         assert client.get("/readyz").json()["status"] == "ready"
-        server.kill()
+        kill(server)
         answer = client.post("/v1/decisions", json=stream[0], headers=auth)
         assert answer.status_code == 200  # acknowledged: durable in the spool
         ready = client.get("/readyz")
@@ -139,7 +146,7 @@ def test_without_a_spool_an_outage_is_a_503_that_recovers(
     engine = configured_engine(server, tmp_path, "nospool", "w1", spool=False)
     assert not isinstance(engine.log, SpoolingLog)
     engine.decide_many(stream[:10])
-    server.kill()
+    kill(server)
     for batch in (stream[10:15], stream[15:20]):
         with pytest.raises(StorageUnavailable):
             engine.decide_many(batch)
@@ -159,7 +166,7 @@ def test_a_spool_left_by_another_writer_is_drained_into_its_chain(
     old = configured_engine(server, tmp_path, "adopt", "w-1234")  # a pid-named writer
     assert isinstance(old.log, SpoolingLog)
     old.decide_many(stream[:20])
-    server.kill()
+    kill(server)
     old.decide_many(stream[20:40])
     old.close()  # it never comes back: its spool stays
     assert spooled(tmp_path, "w-1234") == 20
