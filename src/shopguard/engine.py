@@ -151,6 +151,17 @@ class Engine(Champions, Operations, Sharing):
                     "key": audit_key(Path(settings.data_dir)),  # the same on every worker
                 }
             log = make_decision_log(settings.decision_log, **options)
+            if settings.decision_log == "postgres" and settings.spool:
+                from shopguard.state.spool import SpoolingLog  # while it is unreachable
+
+                spool = Path(settings.data_dir) / "spool"
+                every = parse_duration(settings.spool_drain_every)
+                durability = settings.durability.upper()
+
+                def sibling(writer: str) -> DecisionLog:  # a spool another writer left
+                    return make_decision_log("postgres", **{**options, "writer": writer})
+
+                log = SpoolingLog(log, spool, durability, every, sibling=sibling)
         self.log = log
         self.live = settings.event_time == "live"
         self._ahead, self._behind = settings.event_skew

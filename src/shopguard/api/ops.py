@@ -105,11 +105,18 @@ async def readyz(request: Request) -> Response:
         retry = ready.retry_after(failure.retry_after)
         body = {"status": "storage unavailable", "reason": failure.kind}
         return JSONResponse({**body, **who, **dependencies}, 503, headers=retry)
-    down = [(name, why) for name, why in found.items() if why is not None]
+    # PostgreSQL unreachable but decisions spooled on local disk (state/spool): serving
+    spooling = getattr(engine.log, "spooling", False)
+    down = [
+        (name, why)
+        for name, why in found.items()
+        if why is not None and not (spooling and name == "registries")
+    ]
     if down:
         body = {"status": "not ready", "reason": f"{down[0][0]}: {down[0][1]}"}
         return JSONResponse({**body, **who, **dependencies}, 503, headers=ready.retry_after(1))
-    body = {"status": "ready", "ruleset": engine.rules.version}
+    status = "degraded: spooling" if spooling else "ready"
+    body = {"status": status, "ruleset": engine.rules.version}
     return JSONResponse({**body, **who, **dependencies})
 
 
