@@ -27,7 +27,7 @@ from shopguard.features.plan import TypePlan
 from shopguard.links import LinkGraph
 from shopguard.lists.store import ListStore
 from shopguard.settings import Settings
-from shopguard.state import StateStore
+from shopguard.state import DecisionLog, StateStore
 from shopguard.state.peers import Peers
 
 Claimed = dict[str, Decision | bytes | None]
@@ -38,6 +38,7 @@ Waiting = list[tuple[int, str, dict[str, Any], dict[str, str], str, int]]
 class Sharing:
     settings: Settings
     store: StateStore
+    log: DecisionLog
     peers: Peers | None
     plans: dict[str, TypePlan]
     dedupe: Dedupe
@@ -146,6 +147,12 @@ class Sharing:
             return {}
         return claiming.claimed or {}
 
+    def _journaled(self, facts: dict[str, Any]) -> Decision | None:
+        """The event's decision if a worker journaled it (the shared journal holds every
+        writer's): asked only of an event whose claim this worker took over."""
+        seq = self.log.seq_of(facts["tenant"], facts["event_id"])
+        return None if seq is None else self.log.decision(seq)
+
     def _decided_elsewhere(
         self,
         key: str,
@@ -165,6 +172,10 @@ class Sharing:
             found = None
         if found is not None:
             return found
+        journaled = self._journaled(facts)  # its worker may have died after its commit
+        if journaled is not None:
+            self.peers.decided(key, journaled)  # written into the claim with the next commit
+            return journaled
         self._begin()
         try:
             decision = self._judge(facts, display, dedupe_key, started)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -105,7 +106,9 @@ def test_batches_holding_each_others_ids_finish_with_one_decision_each() -> None
         two.close()
 
 
-def test_a_worker_that_died_after_its_commit_is_answered_from_the_journal() -> None:
+def test_a_worker_that_died_after_its_commit_is_answered_from_the_journal(
+    tmp_path: Path,
+) -> None:
     """Its claim still says pending (it never wrote its decision there): the worker that
     takes the stale claim over finds the event in the shared journal and answers that
     decision instead of deciding it again."""
@@ -113,6 +116,7 @@ def test_a_worker_that_died_after_its_commit_is_answered_from_the_journal() -> N
 
     with redis_prefix("died") as prefix, pg_schema("claims") as schema:
         shared = {"decision_log": "postgres", "postgres_dsn": DSN, "postgres_schema": schema}
+        shared["data_dir"] = str(tmp_path)  # the audit key and spools of both workers
         one = worker(prefix, claim_wait="0.2s", writer="w1", **shared)
         two = worker(prefix, claim_wait="0.2s", writer="w2", **shared)
         won = one.decide(sms("s1", 0))
