@@ -117,7 +117,13 @@ class Engine(Champions, Operations):
         self.scorer: Scorer = NoScorer()
         self.challenger_scorer: Scorer | None = None
         if scorer is None and settings.model == "registry":
-            scorer, self.challenger_scorer = registered_scorers(settings.models_path)
+            from shopguard.registries import open_models
+
+            models = open_models(settings)
+            try:
+                scorer, self.challenger_scorer = registered_scorers(models)
+            finally:
+                models.close()
         self._check_model(scorer or self.scorer)
         self._check_model(self.challenger_scorer)
         self.scorer = scorer or self.scorer

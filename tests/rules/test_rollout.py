@@ -10,16 +10,20 @@ import pytest
 from shopguard.engine import Engine
 from shopguard.errors import ConfigError
 from shopguard.rules.swap import bring
-from shopguard.rules.versions import Rollout, RulesetStore
+from shopguard.rules.versions import Rollout, Rulesets, RulesetStore
 from tests.conftest import event, make_engine
+from tests.rules.conftest import Trail
 from tests.rules.test_versions import DENY_SMS, REVIEW_SMS
 
 ACCOUNTS = 4000
 
 
-def _staged(path: Path, percent: float, by: str = "account") -> tuple[RulesetStore, str, str]:
-    """Champion: review every SMS; candidate: deny every SMS, rolled out to ``percent``."""
-    store = RulesetStore(path)
+def _staged(
+    where: Path | Rulesets, percent: float, by: str = "account"
+) -> tuple[Rulesets, str, str]:
+    """Champion: review every SMS; candidate: deny every SMS, rolled out to ``percent``
+    (``where``: a SQLite file, or a store of either backend)."""
+    store = RulesetStore(where) if isinstance(where, Path) else where
     champion = store.upload(REVIEW_SMS, "alice")
     candidate = store.upload(DENY_SMS, "bob")
     store.change("publish", "alice", champion.number)
@@ -58,14 +62,14 @@ def test_the_share_is_within_tolerance_and_each_decision_names_who_decided(
     assert not any(t.startswith("rollout:") for d in kept for t in d.trace)
 
 
-def test_an_account_always_goes_the_same_way_even_after_a_restart(tmp_path: Path) -> None:
-    store, _, _ = _staged(tmp_path / "rulesets.db", 25)
+def test_an_account_always_goes_the_same_way_even_after_a_restart(trail: Trail) -> None:
+    store, _, _ = _staged(trail.open(), 25)
     engine = make_engine()
     bring(engine, store)
     first = _denied(engine, range(400), "a")
     assert first == _denied(engine, range(400), "b")  # new events, the same accounts
     store.close()
-    again = RulesetStore(tmp_path / "rulesets.db")  # a restart: the trail holds the rollout
+    again = trail.open()  # a restart (or another worker): the trail holds the rollout
     assert again.standing().rollout == Rollout(25, "account")
     restarted = make_engine()
     bring(restarted, again)

@@ -20,8 +20,8 @@ from shopguard.events.catalog import ID_PATTERN
 from shopguard.events.decode import invalid_input, json_path
 from shopguard.lists.store import ListEntry, ListName
 from shopguard.lists.ttl import parse_ttl
-from shopguard.rules import swap
-from shopguard.rules.versions import Change, Rollout, RulesetStore, Standing, Version
+from shopguard.rules import swap, versions
+from shopguard.rules.versions import Change, Rollout, Standing, Version
 from shopguard.state.search import DecisionQuery
 
 TRUE = ("1", "true", "yes")
@@ -162,11 +162,11 @@ async def erase_entity(request: Request) -> Response:
 
 
 # -- rulesets ----------------------------------------------------------------------------
-def _operator(request: Request) -> tuple[ApiKey, RulesetStore]:
+def _operator(request: Request) -> tuple[ApiKey, versions.Rulesets]:
     key = authorize(request, "admin")
     if key.tenant != request.app.state.operator_tenant:
         raise ProblemError(403, "forbidden", "rulesets belong to the operator tenant's admins")
-    store: RulesetStore = request.app.state.rulesets
+    store: versions.Rulesets = request.app.state.rulesets
     return key, store
 
 

@@ -18,20 +18,21 @@ from shopguard.api import endpoints as v1
 from shopguard.api import params as P
 from shopguard.api.batcher import GroupCommit
 from shopguard.api.intake import Intake
-from shopguard.api.keys import KeyStore
+from shopguard.api.keys import Keys
 from shopguard.api.limits import Limits
 from shopguard.api.openapi import Endpoint, document
 from shopguard.api.ops import Admission, Metrics, healthz, metrics, readyz
 from shopguard.api.problems import HANDLERS
 from shopguard.console import UserStore, console_routes
 from shopguard.console.throttle import LoginThrottle
+from shopguard.console.users import Users
 from shopguard.decision import Decision
 from shopguard.engine import Engine
 from shopguard.events.catalog import Event
 from shopguard.labels import Label, MerchantHealth
 from shopguard.lists.store import ListEntry
 from shopguard.rules import swap
-from shopguard.rules.versions import RulesetStore, Standing, Version
+from shopguard.rules.versions import Rulesets, RulesetStore, Standing, Version
 from shopguard.state.search import Found
 
 
@@ -223,14 +224,14 @@ async def _follow_rulesets(app: Starlette, engine: Engine) -> None:
 
 def create_app(
     engine: Engine,
-    keys: KeyStore,
+    keys: Keys,
     max_body_bytes: int = 1_048_576,
     max_batch: int = 1000,
     max_inflight: int = 512,
-    rulesets: RulesetStore | None = None,
+    rulesets: Rulesets | None = None,
     operator_tenant: str = "default",
     compact_every: float = 0.0,
-    users: UserStore | None = None,
+    users: Users | None = None,
     limits: Limits | None = None,
 ) -> Starlette:
     """The ASGI app around one engine (not thread-safe: handlers run on the event loop,

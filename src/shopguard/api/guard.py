@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from shopguard.api.keys import ApiKey, KeyStore
+from shopguard.api.keys import ApiKey, Keys
 from shopguard.api.problems import ProblemError
 
 
@@ -12,7 +12,7 @@ def authorize(request: Request, scope: str) -> ApiKey:
     """The request's API key, which must carry ``scope`` (admin implies every scope).
 
     Keys come as ``Authorization: Bearer sg_...`` or ``X-API-Key: sg_...``."""
-    keys: KeyStore = request.app.state.keys
+    keys: Keys = request.app.state.keys
     token = presented(request.headers.get("authorization", ""), request.headers.get("x-api-key"))
     key = keys.verify(token) if token else None
     if key is None:

@@ -6,7 +6,8 @@ the data directory. Active keys are cached in memory; revoking one here drops it
 and a change made by another process (``shopguard keys create`` / ``revoke``) is seen
 within ``RECHECK`` seconds: the cache asks SQLite's ``PRAGMA data_version`` (a counter
 that moves when another connection commits; microseconds to read) at most that often and
-reloads when it moved.
+reloads when it moved. The same keys in PostgreSQL, shared by every worker, are
+api/keys_pg.py; both are ``Keys``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 import sqlite3
 import time
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
@@ -41,7 +43,46 @@ class ApiKey(msgspec.Struct, frozen=True):
         return scope in self.scopes or "admin" in self.scopes
 
 
+class Keys(Protocol):
+    """API keys: made, checked, revoked; ``revision`` moves with every change."""
+
+    def create(self, tenant: str, scopes: list[str], name: str = "") -> tuple[ApiKey, str]: ...
+    def verify(self, token: str) -> ApiKey | None: ...
+    def revoke(self, kid: str) -> bool: ...
+    def active(self) -> list[ApiKey]: ...
+    def revision(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def checked_scopes(tenant: str, scopes: list[str]) -> None:
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be some of {', '.join(SCOPES)}; got {scopes}")
+    if not tenant:
+        raise ValueError("a key belongs to a tenant")
+
+
+def new_secret() -> tuple[str, str, str]:
+    """A key id, its secret, and the secret's digest (all that is stored)."""
+    kid, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    return kid, secret, hashlib.sha256(secret.encode()).hexdigest()
+
+
+def matched(token: str, cache: dict[str, tuple[str, ApiKey]]) -> ApiKey | None:
+    """The active key ``token`` (``sg_<id>_<secret>``) names, if its secret matches."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "sg":
+        return None
+    found = cache.get(parts[1])
+    if found is None:
+        return None
+    digest = hashlib.sha256(parts[2].encode()).hexdigest()
+    return found[1] if hmac.compare_digest(digest, found[0]) else None
+
+
 class KeyStore:
+    """The keys in ``access.db``."""
+
     def __init__(self, path: str | Path) -> None:
         private_file(path)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -74,13 +115,8 @@ class KeyStore:
 
     def create(self, tenant: str, scopes: list[str], name: str = "") -> tuple[ApiKey, str]:
         """A new key and its secret (shown once; only its digest is kept)."""
-        unknown = set(scopes) - set(SCOPES)
-        if unknown or not scopes:
-            raise ValueError(f"scopes must be some of {', '.join(SCOPES)}; got {scopes}")
-        if not tenant:
-            raise ValueError("a key belongs to a tenant")
-        kid, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        digest = hashlib.sha256(secret.encode()).hexdigest()
+        checked_scopes(tenant, scopes)
+        kid, secret, digest = new_secret()
         self._db.execute(
             "INSERT INTO api_keys VALUES (?,?,?,?,?,?,NULL)",
             (kid, tenant, ",".join(sorted(scopes)), digest, name, time.time()),
@@ -90,15 +126,10 @@ class KeyStore:
         return key, f"sg_{kid}_{secret}"
 
     def verify(self, token: str) -> ApiKey | None:
-        parts = token.split("_", 2)
-        if len(parts) != 3 or parts[0] != "sg":
+        if not token.startswith("sg_"):
             return None
         self._fresh()
-        found = self._cache.get(parts[1])
-        if found is None:
-            return None
-        digest = hashlib.sha256(parts[2].encode()).hexdigest()
-        return found[1] if hmac.compare_digest(digest, found[0]) else None
+        return matched(token, self._cache)
 
     def revoke(self, kid: str) -> bool:
         cursor = self._db.execute(
@@ -111,6 +142,11 @@ class KeyStore:
     def active(self) -> list[ApiKey]:
         self._fresh()
         return [key for _, key in self._cache.values()]
+
+    def revision(self) -> int:
+        """Moves when access.db changes (another connection's commit, or a change here)."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        return version + self._db.total_changes
 
     def close(self) -> None:
         self._db.close()

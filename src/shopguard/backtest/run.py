@@ -35,7 +35,7 @@ from shopguard.engine import Engine, RawEvent
 from shopguard.errors import ConfigError
 from shopguard.labels import LOSS_KINDS
 from shopguard.rules.ruleset import RuleSet
-from shopguard.rules.versions import RulesetStore
+from shopguard.rules.versions import Rulesets
 from shopguard.settings import Settings
 
 OPEN_LOOP = (
@@ -53,7 +53,7 @@ _facts = msgspec.msgpack.Decoder(dict[str, Any])
 Advance = Callable[[int], object]
 
 
-def candidate_rules(pack: Pack, source: str, store: RulesetStore | None) -> RuleSet:
+def candidate_rules(pack: Pack, source: str, store: Rulesets | None) -> RuleSet:
     """The candidate: a stored version's number, a pack directory (its rules.yaml) or a
     rules file, compiled against the running pack (a ConfigError names the rule)."""
     if source.isdecimal() and len(source) <= 18:

@@ -25,8 +25,7 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
     Example: shopguard audit verify --data-dir ./shopguard-data
     """
-    from shopguard.model.registry import ModelRegistry
-    from shopguard.rules.versions import RulesetStore
+    from shopguard.registries import open_models, open_rulesets, shared
     from shopguard.state.sqlite import SqliteDecisionLog
 
     def run() -> None:
@@ -38,12 +37,14 @@ def audit_verify(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
             log = SqliteDecisionLog(path, read_only=True)
             reports = log.verify()
             log.close()
-        if settings.rulesets_path.is_file():
-            rulesets = RulesetStore(settings.rulesets_path)
+        if shared(settings) or settings.rulesets_path.is_file():
+            rulesets = open_rulesets(settings)
             reports.append(rulesets.verify())
             rulesets.close()
-        if (settings.models_path / "changes.jsonl").is_file():
-            reports.append(ModelRegistry(settings.models_path).verify())
+        if shared(settings) or (settings.models_path / "changes.jsonl").is_file():
+            models = open_models(settings)
+            reports.append(models.verify())
+            models.close()
         table = Table("chain", "records", "head", "verdict")
         for r in reports:
             verdict = "ok" if r.ok else f"[red]{r.table}: {r.problem} at {r.at}[/red]"

@@ -29,7 +29,7 @@ from shopguard.errors import ConfigError
 if TYPE_CHECKING:
     from shopguard.config import Pack
     from shopguard.rules.ruleset import RuleSet
-    from shopguard.rules.versions import RulesetStore
+    from shopguard.rules.versions import Rulesets
 
 
 class _Rate(ProgressColumn):
@@ -111,15 +111,17 @@ def backtest(
     from shopguard.backtest import closed_loop as two_engines
     from shopguard.backtest.run import journal_size
     from shopguard.config import load_pack
+    from shopguard.registries import open_rulesets, shared
     from shopguard.replay import iter_events, load_mapping
-    from shopguard.rules.versions import RulesetStore, running
+    from shopguard.rules.versions import running
 
     def run() -> None:
         if not candidate:
             raise ConfigError("--candidate is needed: a version number, pack directory or file")
         settings = settings_for(config, data_dir, pack)
         loaded = load_pack(settings.pack)
-        store = RulesetStore(settings.rulesets_path) if settings.rulesets_path.is_file() else None
+        found = shared(settings) or settings.rulesets_path.is_file()
+        store = open_rulesets(settings) if found else None
         ours = _rules(loaded, champion, store) if champion else None
         if ours is None:
             ours = running(loaded, store).champion if store is not None else loaded.rules
@@ -169,7 +171,7 @@ def backtest(
     guard(run)
 
 
-def _rules(pack: Pack, ref: str, store: RulesetStore | None) -> RuleSet | None:
+def _rules(pack: Pack, ref: str, store: Rulesets | None) -> RuleSet | None:
     from shopguard.backtest import candidate_rules
 
     return candidate_rules(pack, ref, store)

@@ -121,10 +121,9 @@ def _port(host: str, port: int | None) -> int:
 
 
 def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float, seed: int) -> None:
-    from shopguard.api import KeyStore
     from shopguard.cli.serve import base_url, http_server
-    from shopguard.console import UserStore
     from shopguard.private import write_secret
+    from shopguard.registries import open_keys, open_users
     from shopguard.simulate.live import live
 
     tenant = settings.default_tenant
@@ -133,12 +132,14 @@ def _demo(settings: Settings, host: str, port: int, minutes: float, rate: float,
     oldest = -(settings.event_skew[1] - MARGIN)
     past = [item for item in traffic if item.offset < oldest]
     _backfill(settings, past, tenant)
-    keys = KeyStore(settings.access_path)
+    keys = open_keys(settings)
     key, secret = keys.create(tenant, ["admin"], "shopguard demo")
     settings.admin_key_path.unlink(missing_ok=True)
     write_secret(settings.admin_key_path, secret + "\n")
     password = secrets.token_urlsafe(12)
-    UserStore(settings.access_path).create(USER, tenant, "admin", password)
+    users = open_users(settings)
+    users.create(USER, tenant, "admin", password)
+    users.close()
     server = http_server(settings, keys, host, port, hint="sign in below")
     feed = Feed(
         server, base_url(host, port), secret, tenant, traffic[len(past) :], settings.max_batch

@@ -45,11 +45,13 @@ def evaluate_model(
     from shopguard.errors import ConfigError
     from shopguard.model import metrics
     from shopguard.model.dataset import floats, matrix
-    from shopguard.model.registry import ModelRegistry
+    from shopguard.registries import open_models
 
     def run() -> None:
-        registry = ModelRegistry(settings_for(config, data_dir).models_path)
+        registry = open_models(settings_for(config, data_dir))
         card = registry.card(model)
+        folder = registry.path(model)
+        registry.close()
         table = pq.read_table(dataset)
         absent = sorted({*card.features, label, "time"} - set(table.column_names))
         missing = [n for n in absent if n not in card.constant]
@@ -62,7 +64,7 @@ def evaluate_model(
             err.print(f"absent, constant in training, read as missing: {', '.join(absent)}")
         import lightgbm
 
-        booster = lightgbm.Booster(model_file=str(registry.path(model) / "model.txt"))
+        booster = lightgbm.Booster(model_file=str(folder / "model.txt"))
         x = matrix(table, card.features, card.categories)
         y = floats(table.column(label))
         score = np.asarray(booster.predict(x), float)

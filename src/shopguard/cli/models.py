@@ -23,7 +23,7 @@ from shopguard.cli.app import (
 )
 
 if TYPE_CHECKING:
-    from shopguard.model.registry import ModelRegistry
+    from shopguard.model.registry import Models
 
 models_app = typer.Typer(help="Registered models: champion, challenger.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -92,8 +92,8 @@ def train(
     import pyarrow.parquet as pq
 
     from shopguard.errors import ConfigError
-    from shopguard.model.registry import ModelRegistry
     from shopguard.model.trainer import TrainOptions, train_table
+    from shopguard.registries import open_models
 
     def run() -> None:
         table = pq.read_table(dataset)
@@ -115,9 +115,12 @@ def train(
                 raise ConfigError(f"LightGBM: {exc}") from None
         card.note = note
         settings = settings_for(config, data_dir)
-        registry = ModelRegistry(settings.models_path)
-        card = registry.register(text, card, "cli")
-        _compile(registry, card.version)
+        registry = open_models(settings)
+        try:
+            card = registry.register(text, card, "cli")
+            _compile(registry, card.version)
+        finally:
+            registry.close()
         err.print(
             f"registered {card.version}: ROC-AUC {card.metrics['roc_auc']:.4f}, average"
             f" precision {card.metrics['average_precision']:.4f} on the validation rows"
@@ -161,10 +164,10 @@ def _params(path: Path | None) -> dict[str, Any]:
 @models_app.command("list")
 def models_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     """Registered models with their validation metrics; ★ champion, ☾ challenger."""
-    from shopguard.model.registry import ModelRegistry
+    from shopguard.registries import open_models
 
     def run() -> None:
-        registry = ModelRegistry(settings_for(config, data_dir).models_path)
+        registry = open_models(settings_for(config, data_dir))
         standing = registry.standing()
         table = Table("", "version", "features", "trees", "ROC-AUC", "avg precision", "note")
         for version in registry.versions():
@@ -185,6 +188,7 @@ def models_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
                 f"{card.metrics['average_precision']:.4f}",
                 card.note,
             )
+        registry.close()
         err.print(table)
 
     guard(run)
@@ -202,20 +206,23 @@ def models_use(
 
     Example: shopguard models use challenger m3 && shopguard models use promote
     """
-    from shopguard.model.registry import ModelRegistry
+    from shopguard.registries import open_models
 
     def run() -> None:
-        registry = ModelRegistry(settings_for(config, data_dir).models_path)
-        standing = registry.change(action, "cli", version)
-        for serving in (standing.champion, standing.challenger):
-            if serving is not None:
-                _compile(registry, serving)
+        registry = open_models(settings_for(config, data_dir))
+        try:
+            standing = registry.change(action, "cli", version)
+            for serving in (standing.champion, standing.challenger):
+                if serving is not None:
+                    _compile(registry, serving)
+        finally:
+            registry.close()
         err.print(f"champion {standing.champion or '-'}, challenger {standing.challenger or '-'}")
 
     guard(run)
 
 
-def _compile(registry: ModelRegistry, version: str) -> None:
+def _compile(registry: Models, version: str) -> None:
     """Compile a model for this CPU now (cached beside it: seconds to tens of seconds for
     hundreds of trees), so a server starting with it does not wait."""
     from shopguard.model.gbm import GbmScorer

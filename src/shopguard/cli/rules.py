@@ -61,11 +61,12 @@ def rules_rollout(
     Example: shopguard rules rollout 4 --percent 10 --data-dir ./shopguard-data
     """
     from shopguard.config import load_pack
-    from shopguard.rules.versions import Rollout, RulesetStore
+    from shopguard.registries import open_rulesets
+    from shopguard.rules.versions import Rollout
 
     def run() -> None:
         settings = settings_for(config, data_dir)
-        store = RulesetStore(settings.rulesets_path)
+        store = open_rulesets(settings)
         try:
             version = store.version(number)
             if version is not None:  # checked against the pack, as the API does

@@ -38,11 +38,11 @@ def serve(
 
     Example: shopguard serve --port 8080 --data-dir ./shopguard-data
     """
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
         settings = settings_for(config, data_dir, pack).serving()  # event_time auto: live
-        keys = KeyStore(settings.access_path)
+        keys = open_keys(settings)
         if not keys.active():
             _first_admin_key(keys, settings.default_tenant, settings.admin_key_path)
         listen = (host or settings.http_host, port or settings.http_port)
@@ -66,18 +66,17 @@ def http_server(
     from shopguard.api import create_app
     from shopguard.api.limits import Limits
     from shopguard.api.server import fit_open_files, protocol_class
-    from shopguard.console import UserStore
     from shopguard.engine import Engine
     from shopguard.features.spec import parse_duration
+    from shopguard.registries import open_rulesets, open_users
     from shopguard.rules.swap import bring
-    from shopguard.rules.versions import RulesetStore
     from shopguard.version import build
 
     limits = Limits.from_settings(settings)
     limits = msgspec.structs.replace(limits, max_connections=fit_open_files(limits.max_connections))
     with err.status("loading the engine (replaying the journal)"):
         engine = Engine.from_config(settings=settings)
-        rulesets = RulesetStore(settings.rulesets_path)
+        rulesets = open_rulesets(settings)
         bring(engine, rulesets)
     application = create_app(
         engine,
@@ -88,7 +87,7 @@ def http_server(
         rulesets=rulesets,
         operator_tenant=settings.default_tenant,
         compact_every=parse_duration(settings.compact_every),
-        users=UserStore(settings.access_path, parse_duration(settings.console_session)),
+        users=open_users(settings, parse_duration(settings.console_session)),
         limits=limits,
     )
     if settings.webhooks_deliver:
@@ -159,11 +158,11 @@ def keys_create(
 
     Example: shopguard keys create --tenant shop1 --scope decide --name checkout
     """
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
         settings = settings_for(config, data_dir)
-        store = KeyStore(settings.access_path)
+        store = open_keys(settings)
         try:
             key, secret = store.create(tenant, scope, name)
         except ValueError as exc:
@@ -179,10 +178,10 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     """List active keys (ids, tenants, scopes; never secrets)."""
-    from shopguard.api import KeyStore
+    from shopguard.registries import open_keys
 
     def run() -> None:
-        store = KeyStore(settings_for(config, data_dir).access_path)
+        store = open_keys(settings_for(config, data_dir))
         table = Table("id", "tenant", "scopes", "name")
         for key in store.active():
             table.add_row(key.id, key.tenant, ", ".join(sorted(key.scopes)), key.name)
@@ -198,11 +197,11 @@ def keys_revoke(
     data_dir: DataOpt = None,
 ) -> None:
     """Revoke a key at once (a running server refuses it within a second)."""
-    from shopguard.api import KeyStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_keys
 
     def run() -> None:
-        store = KeyStore(settings_for(config, data_dir).access_path)
+        store = open_keys(settings_for(config, data_dir))
         if not store.revoke(key_id):
             raise ConfigError(f"no active key {key_id!r}")
         err.print(f"revoked {key_id}")
@@ -233,13 +232,13 @@ def users_create(
 
     Example: shopguard users create --name alice --tenant default --role admin
     """
-    from shopguard.console import UserStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_users
 
     def run() -> None:
         settings = settings_for(config, data_dir)
         settings.access_path.parent.mkdir(parents=True, exist_ok=True)
-        users = UserStore(settings.access_path)
+        users = open_users(settings)
         try:
             users.create(name, tenant, role, password)
         except ValueError as exc:
@@ -261,11 +260,11 @@ def users_passwd(
 
     Example: shopguard users passwd --name alice
     """
-    from shopguard.console import UserStore
     from shopguard.errors import ConfigError
+    from shopguard.registries import open_users
 
     def run() -> None:
-        users = UserStore(settings_for(config, data_dir).access_path)
+        users = open_users(settings_for(config, data_dir))
         try:
             found = users.passwd(name, password)
         except ValueError as exc:

@@ -28,7 +28,7 @@ from shopguard.console.users import User
 from shopguard.console.web import engine_of, page, render
 from shopguard.errors import ShopGuardError
 from shopguard.replay import iter_events
-from shopguard.rules.versions import RulesetStore
+from shopguard.rules.versions import Rulesets
 
 MAX_RECORDS = 1_000_000  # journal records one console backtest may re-decide
 WARMUP = 30 * 86400.0  # history re-decided before the window: the longest feature window
@@ -61,7 +61,7 @@ def _jobs(request: Request) -> dict[int, Job]:
 
 @page(admin=True)
 async def backtests(request: Request, user: User) -> Response:
-    store: RulesetStore = request.app.state.rulesets
+    store: Rulesets = request.app.state.rulesets
     jobs = _jobs(request)
     message = ""
     if request.method == "POST":
@@ -108,7 +108,7 @@ async def backtest(request: Request, user: User) -> Response:
 def _start(request: Request, serial: int, number: str, hours: str, data: bytes) -> Job:
     """Check what can be checked at once (the version, the window), then run in a thread."""
     engine = engine_of(request)
-    store: RulesetStore = request.app.state.rulesets
+    store: Rulesets = request.app.state.rulesets
     candidate = candidate_rules(engine.pack, number, store)  # ConfigError names the rule
     champion = engine.rules
     settings, pack = engine.settings, engine.pack

@@ -23,7 +23,7 @@ from shopguard.console.web import COOKIE, engine_of, here, page, queries_of, ren
 from shopguard.engine import Engine
 from shopguard.errors import ConfigError, InvalidEvent
 from shopguard.rules import swap
-from shopguard.rules.versions import Rollout, RulesetStore
+from shopguard.rules.versions import Rollout, Rulesets
 from shopguard.state.search import DecisionQuery
 
 
@@ -131,7 +131,7 @@ async def decision(request: Request, user: User) -> Response:
 # -- rules -------------------------------------------------------------------------------
 @page(admin=True)
 async def rules(request: Request, user: User) -> Response:
-    store: RulesetStore = request.app.state.rulesets
+    store: Rulesets = request.app.state.rulesets
     engine = engine_of(request)
     message, status = "", 200
     if request.method == "POST":
@@ -162,7 +162,7 @@ async def rules(request: Request, user: User) -> Response:
 
 
 async def _rules_action(
-    request: Request, engine: Engine, store: RulesetStore, user: User, form: FormData
+    request: Request, engine: Engine, store: Rulesets, user: User, form: FormData
 ) -> str:
     """Compiles off the event loop (rules/swap.py); a refusal names the rule."""
     action, actor = str(form.get("action", "")), f"console:{user.name}"
@@ -189,7 +189,7 @@ def _rollout_terms(form: FormData) -> Rollout:
         raise ConfigError(f"rollout percent {percent!r}: a number from 0 to 100") from None
 
 
-def _diff(engine: Engine, store: RulesetStore, a: str, b: str) -> str:
+def _diff(engine: Engine, store: Rulesets, a: str, b: str) -> str:
     def text(ref: str) -> str:
         version = store.version(int(ref)) if ref.isdecimal() and len(ref) <= 18 else None
         return version.text if version else engine.pack.rules_text

@@ -18,7 +18,7 @@ from shopguard.console.drawing import short
 from shopguard.console.queries import ConsoleQueries, queries_for
 from shopguard.console.rings import RingShelf
 from shopguard.console.search import SEARCH_KINDS
-from shopguard.console.users import User, UserStore
+from shopguard.console.users import User, Users
 from shopguard.engine import Engine
 from shopguard.rings.book import book_path
 
@@ -42,8 +42,8 @@ templates.env.globals["search_kinds"] = SEARCH_KINDS
 Page = Callable[[Request, User], Awaitable[Response]]
 
 
-def users_of(request: Request) -> UserStore:
-    users: UserStore = request.app.state.users
+def users_of(request: Request) -> Users:
+    users: Users = request.app.state.users
     return users
 
 

@@ -7,7 +7,9 @@ The trail is hash-chained like the journal (``state/chain.py``) and each registr
 holds a digest of the model's files, so ``shopguard audit verify`` finds an edited or
 removed change, and a model file swapped after registration is refused at load. Its head
 is sealed in ``changes.jsonl.head`` with the data directory's audit key (state/audit.py),
-so cutting the newest changes off or rewriting the whole trail is found too."""
+so cutting the newest changes off or rewriting the whole trail is found too. The same
+registry in PostgreSQL, shared by every worker, is model/registry_pg.py; both are
+``Models``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import hashlib
 import struct
 import time
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
@@ -23,6 +26,8 @@ from shopguard.model.card import ModelCard
 from shopguard.model.scorer import Scorer
 from shopguard.state.audit import head_file, verify_seal
 from shopguard.state.chain import GENESIS, ChainReport, Row, link, walk
+
+FILES = ("model.txt", "card.json")
 
 
 class ModelChange(msgspec.Struct, frozen=True):
@@ -39,9 +44,14 @@ class ModelChange(msgspec.Struct, frozen=True):
 
 def files_digest(folder: Path) -> str:
     """SHA-256 over a registered model's files (length-prefixed, in a fixed order)."""
+    files = [(folder / n).read_bytes() if (folder / n).is_file() else b"" for n in FILES]
+    return contents_digest(*files)
+
+
+def contents_digest(model: bytes, card: bytes) -> str:
+    """:func:`files_digest` of the two files' contents."""
     h = hashlib.sha256()
-    for name in ("model.txt", "card.json"):
-        data = (folder / name).read_bytes() if (folder / name).is_file() else b""
+    for data in (model, card):
         h.update(struct.pack("<Q", len(data)) + data)
     return h.hexdigest()
 
@@ -51,7 +61,60 @@ class Standing(msgspec.Struct, frozen=True):
     challenger: str | None = None
 
 
+ACTIONS = ("champion", "challenger", "promote", "retire")
+
+
+class Models(Protocol):
+    """Registered models and the chained trail naming the champion and challenger."""
+
+    root: Path  # where the models' files are (a PostgreSQL registry's local copies)
+
+    def versions(self) -> list[str]: ...
+    def path(self, version: str) -> Path: ...
+    def card(self, version: str) -> ModelCard: ...
+    def register(self, model_text: str, card: ModelCard, actor: str) -> ModelCard: ...
+    def changes(self) -> list[ModelChange]: ...
+    def standing(self) -> Standing: ...
+    def change(self, action: str, actor: str, version: str | None = None) -> Standing: ...
+    def verify(self) -> ChainReport: ...
+    def check(self, version: str) -> Path: ...
+    def revision(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def fold(changes: list[ModelChange]) -> Standing:
+    """The champion and challenger the trail's changes leave, oldest first."""
+    champion = challenger = None
+    for c in changes:
+        if c.action == "champion":
+            champion = c.version
+            challenger = None if challenger == c.version else challenger
+        elif c.action == "challenger":
+            challenger = c.version
+        elif c.action == "promote":
+            champion, challenger = challenger, None
+        elif c.action == "retire":
+            challenger = None
+    return Standing(champion, challenger)
+
+
+def checked_change(action: str, standing: Standing) -> None:
+    """ConfigError unless ``action`` can be made now (a version's existence aside)."""
+    if action == "promote" and standing.challenger is None:
+        raise ConfigError("no challenger model to promote")
+    if action not in ACTIONS:
+        raise ConfigError(f"unknown model action {action!r}")
+
+
+def registered(changes: list[ModelChange], version: str) -> str:
+    """The files digest ``version`` was registered with ("" if never)."""
+    found = [c.digest for c in changes if c.action == "register" and c.version == version]
+    return found[-1] if found else ""
+
+
 class ModelRegistry:
+    """Models in ``<data_dir>/models``, the trail in ``changes.jsonl``."""
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
@@ -89,27 +152,21 @@ class ModelRegistry:
         return [decoder.decode(line) for line in log.read_bytes().splitlines() if line]
 
     def standing(self) -> Standing:
-        champion = challenger = None
-        for c in self.changes():
-            if c.action == "champion":
-                champion = c.version
-                challenger = None if challenger == c.version else challenger
-            elif c.action == "challenger":
-                challenger = c.version
-            elif c.action == "promote":
-                champion, challenger = challenger, None
-            elif c.action == "retire":
-                challenger = None
-        return Standing(champion, challenger)
+        return fold(self.changes())
+
+    def revision(self) -> int:
+        """How many changes the trail holds (it only grows)."""
+        return len(self.changes())
+
+    def close(self) -> None:
+        """Nothing held open (files are read and appended per call)."""
 
     def change(self, action: str, actor: str, version: str | None = None) -> Standing:
         """champion / challenger (a version), promote (the challenger), retire (it)."""
         if action in ("champion", "challenger"):
             self.path(version or "")
-        elif action == "promote" and self.standing().challenger is None:
-            raise ConfigError("no challenger model to promote")
-        elif action not in ("promote", "retire"):
-            raise ConfigError(f"unknown model action {action!r}")
+        else:
+            checked_change(action, self.standing())
         self._log(action, version, actor)
         return self.standing()
 
@@ -147,10 +204,8 @@ class ModelRegistry:
     def check(self, version: str) -> Path:
         """The folder of a model fit to serve: registered, its files as registered."""
         path = self.path(version)
-        registered = [
-            c.digest for c in self.changes() if c.action == "register" and c.version == version
-        ]
-        if not registered or registered[-1] != files_digest(path):
+        digest = registered(self.changes(), version)
+        if not digest or digest != files_digest(path):
             raise ConfigError(f"model {version}: its files changed since it was registered")
         return path
 
@@ -171,11 +226,12 @@ class ModelRegistry:
             heads.close()
 
 
-def registered_scorers(root: str | Path) -> tuple[Scorer | None, Scorer | None]:
-    """The champion and challenger the registry's trail names (None where unset)."""
+def registered_scorers(source: str | Path | Models) -> tuple[Scorer | None, Scorer | None]:
+    """The champion and challenger the registry's trail names (None where unset);
+    ``source``: a registry, or the folder of a SQLite one."""
     from shopguard.model.gbm import GbmScorer
 
-    registry = ModelRegistry(root)
+    registry = ModelRegistry(source) if isinstance(source, str | Path) else source
     standing = registry.standing()
     champion = GbmScorer(registry.check(standing.champion)) if standing.champion else None
     challenger = GbmScorer(registry.check(standing.challenger)) if standing.challenger else None

@@ -17,7 +17,7 @@ from shopguard.rules.ruleset import RuleSet
 from shopguard.rules.versions import (
     Lineup,
     Rollout,
-    RulesetStore,
+    Rulesets,
     Standing,
     chosen,
     compile_running,
@@ -37,7 +37,7 @@ async def checked(engine: Engine, text: str) -> RuleSet:
     return await run_in_threadpool(engine.pack.compile_rules, text, "check")
 
 
-def target(store: RulesetStore, action: str, number: int | None) -> int | None:
+def target(store: Rulesets, action: str, number: int | None) -> int | None:
     """The version a change would start running (None: the pack's rules, or nothing new)."""
     standing = store.standing()
     if action in ("publish", "shadow", "rollout"):
@@ -49,7 +49,7 @@ def target(store: RulesetStore, action: str, number: int | None) -> int | None:
     return None
 
 
-def bring(engine: Engine, store: RulesetStore) -> Lineup:
+def bring(engine: Engine, store: Rulesets) -> Lineup:
     """Run what the trail names now, compiling in this thread (start, command line)."""
     standing = store.standing()
     lineup = running(engine.pack, store)
@@ -70,7 +70,7 @@ def _lock(state: Any) -> asyncio.Lock:
     return lock
 
 
-async def follow(state: Any, engine: Engine, store: RulesetStore) -> bool:
+async def follow(state: Any, engine: Engine, store: Rulesets) -> bool:
     """Catch up with a change recorded since the engine last synced (by any process);
     True when the rules were swapped."""
     if _named(store.standing()) == engine.rules_standing:
@@ -85,7 +85,7 @@ async def follow(state: Any, engine: Engine, store: RulesetStore) -> bool:
 async def change(
     state: Any,
     engine: Engine,
-    store: RulesetStore,
+    store: Rulesets,
     action: str,
     actor: str,
     number: int | None,
@@ -106,7 +106,7 @@ async def change(
         return standing
 
 
-async def _run(engine: Engine, store: RulesetStore) -> None:
+async def _run(engine: Engine, store: Rulesets) -> None:
     standing = store.standing()
     lineup = await run_in_threadpool(compile_running, engine.pack, *chosen(store))
     engine.use_rules(*lineup)

@@ -16,24 +16,45 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import msgspec
-
 from shopguard.errors import ConfigError
 from shopguard.rules.ruleset import RuleSet
+from shopguard.rules.trail import (
+    ACTIONS,
+    ROLLOUT_ENTITIES,
+    Change,
+    Rollout,
+    Rulesets,
+    Standing,
+    Version,
+    audited,
+    content,
+    fold,
+    planned,
+)
 from shopguard.state.audit import Heads, head_file, verify_seal
-from shopguard.state.chain import GENESIS, ChainReport, Row, link, walk
+from shopguard.state.chain import GENESIS, ChainReport, link
 
 if TYPE_CHECKING:
     from shopguard.config import Pack
 
+__all__ = [
+    "ACTIONS",
+    "ROLLOUT_ENTITIES",
+    "Change",
+    "Lineup",
+    "Rollout",
+    "RulesetStore",
+    "Rulesets",
+    "Standing",
+    "Version",
+    "chosen",
+    "compile_running",
+    "running",
+]
 _log = logging.getLogger("shopguard.rules")
-ACTIONS = ("upload", "publish", "rollback", "shadow", "unshadow", "promote", "rollout")
-ROLLOUT_ENTITIES = ("account", "device", "ip")
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions(number INTEGER PRIMARY KEY, digest TEXT NOT NULL,
   text TEXT NOT NULL, note TEXT NOT NULL, author TEXT NOT NULL, at REAL NOT NULL);
@@ -43,59 +64,9 @@ CREATE TABLE IF NOT EXISTS changes(id INTEGER PRIMARY KEY, action TEXT NOT NULL,
 """
 
 
-class Version(msgspec.Struct, frozen=True):
-    number: int
-    digest: str  # SHA-256 of the text
-    note: str
-    author: str
-    at: float
-    text: str = ""
-
-    @property
-    def name(self) -> str:
-        return f"r{self.number}+{self.digest[:10]}"
-
-
-class Change(msgspec.Struct, frozen=True):
-    id: int
-    action: str
-    number: int | None
-    actor: str
-    at: float
-    terms: str = ""  # a rollout's: {"percent": 10.0, "by": "account"}
-
-
-class Rollout(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The challenger decides this share of traffic, bucketed by a keyed hash of
-    ``by`` (an event without it falls back to account, device, then ip)."""
-
-    percent: float
-    by: str = "account"
-
-    def checked(self) -> Rollout:
-        if not 0 <= self.percent <= 100:
-            raise ConfigError(f"rollout percent {self.percent:g}: 0 to 100")
-        if self.by not in ROLLOUT_ENTITIES:
-            raise ConfigError(f"rollout by {self.by!r}: one of {', '.join(ROLLOUT_ENTITIES)}")
-        return self
-
-
-class Standing(msgspec.Struct, frozen=True):
-    """What runs: the champion (None: the pack's own rules), the challenger, and the
-    share of traffic the challenger decides (None: shadow only)."""
-
-    champion: int | None = None
-    challenger: int | None = None
-    previous: list[int] = []  # earlier champions, newest last: where rollback goes
-    rollout: Rollout | None = None
-
-
-def _content(action: str, number: int | None, actor: str, at: float, digest: str) -> bytes:
-    text = f"{action}\x1f{number}\x1f{actor}\x1f{at!r}\x1f{digest}"
-    return hashlib.sha256(text.encode()).digest()
-
-
 class RulesetStore:
+    """The trail in one SQLite file (``rulesets.db``), its head sealed beside it."""
+
     def __init__(self, path: str | Path, clock: object = time.time) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,27 +107,12 @@ class RulesetStore:
         return [Change(*row) for row in rows]
 
     def standing(self) -> Standing:
-        champion: int | None = None
-        challenger: int | None = None
-        previous: list[int] = []
-        rollout: Rollout | None = None
-        for change in self.changes():
-            n = change.number
-            if change.action in ("publish", "promote") and n is not None:
-                if champion is not None:
-                    previous.append(champion)
-                champion = n
-                if challenger == n or change.action == "promote":
-                    challenger, rollout = None, None
-            elif change.action == "rollback":
-                champion = previous.pop() if previous else None
-                rollout = None  # back to known ground: the challenger stays, in shadow only
-            elif change.action in ("shadow", "rollout"):
-                challenger = n
-                rollout = msgspec.json.decode(change.terms, type=Rollout) if change.terms else None
-            elif change.action == "unshadow":
-                challenger, rollout = None, None
-        return Standing(champion, challenger, previous, rollout)
+        return fold(self.changes())
+
+    def revision(self) -> int:
+        """The newest change's id: it moves with every change, any process's."""
+        row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()
+        return int(row[0])
 
     # -- changing -----------------------------------------------------------------------
     def upload(self, text: str, author: str, note: str = "") -> Version:
@@ -183,25 +139,9 @@ class RulesetStore:
     ) -> Standing:
         """Publish, shadow or roll out a version (``rollout``: its terms); promote the
         challenger; roll back; unshadow."""
-        standing = self.standing()
-        terms = ""
-        if action == "rollout":
-            if rollout is None:
-                raise ConfigError("a rollout needs its terms: percent and entity")
-            terms = msgspec.json.encode(rollout.checked()).decode()
-        if action in ("publish", "shadow", "rollout"):
-            if number is None or self.version(number) is None:
-                raise ConfigError(f"no ruleset version {number}")
-        elif action == "promote":
-            if standing.challenger is None:
-                raise ConfigError("no challenger in shadow to promote")
-            number = standing.challenger
-        elif action == "rollback":
-            if standing.champion is None:
-                raise ConfigError("nothing to roll back: the pack's own rules are running")
-            number = standing.previous[-1] if standing.previous else None
-        elif action != "unshadow":
-            raise ConfigError(f"unknown ruleset action {action!r}; one of {', '.join(ACTIONS)}")
+        number, terms = planned(
+            action, number, rollout, self.standing(), lambda n: self.version(n) is not None
+        )
         self._db.execute("BEGIN IMMEDIATE")
         try:
             confirmed = self._newest()
@@ -216,38 +156,21 @@ class RulesetStore:
     def _record(self, action: str, number: int | None, actor: str, at: float, digest: str) -> None:
         row = self._db.execute("SELECT chain FROM changes ORDER BY id DESC LIMIT 1").fetchone()
         previous = GENESIS if row is None else bytes(row[0])
-        content = _content(action, number, actor, at, digest)
+        recorded = content(action, number, actor, at, digest)
         self._db.execute(
             "INSERT INTO changes(action, number, actor, at, digest, content, chain)"
             " VALUES (?,?,?,?,?,?,?)",
-            (action, number, actor, at, digest, content, link(previous, content)),
+            (action, number, actor, at, digest, recorded, link(previous, recorded)),
         )
 
     def verify(self) -> ChainReport:
         """Recompute the trail's chain and check its sealed head; an upload's digest must
         still match its text, and every version must have its upload."""
-        versions = {
-            n: (digest, hashlib.sha256(text.encode()).hexdigest(), author, at)
-            for n, digest, text, author, at in self._db.execute(
-                "SELECT number, digest, text, author, at FROM versions"
-            )
-        }
-        uploaded: set[int] = set()
-        rows = self._db.execute(
+        versions = self._db.execute("SELECT number, digest, text, author, at FROM versions")
+        changes = self._db.execute(
             "SELECT id, action, number, actor, at, digest, content, chain FROM changes ORDER BY id"
         )
-
-        def checked() -> Iterator[Row]:
-            for cid, action, number, actor, at, digest, content, chain in rows:
-                edited = _content(action, number, actor, at, digest) != bytes(content)
-                if action == "upload":
-                    edited |= versions.get(number) != (digest, digest, actor, at)
-                    uploaded.add(number)
-                yield cid, content, chain, "record edited" if edited else ""
-
-        report = walk("ruleset_changes", checked())
-        if report.ok and set(versions) - uploaded:
-            report.problem, report.at = "version inserted", min(set(versions) - uploaded)
+        report = audited(versions.fetchall(), changes)
         if report.ok and self._heads is not None:
             sealed = verify_seal(self._path, self._newest())
             report.problem = sealed.get("ruleset_changes") or sealed.get("heads", "")
@@ -267,12 +190,12 @@ class Lineup(NamedTuple):
     rollout: Rollout | None
 
 
-def running(pack: Pack, store: RulesetStore) -> Lineup:
+def running(pack: Pack, store: Rulesets) -> Lineup:
     """What the trail says runs (the pack's own rules while nothing was published)."""
     return compile_running(pack, *chosen(store))
 
 
-def chosen(store: RulesetStore) -> tuple[Version | None, Version | None, Rollout | None]:
+def chosen(store: Rulesets) -> tuple[Version | None, Version | None, Rollout | None]:
     """The champion and challenger versions the trail names, and the rollout's terms
     (reads only: a server runs this on its event loop and compiles in a worker thread)."""
     standing = store.standing()
