@@ -2,11 +2,13 @@
 every worker: endpoints, deliveries and attempts, the list cursor.
 
 Several delivery workers run side by side and send each message once:
-- the alerts outbox (every writer's, ids not in commit order) is fanned out by claiming
-  rows not yet fanned with ``FOR UPDATE SKIP LOCKED``, marking them in the same
+- one worker at a time fans out (a transaction-level advisory lock, tried: the others
+  skip it and send), so deliveries' ids are in commit order;
+- the alerts outbox (every writer's, ids not in commit order) is fanned out by taking
+  rows not yet fanned (``FOR UPDATE SKIP LOCKED``), marking them in the same
   transaction that stages their deliveries;
 - list changes are in commit order (``list_ops.gid``, state/postgres/log.py), read after
-  a cursor whose row is locked while a worker moves it;
+  a cursor moved in that transaction;
 - ``claim`` leases whole endpoints (``leased_until``; rows picked with SKIP LOCKED) and
   their due deliveries, so one worker at a time sends an endpoint's messages, in order;
   ``finish`` ends the lease, a dead worker's runs out (timeout + 30 s) and its messages
@@ -24,6 +26,7 @@ from typing import Any
 import msgspec
 
 from shopguard.state.postgres.connect import Conn, connect
+from shopguard.state.postgres.schema import lock_id
 from shopguard.webhooks.endpoints import Endpoint, EndpointChange, Filters, Kind, NewEndpoint
 from shopguard.webhooks.log import Attempt, DeliveryStatus
 from shopguard.webhooks.postgres_log import PgDeliveryLog, migrate, rows_of
@@ -44,6 +47,7 @@ class PgWebhookStore(PgDeliveryLog):
         self.dsn, self.schema, self.timeout = dsn, schema, timeout
         self.s = '"' + schema.replace('"', '""') + '"'
         self._conn: Conn | None = None
+        self._fan_lock = lock_id(schema, "webhooks-fan-out")
         self.db()
 
     def db(self) -> Conn:
@@ -187,7 +191,12 @@ class PgWebhookStore(PgDeliveryLog):
 
     def fan_out_batch(self, source: Source, route: Route, limit: int, now: float) -> int:
         with self._write() as db:
-            if source == "outbox":  # rows another worker is fanning out are skipped
+            # one fan-out at a time (the other worker sends meanwhile): deliveries' ids
+            # are then in commit order, the order an endpoint's messages are sent in
+            turn = db.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._fan_lock,)).fetchone()
+            if turn is None or not turn[0]:
+                return 0
+            if source == "outbox":  # not yet fanned out, never a row being fanned out
                 found = rows_of(db.execute(self._sql(
                     "SELECT id, payload FROM {s}.outbox WHERE NOT fanned ORDER BY id LIMIT %s"
                     " FOR UPDATE SKIP LOCKED"), (limit,)))  # fmt: skip

@@ -1,0 +1,69 @@
+"""Two delivery workers on one PostgreSQL journal (each with its own connection, on its
+own thread and event loop, as two processes would be) deliver every message exactly
+once to a real receiver, each endpoint's in order, while alerts keep coming."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.state.pg import pg_schema
+from tests.webhooks.conftest import Bench, Receiver
+
+
+def test_two_workers_deliver_each_message_exactly_once(tmp_path: Path, receiver: Receiver) -> None:
+    with pg_schema("hooks2") as schema:
+        bench = Bench(tmp_path / "data", schema)
+        stores = [bench.store, bench.pg_store()]
+        try:
+            endpoints = [bench.endpoint(receiver.url) for _ in range(3)]
+            receiver.trust("\n".join(secret for _, secret in endpoints))
+            receiver.start()
+            for i in range(20):  # waiting before the workers start: both fan out at once
+                bench.alert(f"a{i}", at=i)
+            stop = threading.Event()
+            workers = [bench.worker(store=store) for store in stores]
+            attempts = [0, 0]
+
+            def deliver(n: int) -> None:
+                async def loop() -> None:
+                    while not stop.is_set():
+                        made = await workers[n].pass_once()
+                        attempts[n] += made
+                        if not made:
+                            await asyncio.sleep(0.01)
+                    await workers[n].aclose()
+
+                asyncio.run(loop())
+
+            threads = [threading.Thread(target=deliver, args=(n,)) for n in (0, 1)]
+            for thread in threads:
+                thread.start()
+            for i in range(20, 40):  # and more while they deliver
+                bench.alert(f"a{i}", at=i)
+            deadline = time.monotonic() + 30
+            while bench.undelivered() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stop.set()
+            for thread in threads:
+                thread.join(10)
+            assert bench.undelivered() == 0, "some alerts were never delivered"
+            deliveries = bench.store.deliveries("shop", limit=1000)
+            lines = receiver.lines()
+        finally:
+            for store in stores:
+                store.close()
+            bench.engine.close()
+    assert len(deliveries) == 40 * 3 and {d.status for d in deliveries} == {"delivered"}
+    copies = Counter(line["id"] for line in lines)
+    assert set(copies) == {d.webhook_id for d in deliveries}
+    assert max(copies.values()) == 1, "a message was sent twice"
+    assert sum(attempts) == 120 and min(attempts) > 0, attempts  # both workers sent
+    # one worker at a time holds an endpoint: its messages arrive in the order staged
+    staged = {d.webhook_id: (d.endpoint, d.id) for d in deliveries}
+    for endpoint, _ in endpoints:
+        order = [staged[line["id"]][1] for line in lines if staged[line["id"]][0] == endpoint.id]
+        assert order == sorted(order), f"endpoint {endpoint.id} out of order"
