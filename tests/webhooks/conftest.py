@@ -21,7 +21,7 @@ from shopguard.webhooks.store import WebhookStore
 from shopguard.webhooks.worker import Schedule, Worker, WorkerConfig
 from tests.api.conftest import api  # noqa: F401  (the served app, for the API tests)
 from tests.conftest import event, make_engine
-from tests.console.conftest import console  # noqa: F401  (a signed-in console)
+from tests.console.conftest import console, journal_console  # noqa: F401  (signed-in consoles)
 from tests.state.pg import DSN, pg_schema
 
 RECEIVER = Path(__file__).with_name("receiver.py")

@@ -67,3 +67,28 @@ def test_two_workers_deliver_each_message_exactly_once(tmp_path: Path, receiver:
     for endpoint, _ in endpoints:
         order = [staged[line["id"]][1] for line in lines if staged[line["id"]][0] == endpoint.id]
         assert order == sorted(order), f"endpoint {endpoint.id} out of order"
+
+
+def test_workers_starting_at_once_migrate_the_store_once() -> None:
+    from shopguard.webhooks.postgres import PgWebhookStore
+    from tests.state.pg import DSN
+
+    with pg_schema("hooks3") as schema:
+        opened: list[PgWebhookStore] = []
+        threads = [
+            threading.Thread(target=lambda: opened.append(PgWebhookStore(DSN, schema, 5.0)))
+            for _ in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        try:
+            assert len(opened) == 3  # none failed on a table another was creating
+            db = opened[0].db()
+            versions = db.execute(f'SELECT version FROM "{schema}".webhook_migrations').fetchall()
+            assert versions == [(1,)]
+            assert opened[1].endpoints() == []
+        finally:
+            for store in opened:
+                store.close()
