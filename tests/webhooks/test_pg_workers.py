@@ -92,3 +92,34 @@ def test_workers_starting_at_once_migrate_the_store_once() -> None:
         finally:
             for store in opened:
                 store.close()
+
+
+def test_an_endpoint_leased_to_one_worker_is_left_alone_by_another(
+    tmp_path: Path,
+) -> None:
+    with pg_schema("hooks5") as schema:
+        bench = Bench(tmp_path / "data", schema)
+        ours, theirs = bench.store, bench.pg_store()
+        try:
+            first, _ = bench.endpoint("https://93.184.216.34/one")
+            second, _ = bench.endpoint("https://93.184.216.34/two")
+            bench.alert("x1")
+            bench.alert("x2")
+            bench.worker().fan_out()
+            now = time.time()
+            mine = ours.claim(now, 1, 60.0)  # one delivery: one endpoint's first
+            (leased,) = {d.endpoint for d in mine}
+            (other,) = {first.id, second.id} - {leased}
+            # the other worker gets the other endpoint only, none of the leased one's
+            others = theirs.claim(now, 10, 60.0)
+            assert {d.endpoint for d in others} == {other} and len(others) == 2
+            assert theirs.claim(now, 10, 60.0) == []
+            ours.finish([leased])  # handed back: its due deliveries go to whoever asks
+            again = theirs.claim(now, 10, 60.0)
+            assert [d.endpoint for d in again] == [leased]  # x2's (x1's is leased)
+            assert again[0].id != mine[0].id
+            # a worker that dies holding a lease: it runs out, the message goes again
+            assert {d.id for d in theirs.claim(now + 61, 10, 60.0)} >= {mine[0].id}
+        finally:
+            theirs.close()
+            bench.close()
