@@ -18,7 +18,6 @@ Several delivery workers run side by side and send each message once:
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,7 +27,6 @@ import msgspec
 from shopguard.state.postgres.connect import Conn, connect
 from shopguard.state.postgres.schema import lock_id
 from shopguard.webhooks.endpoints import Endpoint, EndpointChange, Filters, Kind, NewEndpoint
-from shopguard.webhooks.log import Attempt, DeliveryStatus
 from shopguard.webhooks.postgres_log import PgDeliveryLog, migrate, rows_of
 from shopguard.webhooks.protocol import Route, Source
 from shopguard.webhooks.store import Outgoing, webhook_id
@@ -76,9 +74,6 @@ class PgWebhookStore(PgDeliveryLog):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def _sql(self, query: str) -> str:
-        return query.format(s=self.s)
 
     # -- endpoints ---------------------------------------------------------------------
     def create(self, tenant: str, new: NewEndpoint, secret: str, now: float) -> Endpoint:
@@ -281,64 +276,6 @@ class PgWebhookStore(PgDeliveryLog):
                 self._sql("UPDATE {s}.webhook_endpoints SET leased_until = 0 WHERE id = ANY(%s)"),
                 (endpoints,),
             )
-
-    def record(
-        self, delivery: Outgoing, attempt: Attempt, status: DeliveryStatus, due: float | None
-    ) -> None:
-        """One attempt's outcome; the message's outbox row is done once all of it is."""
-        with self._write() as db:
-            db.execute(
-                self._sql(
-                    "INSERT INTO {s}.webhook_attempts(delivery, at, code, error, took_ms)"
-                    " VALUES (%s,%s,%s,%s,%s)"
-                ),
-                (delivery.id, attempt.at, attempt.code, attempt.error[:500], attempt.took_ms),
-            )
-            db.execute(
-                self._sql(
-                    "UPDATE {s}.webhook_deliveries SET status = %s, attempts = attempts + 1,"
-                    " due = %s, last_code = %s, last_error = %s, delivered_at = %s WHERE id = %s"
-                ),
-                (status, due if due is not None else attempt.at, attempt.code,
-                 attempt.error[:500], attempt.at if status == "delivered" else None,
-                 delivery.id),
-            )  # fmt: skip
-            if status != "pending":
-                self._settle(db, [delivery.source], attempt.at)
-
-    def release(self, ids: list[int], like: int) -> None:
-        """Claimed deliveries left unsent (their endpoint just failed): due with ``like``."""
-        self.db().execute(
-            self._sql(
-                "UPDATE {s}.webhook_deliveries SET due = (SELECT due FROM {s}.webhook_deliveries"
-                " WHERE id = %s) WHERE id = ANY(%s) AND status = 'pending'"
-            ),
-            (like, ids),
-        )
-
-    def _settle(self, db: Conn, sources: list[str], now: float) -> None:
-        """Outbox rows of ``sources`` with no delivery pending are delivered."""
-        ids = [int(s.partition(":")[2]) for s in sources if s.startswith("outbox:")]
-        if ids:
-            db.execute(
-                self._sql(
-                    "UPDATE {s}.outbox o SET delivered_at = %s WHERE o.id = ANY(%s)"
-                    " AND o.delivered_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
-                    " {s}.webhook_deliveries d WHERE d.source = 'outbox:' || o.id"
-                    " AND d.status = 'pending')"
-                ),
-                (now, ids),
-            )
-
-    def _end_pending(self, db: Conn, endpoint_id: str, reason: str) -> None:
-        ended = db.execute(
-            self._sql(
-                "UPDATE {s}.webhook_deliveries SET status = 'dead', last_error = %s"
-                " WHERE endpoint = %s AND status = 'pending' RETURNING source, due"
-            ),
-            (reason, endpoint_id),
-        ).fetchall()
-        self._settle(db, sorted({str(r[0]) for r in ended}), time.time())
 
 
 def _endpoint(row: Any) -> Endpoint:

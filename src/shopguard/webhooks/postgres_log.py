@@ -1,9 +1,10 @@
 """The PostgreSQL webhook store's tables (migrations of their own, recorded in
 ``webhook_migrations`` beside the journal's in ``postgres_schema``) and its delivery log
-half: what was sent where, each attempt, redelivery by hand, and pruning."""
+half: each attempt's outcome, what was sent where, redelivery by hand, and pruning."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -14,7 +15,8 @@ from psycopg import sql
 from shopguard.state.postgres.connect import Conn
 from shopguard.state.postgres.schema import lock_id
 from shopguard.state.postgres.schema import migrate as migrate_journal
-from shopguard.webhooks.log import Attempt, Delivery
+from shopguard.webhooks.log import Attempt, Delivery, DeliveryStatus
+from shopguard.webhooks.store import Outgoing
 
 # Never edit one that has shipped: add the next. {s} is the schema (quoted).
 MIGRATIONS: list[str] = [
@@ -85,6 +87,67 @@ class PgDeliveryLog:
 
     def _write(self) -> AbstractContextManager[Conn]:
         raise NotImplementedError
+
+    def _sql(self, query: str) -> str:
+        return query.format(s=self.s)
+
+    def record(
+        self, delivery: Outgoing, attempt: Attempt, status: DeliveryStatus, due: float | None
+    ) -> None:
+        """One attempt's outcome; the message's outbox row is done once all of it is."""
+        with self._write() as db:
+            db.execute(
+                self._sql(
+                    "INSERT INTO {s}.webhook_attempts(delivery, at, code, error, took_ms)"
+                    " VALUES (%s,%s,%s,%s,%s)"
+                ),
+                (delivery.id, attempt.at, attempt.code, attempt.error[:500], attempt.took_ms),
+            )
+            db.execute(
+                self._sql(
+                    "UPDATE {s}.webhook_deliveries SET status = %s, attempts = attempts + 1,"
+                    " due = %s, last_code = %s, last_error = %s, delivered_at = %s WHERE id = %s"
+                ),
+                (status, due if due is not None else attempt.at, attempt.code,
+                 attempt.error[:500], attempt.at if status == "delivered" else None,
+                 delivery.id),
+            )  # fmt: skip
+            if status != "pending":
+                self._settle(db, [delivery.source], attempt.at)
+
+    def release(self, ids: list[int], like: int) -> None:
+        """Claimed deliveries left unsent (their endpoint just failed): due with ``like``."""
+        self.db().execute(
+            self._sql(
+                "UPDATE {s}.webhook_deliveries SET due = (SELECT due FROM {s}.webhook_deliveries"
+                " WHERE id = %s) WHERE id = ANY(%s) AND status = 'pending'"
+            ),
+            (like, ids),
+        )
+
+    def _settle(self, db: Conn, sources: list[str], now: float) -> None:
+        """Outbox rows of ``sources`` with no delivery pending are delivered."""
+        ids = [int(s.partition(":")[2]) for s in sources if s.startswith("outbox:")]
+        if ids:
+            db.execute(
+                self._sql(
+                    "UPDATE {s}.outbox o SET delivered_at = %s WHERE o.id = ANY(%s)"
+                    " AND o.delivered_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
+                    " {s}.webhook_deliveries d WHERE d.source = 'outbox:' || o.id"
+                    " AND d.status = 'pending')"
+                ),
+                (now, ids),
+            )
+
+    def _end_pending(self, db: Conn, endpoint_id: str, reason: str) -> None:
+        ended = db.execute(
+            self._sql(
+                "UPDATE {s}.webhook_deliveries SET status = 'dead', last_error = %s"
+                " WHERE endpoint = %s AND status = 'pending' RETURNING source, due"
+            ),
+            (reason, endpoint_id),
+        ).fetchall()
+        self._settle(db, sorted({str(r[0]) for r in ended}), time.time())
 
     def deliveries(
         self,
