@@ -108,8 +108,10 @@ class Bench:
         allow_private: bool = True,
         clock: bool = False,
         store: WebhookStorage | None = None,
+        concurrency: int = 4,
     ) -> Worker:
-        config = WorkerConfig(Schedule(delays, window, jitter), 5.0, 0.02, 4, allow_private)
+        schedule = Schedule(delays, window, jitter)
+        config = WorkerConfig(schedule, 5.0, 0.02, concurrency, allow_private)
         if clock:
             return Worker(store or self.store, config, clock=self.clock, rand=lambda: 0.5)
         return Worker(store or self.store, config)

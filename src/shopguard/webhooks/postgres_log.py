@@ -126,9 +126,16 @@ class PgDeliveryLog:
         )
 
     def _settle(self, db: Conn, sources: list[str], now: float) -> None:
-        """Outbox rows of ``sources`` with no delivery pending are delivered."""
-        ids = [int(s.partition(":")[2]) for s in sources if s.startswith("outbox:")]
+        """Outbox rows of ``sources`` with no delivery pending are delivered. The rows are
+        locked first: two workers finishing a message's last two deliveries at once would
+        each see the other's still pending (read committed) and neither settle it; the
+        second to lock reads (a statement later, a new snapshot) what the first did."""
+        ids = sorted({int(s.partition(":")[2]) for s in sources if s.startswith("outbox:")})
         if ids:
+            db.execute(
+                self._sql("SELECT id FROM {s}.outbox WHERE id = ANY(%s) ORDER BY id FOR UPDATE"),
+                (ids,),
+            )
             db.execute(
                 self._sql(
                     "UPDATE {s}.outbox o SET delivered_at = %s WHERE o.id = ANY(%s)"
