@@ -16,8 +16,10 @@ from tests.conftest import make_engine
 class Api:
     """A served app over a durable engine, with keys for two tenants."""
 
-    def __init__(self, tmp: Path, **options: Any) -> None:
-        self.engine = make_engine(decision_log="sqlite", data_dir=str(tmp))
+    def __init__(self, tmp: Path, journal: dict[str, Any] | None = None, **options: Any) -> None:
+        """``journal``: the engine's journal settings (default: the SQLite one)."""
+        log = journal or {"decision_log": "sqlite"}
+        self.engine = make_engine(**log, data_dir=str(tmp))
         self.keys = KeyStore(tmp / "access.db")
         self.shop_admin = self.keys.create("shop", ["admin"])[1]
         self.shop_decide = self.keys.create("shop", ["decide"])[1]

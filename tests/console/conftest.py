@@ -3,11 +3,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from tests.api.conftest import Api
+from tests.state.pg import DSN, pg_schema
 
 PASSWORD = "correct horse battery"
 
@@ -29,10 +31,25 @@ class Console:
         return token.group(1)
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    served = Api(tmp_path)
+def _console(tmp_path: Path, journal: dict[str, Any] | None = None) -> Iterator[Console]:
+    served = Api(tmp_path, journal)
     served.users.create("ana", "shop", "admin", PASSWORD)
     served.users.create("rex", "rival", "analyst", PASSWORD)
-    with TestClient(served.app, raise_server_exceptions=True) as client:
+    with TestClient(served.app, raise_server_exceptions=True) as client:  # closes the engine
         yield Console(served, client)
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    yield from _console(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal_console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]:
+    """The console over either journal (PostgreSQL: a schema of its own, dropped after)."""
+    if request.param == "sqlite":
+        yield from _console(tmp_path)
+        return
+    with pg_schema("console") as schema:
+        journal = {"decision_log": "postgres", "postgres_dsn": DSN, "postgres_schema": schema}
+        yield from _console(tmp_path, journal)

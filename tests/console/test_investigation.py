@@ -14,9 +14,10 @@ from tests.console.conftest import Console
 
 
 @pytest.fixture
-def built(console: Console) -> Console:
-    world.build(console.served.engine)
-    return console
+def built(journal_console: Console) -> Console:
+    """The world over either journal (SQLite, PostgreSQL)."""
+    world.build(journal_console.served.engine)
+    return journal_console
 
 
 def _cases(html: str) -> list[str]:
@@ -37,6 +38,8 @@ def test_the_queue_groups_by_ring_campaign_and_rule_with_counts(built: Console) 
     ring = get("/console/review", params={"by": "ring", "group": world.RING_ID}).text
     party = {f"account:{world.pseudonym(built.served.engine, 'account', a)}" for a in world.PARTY}
     assert set(_cases(ring)) == party
+    backend = built.served.engine.settings.decision_log  # the journal's own queries
+    assert type(built.served.app.state.console_queries).__name__.lower().startswith(backend)
 
 
 def test_the_queue_pages_and_a_bulk_verdict_decides_every_ticked_case(built: Console) -> None:

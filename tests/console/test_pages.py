@@ -29,7 +29,8 @@ def test_pages_need_a_session_and_a_right_password(console: Console) -> None:
     assert cookie and len(cookie) > 30
 
 
-def test_every_page_renders(console: Console) -> None:
+def test_every_page_renders(journal_console: Console) -> None:
+    console = journal_console
     console.login("ana")
     _decide(console, "p1")
     for path in (

@@ -16,11 +16,13 @@ import pytest
 from shopguard.engine import Engine
 from shopguard.webhooks import signing
 from shopguard.webhooks.endpoints import Endpoint, Filters, Kind, NewEndpoint
+from shopguard.webhooks.protocol import WebhookStorage
 from shopguard.webhooks.store import WebhookStore
 from shopguard.webhooks.worker import Schedule, Worker, WorkerConfig
 from tests.api.conftest import api  # noqa: F401  (the served app, for the API tests)
 from tests.conftest import event, make_engine
-from tests.console.conftest import console  # noqa: F401  (a signed-in console)
+from tests.console.conftest import console, journal_console  # noqa: F401  (signed-in consoles)
+from tests.state.pg import DSN, pg_schema
 
 RECEIVER = Path(__file__).with_name("receiver.py")
 
@@ -76,12 +78,27 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
 
 
 class Bench:
-    """A durable engine, the webhook store on its journal, and a worker."""
+    """A durable engine, the webhook store beside its journal, and a worker. ``schema``:
+    the PostgreSQL journal's (and the store's) schema; None: the SQLite journal."""
 
-    def __init__(self, tmp: Path, **settings: Any) -> None:
-        self.engine: Engine = make_engine(decision_log="sqlite", data_dir=str(tmp), **settings)
-        self.store = WebhookStore(self.engine.settings.journal_path)
+    def __init__(self, tmp: Path, schema: str | None = None, **settings: Any) -> None:
+        self.schema = schema
+        self.store: WebhookStorage
+        if schema is None:
+            self.engine: Engine = make_engine(decision_log="sqlite", data_dir=str(tmp), **settings)
+            self.store = WebhookStore(self.engine.settings.journal_path)
+        else:
+            journal = {"postgres_dsn": DSN, "postgres_schema": schema, **settings}
+            self.engine = make_engine(decision_log="postgres", data_dir=str(tmp), **journal)
+            self.store = self.pg_store()
         self.clock = Clock()
+
+    def pg_store(self) -> WebhookStorage:
+        """Another worker's store on the same schema."""
+        from shopguard.webhooks.postgres import PgWebhookStore
+
+        assert self.schema is not None
+        return PgWebhookStore(DSN, self.schema, 5.0)
 
     def worker(
         self,
@@ -90,11 +107,14 @@ class Bench:
         jitter: float = 0.0,
         allow_private: bool = True,
         clock: bool = False,
+        store: WebhookStorage | None = None,
+        concurrency: int = 4,
     ) -> Worker:
-        config = WorkerConfig(Schedule(delays, window, jitter), 5.0, 0.02, 4, allow_private)
+        schedule = Schedule(delays, window, jitter)
+        config = WorkerConfig(schedule, 5.0, 0.02, concurrency, allow_private)
         if clock:
-            return Worker(self.store, config, clock=self.clock, rand=lambda: 0.5)
-        return Worker(self.store, config)
+            return Worker(store or self.store, config, clock=self.clock, rand=lambda: 0.5)
+        return Worker(store or self.store, config)
 
     def endpoint(
         self,
@@ -115,7 +135,24 @@ class Bench:
         decision = self.engine.decide({**sent, "tenant": tenant})
         assert decision.outcome == "deny", decision
 
+    def column(self, table: str, column: str) -> bytes:
+        """Every row's ``column`` of a journal table, joined (either backend)."""
+        if self.schema is not None:
+            log: Any = self.engine.log
+            rows = log.db().execute(f"SELECT {column} FROM {log.s}.{table}").fetchall()
+        else:
+            rows = self.engine.log.reader().execute(f"SELECT {column} FROM {table}")  # type: ignore[attr-defined]
+        return b"".join(bytes(r[0]) for r in rows)
+
     def undelivered(self) -> int:
+        if self.schema is not None:
+            log: Any = self.engine.log
+            row = (
+                log.db()
+                .execute(f"SELECT COUNT(*) FROM {log.s}.outbox WHERE delivered_at IS NULL")
+                .fetchone()
+            )
+            return int(row[0])
         db = self.engine.log.reader()  # type: ignore[attr-defined]
         return int(
             db.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
@@ -136,8 +173,15 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def bench(tmp_path: Path) -> Iterator[Bench]:
-    found = Bench(tmp_path / "data")
-    yield found
-    found.close()
+@pytest.fixture(params=["sqlite", "postgres"])
+def bench(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bench]:
+    """A bench over either journal (PostgreSQL: a schema of its own, dropped after)."""
+    if request.param == "sqlite":
+        found = Bench(tmp_path / "data")
+        yield found
+        found.close()
+        return
+    with pg_schema("hooks") as schema:
+        found = Bench(tmp_path / "data", schema)
+        yield found
+        found.close()

@@ -13,7 +13,8 @@ from tests.console.conftest import Console
 PUBLIC = "https://93.184.216.34/hooks"
 
 
-def test_admins_add_rotate_and_redeliver_analysts_only_look(console: Console) -> None:
+def test_admins_add_rotate_and_redeliver_analysts_only_look(journal_console: Console) -> None:
+    console = journal_console  # over the SQLite journal, and the PostgreSQL one
     csrf = console.login("ana")
     client = console.client
     assert "no endpoints yet" in client.get("/console/webhooks").text

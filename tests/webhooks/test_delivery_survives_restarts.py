@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
+from typing import Any
 
 from shopguard.webhooks import signing
 from tests.webhooks.conftest import Bench, Receiver
@@ -77,5 +78,9 @@ def test_every_alert_arrives_through_crashes_and_a_rotation(
 
 
 def _failed(bench: Bench) -> int:
-    db = bench.store._db
+    store: Any = bench.store
+    if bench.schema is not None:
+        query = f"SELECT COUNT(*) FROM {store.s}.webhook_attempts WHERE code IS NULL"
+        return int(store.db().execute(query).fetchone()[0])
+    db = store._db
     return int(db.execute("SELECT COUNT(*) FROM webhook_attempts WHERE code IS NULL").fetchone()[0])

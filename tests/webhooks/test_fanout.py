@@ -118,8 +118,7 @@ def test_payloads_carry_masks_and_pseudonyms_never_raw_values(bench: Bench) -> N
     bench.engine.list_add("watch", "email", RAW["email"], tenant="shop")
     bench.worker().fan_out()
     bodies = b"".join(msgspec.json.encode(p) for p in _sent(bench, every.id))
-    db = bench.engine.log.reader()  # type: ignore[attr-defined]
-    outbox = b"".join(bytes(r[0]) for r in db.execute("SELECT payload FROM outbox"))
+    outbox = bench.column("outbox", "payload")
     raws = ["13812345678", "li.lei", "203.0.113.77", "lilei-1988", "DEVICE-RAW-42", "Jianguo"]
     for raw in raws:
         assert raw.encode() not in bodies and raw.encode() not in outbox, raw
@@ -136,9 +135,8 @@ def test_an_erased_entity_leaves_the_outbox_and_every_delivery(bench: Bench) -> 
     bench.worker().fan_out()
     phone = _sent(bench, every.id)[0]["data"]["entities"]["phone"]
     assert bench.engine.erase("shop", "phone", phone)["decisions"] == 1
-    db = bench.engine.log.reader()  # type: ignore[attr-defined]
-    outbox = b"".join(bytes(r[0]) for r in db.execute("SELECT payload FROM outbox"))
-    bodies = b"".join(bytes(r[0]) for r in db.execute("SELECT body FROM webhook_deliveries"))
+    outbox = bench.column("outbox", "payload")
+    bodies = bench.column("webhook_deliveries", "body")
     assert phone.encode() not in outbox and phone.encode() not in bodies
     kept = [p["data"].get("event_id") for p in _sent(bench, every.id)]
     assert kept == ["gone", "stays", None]  # the messages stay, without the entity

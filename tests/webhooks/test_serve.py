@@ -3,6 +3,7 @@ deliver` does the same from the command line; a real receiver checks the signatu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,8 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api.test_serve import _free_port, _start, _wait_ready
+from tests.state.pg import DSN, pg_schema
 from tests.webhooks.conftest import Receiver
 
 BENCH = {"webhooks_allow_private": "true", "webhooks_allow_http": "true", "webhooks_poll": "0.05s"}
@@ -58,9 +61,21 @@ def test_the_server_delivers_alerts_it_decides(tmp_path: Path, receiver: Receive
     assert sorted(line["payload"]["data"]["event_id"] for line in lines) == ["s0", "s1", "s2"]
 
 
-def test_the_command_line_delivers_once(tmp_path: Path, receiver: Receiver) -> None:
+@pytest.mark.parametrize("journal", ["sqlite", "postgres"])
+def test_the_command_line_delivers_once(tmp_path: Path, receiver: Receiver, journal: str) -> None:
+    with contextlib.ExitStack() as stack:
+        settings = dict(BENCH)
+        if journal == "postgres":  # the server and the command line share the schema
+            schema = stack.enter_context(pg_schema("hooks4"))
+            settings.update(decision_log="postgres", postgres_dsn=DSN, postgres_schema=schema)
+        _deliver_from_the_command_line(tmp_path, receiver, settings)
+
+
+def _deliver_from_the_command_line(
+    tmp_path: Path, receiver: Receiver, settings: dict[str, str]
+) -> None:
     port = _free_port()
-    server = _start(tmp_path, port, stderr=subprocess.PIPE, webhooks_deliver="false", **BENCH)
+    server = _start(tmp_path, port, stderr=subprocess.PIPE, webhooks_deliver="false", **settings)
     try:
         _wait_ready(port)
         url = f"http://127.0.0.1:{port}"
@@ -69,7 +84,7 @@ def test_the_command_line_delivers_once(tmp_path: Path, receiver: Receiver) -> N
         receiver.trust(made.json()["secret"])
         receiver.start()
         httpx.post(f"{url}/v1/decisions", json=_bot("c1"), headers=auth)
-        env = {**os.environ, **{f"SHOPGUARD_{k.upper()}": v for k, v in BENCH.items()}}
+        env = {**os.environ, **{f"SHOPGUARD_{k.upper()}": v for k, v in settings.items()}}
         command = [sys.executable, "-m", "shopguard.cli", "webhooks", "deliver", "--data-dir",
                    str(tmp_path)]  # fmt: skip
         ran = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

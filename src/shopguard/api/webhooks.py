@@ -26,13 +26,13 @@ from shopguard.webhooks.endpoints import (
     WithSecret,
 )
 from shopguard.webhooks.log import Deliveries, Delivery
-from shopguard.webhooks.store import WebhookStore
+from shopguard.webhooks.protocol import WebhookStorage
 from shopguard.webhooks.targets import TargetRefused
 
 _STATUSES = ("pending", "delivered", "dead")
 
 
-def _store(request: Request) -> WebhookStore:
+def _store(request: Request) -> WebhookStorage:
     try:
         return service.store_of(request.app.state)
     except service.Unavailable as exc:

@@ -3,12 +3,12 @@ a server, and list a data directory's endpoints and their delivery counts."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for
+from shopguard.cli.app import ConfigOpt, DataOpt, app, err, guard, journal_for, settings_for
 
 webhooks_app = typer.Typer(
     help="Signed webhooks to partners (docs/webhooks.md).", no_args_is_help=True
@@ -39,7 +39,6 @@ def deliver(
     import asyncio
     import signal
 
-    from shopguard.webhooks.store import WebhookStore
     from shopguard.webhooks.worker import Worker, WorkerConfig
 
     async def once(worker: Worker) -> int:
@@ -59,12 +58,11 @@ def deliver(
         await worker.run(stop)
 
     def run() -> None:
-        settings, path = journal_for(config, data_dir)
-        store = WebhookStore(path)
+        settings, store, where = _store(config, data_dir)
         worker = Worker(store, WorkerConfig.from_settings(settings))
         try:
             if daemon:
-                err.print(f"delivering webhooks from {path} (Ctrl-C stops)")
+                err.print(f"delivering webhooks from {where} (Ctrl-C stops)")
                 asyncio.run(forever(worker))
             else:
                 attempts = asyncio.run(once(worker))
@@ -85,11 +83,9 @@ def endpoints(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
     Example: shopguard webhooks endpoints --data-dir ./shopguard-data
     """
-    from shopguard.webhooks.store import WebhookStore
 
     def run() -> None:
-        _, path = journal_for(config, data_dir)
-        store = WebhookStore(path)
+        _, store, _ = _store(config, data_dir)
         table = Table("id", "tenant", "url", "kinds", "status")
         for e in store.endpoints():
             status = e.status + (f" ({e.disabled_reason})" if e.disabled_reason else "")
@@ -98,3 +94,17 @@ def endpoints(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
         err.print(table)
 
     guard(run)
+
+
+def _store(config: ConfigOpt, data_dir: DataOpt) -> tuple[Any, Any, str]:
+    """(settings, the deployment's webhook store, where it is): the PostgreSQL journal's
+    schema (decision_log: postgres; several `deliver --daemon` may share it), else the
+    data directory's journal file."""
+    from shopguard.webhooks.protocol import open_webhooks
+
+    settings = settings_for(config, data_dir)
+    if settings.decision_log == "postgres":
+        where = f"PostgreSQL schema {settings.postgres_schema}"
+        return settings, open_webhooks(settings), where
+    settings, path = journal_for(config, data_dir)
+    return settings, open_webhooks(settings, path), str(path)

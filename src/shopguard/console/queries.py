@@ -1,15 +1,20 @@
 """What the console's pages read from the journal, per tenant: the ``ConsoleQueries``
 protocol. Pages talk only to it; ``console/sqlite_queries.py`` answers it from the SQLite
-journal and its term index, and a PostgreSQL journal would add its own implementation.
-A journal with nothing to query (the memory log) gets :class:`NoQueries`."""
+journal and its term index, ``console/postgres_queries.py`` from the PostgreSQL journal
+(every writer's decisions; its seqs are the journal-wide ``gid``). A journal with nothing
+to query (the memory log) gets :class:`NoQueries`. What both read out of a row (a held
+event's case, the entities linked on a decision) is here, so they answer alike."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import msgspec
 
-from shopguard.decision import Decision
+from shopguard.decision import Decision, decision_decoder
+from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.state.search import Found
 
 OUTCOMES = ("allow", "review", "challenge", "deny")
@@ -121,12 +126,79 @@ class NoQueries:
         return []
 
 
+class _CaseFacts(msgspec.Struct):
+    """The few facts a review case is grouped by (the rest are skipped undecoded)."""
+
+    account: str | None = None
+    device: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    card: str | None = None
+    ip: str | None = None
+    campaign: str | None = None
+
+
+class _RuleOf(msgspec.Struct):
+    rule: str
+
+
+class _Reasons(msgspec.Struct):
+    reasons: list[_RuleOf] = []
+
+
+_case_facts = msgspec.msgpack.Decoder(_CaseFacts)
+_reasons = msgspec.json.Decoder(_Reasons)
+_facts = msgspec.msgpack.Decoder(dict[str, Any])
+HeldRow = tuple[int, str, float, int, bytes, bytes]  # seq, event_id, time, outcome, facts, decision
+
+
+def held_of(rows: list[HeldRow], bound: int) -> Held:
+    """The queue's events from up to ``bound`` + 1 held rows, newest first."""
+    events = []
+    for seq, event_id, at, outcome, facts_raw, decision_raw in rows[:bound]:
+        facts = _case_facts.decode(facts_raw)
+        entity = next((f"{k}:{getattr(facts, k)}" for k in CASE_KINDS if getattr(facts, k)), "")
+        if not entity:
+            continue
+        rules = tuple({r.rule: None for r in _reasons.decode(decision_raw).reasons})
+        held = HeldEvent(
+            seq, event_id, at, OUTCOMES[outcome], entity, facts.account, facts.campaign, rules
+        )
+        events.append(held)
+    return Held(events, len(rows) > bound)
+
+
+def linked_of(rows: Iterable[tuple[float, bytes, bytes]], entity: str) -> list[Linked]:
+    """The other entities on ``entity``'s decisions (time, facts, decision), most shared
+    first, each with the display mask of its newest."""
+    found: dict[tuple[str, str], list[Any]] = {}  # -> [count, mask, newest time]
+    for at, facts_raw, decision_raw in rows:
+        display = decision_decoder.decode(decision_raw).display
+        for kind, value in _facts.decode(facts_raw).items():
+            if kind not in PSEUDONYMIZED or not isinstance(value, str):
+                continue
+            if f"{kind}:{value}" == entity:
+                continue
+            seen = found.setdefault((kind, value), [0, "", 0.0])
+            seen[0] += 1
+            if at >= seen[2]:
+                seen[1], seen[2] = display.get(kind, seen[1]), at
+    ranked = sorted(found.items(), key=lambda item: (-item[1][0], -item[1][2], item[0]))
+    return [Linked(k, v, n, mask, last) for (k, v), (n, mask, last) in ranked]
+
+
 def queries_for(log: Any, held_bound: int = 20_000) -> ConsoleQueries:
     """The console's queries over an engine's journal. ``held_bound``: open events read
     per tenant for the queue (its page decodes each: 20k in ~0.6 s on the shared dev VM)."""
     reader = getattr(log, "reader", None)
-    if reader is None:
-        return NoQueries()
-    from shopguard.console.sqlite_queries import SqliteConsoleQueries
+    if reader is not None:
+        from shopguard.console.sqlite_queries import SqliteConsoleQueries
 
-    return SqliteConsoleQueries(reader, held_bound)
+        return SqliteConsoleQueries(reader, held_bound)
+    # a PostgreSQL journal exists only once its module is imported (psycopg stays unloaded)
+    postgres = sys.modules.get("shopguard.state.postgres.log")
+    if postgres is not None and isinstance(log, postgres.PostgresDecisionLog):
+        from shopguard.console.postgres_queries import PostgresConsoleQueries
+
+        return PostgresConsoleQueries(log, held_bound)
+    return NoQueries()

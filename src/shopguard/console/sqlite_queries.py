@@ -4,42 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-import msgspec
-
-from shopguard.console.queries import CASE_KINDS, Held, HeldEvent, Linked
+from shopguard.console.queries import Held, HeldRow, Linked, held_of, linked_of
 from shopguard.decision import Decision, decision_decoder
-from shopguard.desensitize.schema import PSEUDONYMIZED
 from shopguard.state.housekeeping import bucket, search, term_seqs
 from shopguard.state.search import DecisionQuery, Found
-
-_OUTCOME_NAMES = ("allow", "review", "challenge", "deny")
-
-
-class _CaseFacts(msgspec.Struct):
-    """The few facts a review case is grouped by (the rest are skipped undecoded)."""
-
-    account: str | None = None
-    device: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    card: str | None = None
-    ip: str | None = None
-    campaign: str | None = None
-
-
-class _RuleOf(msgspec.Struct):
-    rule: str
-
-
-class _Reasons(msgspec.Struct):
-    reasons: list[_RuleOf] = []
-
-
-_case_facts = msgspec.msgpack.Decoder(_CaseFacts)
-_reasons = msgspec.json.Decoder(_Reasons)
-_facts = msgspec.msgpack.Decoder(dict[str, Any])
 
 
 class SqliteConsoleQueries:
@@ -96,19 +66,7 @@ class SqliteConsoleQueries:
             )
             .fetchall()
         )
-        events = []
-        for seq, event_id, at, outcome, facts_raw, decision_raw in rows[: self.held_bound]:
-            facts = _case_facts.decode(facts_raw)
-            entity = next((f"{k}:{getattr(facts, k)}" for k in CASE_KINDS if getattr(facts, k)), "")
-            if not entity:
-                continue
-            rules = tuple({r.rule: None for r in _reasons.decode(decision_raw).reasons})
-            held = HeldEvent(
-                seq, event_id, at, _OUTCOME_NAMES[outcome], entity, facts.account,
-                facts.campaign, rules,
-            )  # fmt: skip
-            events.append(held)
-        return Held(events, len(rows) > self.held_bound)
+        return held_of(cast(list[HeldRow], rows), self.held_bound)
 
     def decisions(self, tenant: str, seqs: list[int]) -> dict[int, Decision]:
         if not seqs:
@@ -141,28 +99,16 @@ class SqliteConsoleQueries:
             seqs.append(seq)
             if len(seqs) >= scan:
                 break
-        found: dict[tuple[str, str], list[Any]] = {}  # -> [count, mask, newest time]
+        rows: list[tuple[float, bytes, bytes]] = []
         for start in range(0, len(seqs), 500):
             chunk = seqs[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = db.execute(
+            rows += db.execute(
                 f"SELECT time, facts, decision FROM decisions WHERE tenant = ?"
                 f" AND seq IN ({marks}) AND redacted != 2",
                 (tenant, *chunk),
-            )
-            for at, facts_raw, decision_raw in rows:
-                display = decision_decoder.decode(decision_raw).display
-                for kind, value in _facts.decode(facts_raw).items():
-                    if kind not in PSEUDONYMIZED or not isinstance(value, str):
-                        continue
-                    if f"{kind}:{value}" == entity:
-                        continue
-                    seen = found.setdefault((kind, value), [0, "", 0.0])
-                    seen[0] += 1
-                    if at >= seen[2]:
-                        seen[1], seen[2] = display.get(kind, seen[1]), at
-        ranked = sorted(found.items(), key=lambda item: (-item[1][0], -item[1][2], item[0]))
-        return [Linked(k, v, n, mask, last) for (k, v), (n, mask, last) in ranked]
+            ).fetchall()
+        return linked_of(rows, entity)
 
 
 def _top_terms(

@@ -25,7 +25,7 @@ from shopguard.webhooks.endpoints import (
     Status,
     WithSecret,
 )
-from shopguard.webhooks.store import WebhookStore
+from shopguard.webhooks.protocol import WebhookStorage
 from shopguard.webhooks.targets import TargetRefused
 
 _STATUSES = ("pending", "delivered", "dead")
@@ -47,7 +47,7 @@ def _filters(form: FormData) -> Filters:
         raise InvalidEvent(f"filters: {exc}", "filters") from None
 
 
-async def _act(request: Request, store: WebhookStore, user: User, form: FormData) -> str:
+async def _act(request: Request, store: WebhookStorage, user: User, form: FormData) -> str:
     """Carry out one form; returns what to tell the user (a secret, once)."""
     if user.role != "admin":
         raise InvalidEvent("only admins change webhooks", "action")

@@ -10,22 +10,21 @@ from shopguard.engine import Engine
 from shopguard.features.spec import parse_duration
 from shopguard.webhooks import signing, targets
 from shopguard.webhooks.endpoints import Endpoint, EndpointChange, NewEndpoint, WithSecret
-from shopguard.webhooks.store import WebhookStore
+from shopguard.webhooks.protocol import Unavailable, WebhookStorage, open_webhooks
+
+__all__ = ["Unavailable", "change", "check", "create", "rotate", "store_of"]
 
 
-class Unavailable(RuntimeError):
-    """Webhooks need the durable (SQLite) journal."""
-
-
-def store_of(state: Any) -> WebhookStore:
-    """The app's webhook store, on the engine's journal file (opened once)."""
-    found: WebhookStore | None = getattr(state, "webhooks", None)
+def store_of(state: Any) -> WebhookStorage:
+    """The app's webhook store, beside the engine's journal (opened once): its SQLite
+    file, or its PostgreSQL schema."""
+    found: WebhookStorage | None = getattr(state, "webhooks", None)
     if found is None:
         engine: Engine = state.engine
         path = getattr(engine.log, "path", None)
-        if path is None:
-            raise Unavailable("webhooks need the sqlite decision log (settings: decision_log)")
-        found = state.webhooks = WebhookStore(path)
+        if engine.settings.decision_log != "postgres" and path is None:
+            raise Unavailable("webhooks need a durable journal (settings: decision_log)")
+        found = state.webhooks = open_webhooks(engine.settings, path)
     return found
 
 
@@ -35,7 +34,9 @@ async def check(engine: Engine, url: str) -> None:
     await targets.check_target(url, s.webhooks_allow_private, s.webhooks_allow_http)
 
 
-async def create(store: WebhookStore, engine: Engine, tenant: str, new: NewEndpoint) -> WithSecret:
+async def create(
+    store: WebhookStorage, engine: Engine, tenant: str, new: NewEndpoint
+) -> WithSecret:
     await check(engine, new.url)
     secret = signing.new_secret()
     # list changes from here on are news to endpoints (history before is not)
@@ -44,14 +45,16 @@ async def create(store: WebhookStore, engine: Engine, tenant: str, new: NewEndpo
 
 
 async def change(
-    store: WebhookStore, engine: Engine, tenant: str, endpoint_id: str, change: EndpointChange
+    store: WebhookStorage, engine: Engine, tenant: str, endpoint_id: str, change: EndpointChange
 ) -> Endpoint | None:
     if change.url is not None:
         await check(engine, change.url)
     return store.change(tenant, endpoint_id, change)
 
 
-def rotate(store: WebhookStore, engine: Engine, tenant: str, endpoint_id: str) -> WithSecret | None:
+def rotate(
+    store: WebhookStorage, engine: Engine, tenant: str, endpoint_id: str
+) -> WithSecret | None:
     overlap = parse_duration(engine.settings.webhooks_rotation_overlap)
     secret = signing.new_secret()
     if not store.rotate(tenant, endpoint_id, secret, time.time() + overlap):

@@ -12,13 +12,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from shopguard.state.schema import WEBHOOKS_SCHEMA
 from shopguard.webhooks.endpoints import Endpoint, EndpointChange, Filters, Kind, NewEndpoint
 from shopguard.webhooks.log import Attempt, DeliveryLog, DeliveryStatus
+
+if TYPE_CHECKING:
+    from shopguard.webhooks.protocol import Route, Source
 
 _ENDPOINT = (
     "SELECT id, tenant, url, description, kinds, filters, status, disabled_reason, created,"
@@ -205,6 +208,14 @@ class WebhookStore(DeliveryLog):
     def start_cursor(self, name: str, position: int) -> None:
         self._db.execute("INSERT OR IGNORE INTO webhook_cursors VALUES (?, ?)", (name, position))
 
+    def fan_out_batch(self, source: Source, route: Route, limit: int, now: float) -> int:
+        """The rows after the source's cursor (one writer: ids are commit order)."""
+        read = self.outbox_after if source == "outbox" else self.list_ops_after
+        found = read(self.cursor(source) or 0, limit)
+        if found:
+            self.enqueue(route(source, found, now), source, found[-1][0], now)
+        return len(found)
+
     # -- attempts ------------------------------------------------------------------------
     def claim(self, now: float, limit: int, lease: float) -> list[Outgoing]:
         """Pending deliveries due by ``now``, oldest first, leased for ``lease`` seconds
@@ -254,6 +265,9 @@ class WebhookStore(DeliveryLog):
             )  # fmt: skip
             if status != "pending":
                 _settle(db, delivery.source, attempt.at)
+
+    def finish(self, endpoints: list[str]) -> None:
+        """Nothing to hand back: one process delivers from a SQLite journal."""
 
     def release(self, ids: list[int], like: int) -> None:
         """Claimed deliveries left unsent (their endpoint just failed): due when the

@@ -6,7 +6,10 @@ any other answer, a timeout or a refused connection is retried on the schedule
 (``webhooks_retry_schedule``, the last delay repeating, each lengthened by up to
 ``webhooks_retry_jitter``) until ``webhooks_retry_window`` has passed since the message
 was first due, then dead-lettered. Everything is in the journal's tables, so a restart
-(of the worker or of the receiver) resumes with the same webhook-ids.
+(of the worker or of the receiver) resumes with the same webhook-ids. On a PostgreSQL
+journal several workers deliver side by side: each outbox row is fanned out once, each
+endpoint is leased to one worker at a time, so every message is sent once (barring a
+worker that dies mid-attempt: its lease runs out and the message is sent again).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from shopguard.webhooks import signing, targets
 from shopguard.webhooks.endpoints import matches
 from shopguard.webhooks.log import Attempt
 from shopguard.webhooks.messages import from_list_op, from_outbox
-from shopguard.webhooks.store import Outgoing, WebhookStore
+from shopguard.webhooks.protocol import Source, Staged, WebhookStorage
+from shopguard.webhooks.store import Outgoing
 
 log = logging.getLogger("shopguard.webhooks")
 _BATCH = 500  # outbox rows or list changes fanned out per transaction
@@ -75,7 +79,7 @@ class WorkerConfig(NamedTuple):
 class Worker:
     def __init__(
         self,
-        store: WebhookStore,
+        store: WebhookStorage,
         config: WorkerConfig,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -87,32 +91,31 @@ class Worker:
     def fan_out(self) -> int:
         """Turn new outbox rows and list changes into deliveries; returns how many."""
         endpoints = [e for e in self.store.endpoints() if e.status == "enabled"]
-        staged = 0
         if self.store.cursor("list") is None:  # list history before webhooks is not news
             self.store.start_cursor("list", self.store.last_list_op())
-        for cursor, read in (("outbox", self.store.outbox_after), ("list", None)):
-            while True:
-                position = self.store.cursor(cursor) or 0
-                now = self.clock()
-                rows: list[tuple[str, str, str, str, bytes]] = []
-                if read is not None:
-                    found = read(position, _BATCH)
-                    messages = [m for i, p in found for m in from_outbox(i, p)]
-                else:
-                    found = self.store.list_ops_after(position, _BATCH)
-                    messages = [m for i, op in found if (m := from_list_op(i, op)) is not None]
-                if not found:
-                    break
-                for m in messages:
-                    body = m.body(now)
-                    rows += [
-                        (e.id, e.tenant, m.source, m.type, body)
-                        for e in endpoints
-                        if e.tenant == m.tenant and matches(e, m.kind, m.data)
-                    ]
-                self.store.enqueue(rows, cursor, found[-1][0], now)
-                staged += len(rows)
-        return staged
+        staged = [0]
+
+        def route(source: Source, found: list[tuple[int, bytes]], now: float) -> list[Staged]:
+            if source == "outbox":
+                messages = [m for i, p in found for m in from_outbox(i, p)]
+            else:
+                messages = [m for i, op in found if (m := from_list_op(i, op)) is not None]
+            rows: list[Staged] = []
+            for m in messages:
+                body = m.body(now)
+                rows += [
+                    (e.id, e.tenant, m.source, m.type, body)
+                    for e in endpoints
+                    if e.tenant == m.tenant and matches(e, m.kind, m.data)
+                ]
+            staged[0] += len(rows)
+            return rows
+
+        sources: tuple[Source, ...] = ("outbox", "list")
+        for source in sources:
+            while self.store.fan_out_batch(source, route, _BATCH, self.clock()):
+                pass
+        return staged[0]
 
     async def pass_once(self) -> int:
         """Fan out, then attempt every due delivery once; returns the attempts made."""
@@ -135,7 +138,10 @@ class Worker:
                         return n + 1
                 return len(queue)
 
-        done = await asyncio.gather(*(in_order(q) for q in by_endpoint.values()))
+        try:
+            done = await asyncio.gather(*(in_order(q) for q in by_endpoint.values()))
+        finally:  # the endpoints' lease (PostgreSQL) ends with their attempts
+            self.store.finish(list(by_endpoint))
         return sum(done)
 
     async def attempt(self, delivery: Outgoing) -> bool:

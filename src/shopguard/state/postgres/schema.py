@@ -73,6 +73,19 @@ CREATE TABLE {s}.redactions(id bigint PRIMARY KEY, kind text NOT NULL, at float8
 CREATE TABLE {s}.heads(writer int NOT NULL, chain text NOT NULL, position bigint NOT NULL,
   head bytea NOT NULL, mac bytea NOT NULL, PRIMARY KEY (writer, chain));
 """,
+    # the console (console/postgres_queries.py): a tenant's decisions by event time (its
+    # overview), and its open review and challenge decisions newest first (the queue)
+    """
+CREATE INDEX decisions_tenant_time ON {s}.decisions(tenant, time);
+CREATE INDEX decisions_held ON {s}.decisions(tenant, time, gid)
+  WHERE outcome IN (1, 2) AND redacted = 0;
+""",
+    # webhooks (webhooks/postgres.py): the alerts not yet fanned out to endpoints, which
+    # delivery workers claim with FOR UPDATE SKIP LOCKED (ids are not commit order)
+    """
+ALTER TABLE {s}.outbox ADD COLUMN fanned boolean NOT NULL DEFAULT false;
+CREATE INDEX outbox_unfanned ON {s}.outbox(id) WHERE NOT fanned;
+""",
 ]
 
 

@@ -26,7 +26,7 @@ from shopguard.lists.store import names_entity
 from shopguard.state.audit import digest
 from shopguard.state.chain import GENESIS, link
 from shopguard.state.housekeeping import _scrub
-from shopguard.state.postgres.connect import Conn, pack_runs
+from shopguard.state.postgres.connect import Conn, one, pack_runs
 from shopguard.state.postgres.queries import writer_names
 from shopguard.state.postgres.schema import lock_id
 
@@ -217,10 +217,17 @@ def erase(log: JournalReads, tenant: str, kind: str, value: str) -> dict[str, in
         seqs = pairs([(int(w), int(seq)) for w, seq, *_ in found])
         gids = (array("q", ids).tobytes() for ids in (ops, labels))
         record(log, conn, "erase", b"", 0.0, seqs, *gids)
-        for row_id, payload in conn.execute(
-            f"SELECT id, payload FROM {s}.outbox WHERE position(%s::bytea in payload) > 0",
-            (value.encode(),),
-        ).fetchall():
-            scrubbed = msgspec.json.encode(_scrub(msgspec.json.decode(bytes(payload)), value))
-            conn.execute(f"UPDATE {s}.outbox SET payload = %s WHERE id = %s", (scrubbed, row_id))
+        # alerts waiting and webhook deliveries (webhooks/postgres.py, if it made its
+        # table) lose the pseudonym too
+        hooks = conn.execute("SELECT to_regclass(%s)", (f"{s}.webhook_deliveries",)).fetchone()
+        places = [("outbox", "payload")] + ([("webhook_deliveries", "body")] if one(hooks) else [])
+        for table, column in places:
+            for row_id, payload in conn.execute(
+                f"SELECT id, {column} FROM {s}.{table} WHERE position(%s::bytea in {column}) > 0",
+                (value.encode(),),
+            ).fetchall():
+                scrubbed = msgspec.json.encode(_scrub(msgspec.json.decode(bytes(payload)), value))
+                conn.execute(
+                    f"UPDATE {s}.{table} SET {column} = %s WHERE id = %s", (scrubbed, row_id)
+                )
     return {"decisions": len(found), "list_ops": len(ops), "labels": len(labels)}
