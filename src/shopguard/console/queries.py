@@ -196,6 +196,9 @@ def queries_for(log: Any, held_bound: int = 20_000) -> ConsoleQueries:
 
         return SqliteConsoleQueries(reader, held_bound)
     # a PostgreSQL journal exists only once its module is imported (psycopg stays unloaded)
+    spool = sys.modules.get("shopguard.state.spool.log")
+    if spool is not None and isinstance(log, spool.SpoolingLog):
+        log = log.primary  # what was spooled is queried once drained, as search does
     postgres = sys.modules.get("shopguard.state.postgres.log")
     if postgres is not None and isinstance(log, postgres.PostgresDecisionLog):
         from shopguard.console.postgres_queries import PostgresConsoleQueries
