@@ -78,15 +78,33 @@ class ChainReport(msgspec.Struct):
 Row = tuple[Any, Any, Any, str]  # (seq or id, content, chain, "" or what was edited)
 
 
-def walk(table: str, rows: Iterable[Row], start: tuple[int, bytes] = (0, GENESIS)) -> ChainReport:
+End = tuple[int, bytes]  # a chain's position and its hash there
+
+
+def walk(table: str, rows: Iterable[Row], start: End = (0, GENESIS)) -> ChainReport:
     """Follow a chain of (position, content, chain hash, edited) records from ``start``:
     positions run 1, 2, 3... after it. The first bad record is the problem. A generator
     feeding it resumes only after its record passed, so it may collect as it goes."""
+    return walk_to(table, rows, start)[0]
+
+
+def walk_to(
+    table: str, rows: Iterable[Row], start: End = (0, GENESIS), runs: dict[int, End] | None = None
+) -> tuple[ChainReport, End]:
+    """``walk``, and where it ended (the last good record). ``runs``: stretches of
+    positions no longer held (partitions retention dropped), first position -> (last
+    position, chain hash at its end), crossed as if their records had been walked."""
     position, previous = start
     count = 0
+    runs = runs or {}
     for rid, content, chain, edited in rows:
+        while position + 1 in runs:
+            position, previous = runs[position + 1]
         if not isinstance(rid, int) or rid <= 0:
-            return ChainReport(table, count, previous.hex(), "negative seq", rid)
+            return ChainReport(table, count, previous.hex(), "negative seq", rid), (
+                position,
+                previous,
+            )
         problem = ""
         if rid <= position:
             problem = "record inserted before the chain's start (anchor)"
@@ -99,9 +117,11 @@ def walk(table: str, rows: Iterable[Row], start: tuple[int, bytes] = (0, GENESIS
         elif link(previous, bytes(content)) != bytes(chain):
             problem = "chain broken"
         if problem:
-            return ChainReport(table, count, previous.hex(), problem, rid)
+            return ChainReport(table, count, previous.hex(), problem, rid), (position, previous)
         position, previous, count = rid, bytes(chain), count + 1
-    return ChainReport(table, count, previous.hex())
+    while position + 1 in runs:
+        position, previous = runs[position + 1]
+    return ChainReport(table, count, previous.hex()), (position, previous)
 
 
 _NEWEST = {

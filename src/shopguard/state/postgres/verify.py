@@ -22,7 +22,7 @@ import msgspec
 
 from shopguard.decision import decision_decoder
 from shopguard.state.audit import GENESIS, describe
-from shopguard.state.chain import ChainReport, label_content, link, op_content
+from shopguard.state.chain import ChainReport, End, label_content, op_content, walk_to
 from shopguard.state.postgres.connect import commit_mac, head_mac, snapshot_mac, unpack_runs
 from shopguard.state.postgres.reads import ROW
 from shopguard.state.postgres.upkeep import anchor_content, redaction_content, unpairs
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 _cursors = itertools.count()
 _facts = msgspec.msgpack.Decoder(dict[str, Any])
-End = tuple[int, bytes]
 Row = tuple[Any, Any, Any, str]
 
 
@@ -64,35 +63,9 @@ class _Writer:
 def walk(
     table: str, rows: Iterable[Row], runs: dict[int, End] | None = None
 ) -> tuple[ChainReport, End]:
-    """state/chain.py's walk, crossing the dropped ``runs`` (first seq -> (last, chain))."""
-    runs = runs or {}
-    position, previous, count = 0, GENESIS, 0
-
-    def cross() -> None:
-        nonlocal position, previous
-        while position + 1 in runs:
-            position, previous = runs[position + 1]
-
-    for rid, content, chain, edited in rows:
-        cross()
-        problem = ""
-        if rid <= 0:
-            problem = "negative seq"
-        elif rid <= position:
-            problem = "record inserted before the chain's start (anchor)"
-        elif rid != position + 1:
-            problem, rid = "records deleted", position + 1
-        elif content is None or chain is None:
-            problem = "unchained record"
-        elif edited:
-            problem = edited
-        elif link(previous, bytes(content)) != bytes(chain):
-            problem = "chain broken"
-        if problem:
-            return ChainReport(table, count, previous.hex(), problem, rid), (position, previous)
-        position, previous, count = rid, bytes(chain), count + 1
-    cross()
-    return ChainReport(table, count, previous.hex()), (position, previous)
+    """state/chain.py's walk from the start, crossing the dropped ``runs`` (first seq ->
+    (last, chain)), and where it ended."""
+    return walk_to(table, rows, (0, GENESIS), runs)
 
 
 def _rows(log: JournalReads, query: str, args: tuple[Any, ...]) -> Iterable[Any]:
