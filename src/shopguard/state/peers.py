@@ -2,12 +2,16 @@
 store is shared: event claims (``claims``) and the change stream of lists and links
 (``changes``), each way in one pipeline per batch:
 
-- before a batch is judged: its claims and the stream's new entries (one round trip);
-- after its journal commit (and the store's flush): the decisions into their claims and
-  the batch's changes onto the stream (one round trip).
+- before a batch is judged: its claims and the stream's new entries (``Claiming``);
+- after its journal commit: the decisions into their claims and the batch's changes
+  onto the stream (``Publishing``);
 
-Every call goes through one breaker (``connect``): during a Redis outage they fail at
-once, not after a timeout each.
+both riding in the state store's own request (its read, its flush), so neither costs a
+round trip of its own.
+
+The riders meet an outage through the store's breaker; the calls of their own (waiting
+on a claim, following the stream, snapshots) go through this one's (``connect``):
+during a Redis outage they fail at once, not after a timeout each.
 """
 
 from __future__ import annotations
@@ -77,30 +81,6 @@ class Peers:
             log.warning("link graph from this worker's journal only: %s", exc)
 
     # -- a batch ------------------------------------------------------------------------
-    def claim(
-        self, keys: list[str], lists: ListStore, links: LinkGraph
-    ) -> dict[str, Decision | bytes | None]:
-        """Claim the batch's event keys and fold the other workers' new changes, in one
-        round trip. Per key: None, held by this worker now; a Decision another worker
-        made; or the pending mark of the worker deciding it. Raises StateUnavailable."""
-
-        def send() -> list[Any]:
-            if self.changes.last == "$":  # started during an outage: from the end now
-                self.changes.last = self.changes.tail(self.client)
-            pipe = self.client.pipeline(transaction=False)
-            self.claims.queue(pipe, keys)
-            self.changes.queue_read(pipe)
-            replies: list[Any] = pipe.execute()
-            return replies
-
-        replies = self.breaker.call("claims", send)
-        if self.changes.fold_read(replies[-1], lists, links):
-            self.follow(lists, links)  # a long way behind: the rest now
-        return {
-            key: self.claims.taken(key, reply)
-            for key, reply in zip(keys, replies[:-1], strict=True)
-        }
-
     def claiming(self, keys: list[str], lists: ListStore, links: LinkGraph) -> Claiming:
         """The batch's claims and the stream's read, to ride the store's read round trip
         (``RedisStateStore.prefetch``); its ``claimed`` once answered, as ``claim``'s."""
@@ -130,23 +110,6 @@ class Peers:
 
     def decided(self, key: str, decision: Decision) -> None:
         self.claims.decided(key, decision)
-
-    def publish(self) -> None:
-        """After the journal commit: decisions into claims, changes onto the stream.
-        While Redis is down they stay staged and go with the next commit that reaches it."""
-
-        self.claims.committed()
-        self.changes.committed()
-
-        def send() -> None:
-            pipe = self.client.pipeline(transaction=False)
-            queued = self.claims.queue_settle(pipe)
-            if self.changes.queue_publish(pipe) or queued:
-                pipe.execute()
-
-        self.breaker.call("change stream", send)
-        self.claims.settled()
-        self.changes.published()
 
     def drop(self) -> None:
         """A refused batch: nothing of it is published; its claims are let go."""
